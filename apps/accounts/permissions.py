@@ -1,0 +1,62 @@
+"""Who may do what in a team: the one table of role permissions."""
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+
+from apps.accounts.models import Membership, Team
+
+Role = Membership.Role
+
+# Each action a person can take, and the roles allowed to take it. Auditors
+# appear only under "view": they are read-only everywhere.
+ACTIONS: dict[str, frozenset[str]] = {
+    "view": frozenset({Role.LEAD, Role.ENGINEER, Role.AUDITOR, Role.ADMIN}),
+    "view_audit": frozenset({Role.LEAD, Role.AUDITOR, Role.ADMIN}),
+    "tick": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
+    "signoff": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
+    "run_probes": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
+    "create_release": frozenset({Role.LEAD, Role.ADMIN}),
+    "transition": frozenset({Role.LEAD, Role.ADMIN}),
+    "override": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_probes": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_contacts": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_templates": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_members": frozenset({Role.ADMIN}),
+}
+
+
+def role_of(user: User | AnonymousUser, team: Team) -> str | None:
+    """The user's role in the team, or None. Memberships are cached per request."""
+    if not user.is_authenticated:
+        return None
+    cache = getattr(user, "_shipshape_roles", None)
+    if cache is None:
+        cache = dict(
+            Membership.objects.filter(user=user).values_list("team_id", "role")
+        )
+        user._shipshape_roles = cache
+    return cache.get(team.pk)
+
+
+def can(user: User | AnonymousUser, action: str, team: Team) -> bool:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}.")
+    if user.is_authenticated and user.is_superuser:
+        return True
+    return role_of(user, team) in ACTIONS[action]
+
+
+def require(user: User | AnonymousUser, action: str, team: Team) -> None:
+    """Raise PermissionDenied unless the user may take the action in the team."""
+    if not can(user, action, team):
+        raise PermissionDenied(f"Your role in {team} does not allow this.")
+
+
+def team_ids_for(user: User | AnonymousUser) -> list[int] | None:
+    """The teams whose objects the user may see; None means all (superuser)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return None
+    role_of(user, Team(pk=0))  # fills the per-request cache
+    return list(user._shipshape_roles)

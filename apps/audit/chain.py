@@ -1,0 +1,70 @@
+"""Canonical content and hashing of audit events, and walking the chain."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+GENESIS = "0" * 64
+FIELDS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "team_id",
+    "release_id",
+    "before",
+    "after",
+    "request_id",
+    "ip",
+    "user_agent",
+)
+
+
+def canonical(values: dict) -> bytes:
+    """Stable bytes for an event's content: sorted keys, no spaces, ISO times."""
+    content = {}
+    for field in FIELDS:
+        value = values.get(field)
+        if isinstance(value, datetime):
+            value = value.isoformat(timespec="microseconds")
+        content[field] = value
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def event_hash(prev_hash: str, values: dict) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical(values)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+
+def verify(events: Iterable[dict], *, prev_hash: str = GENESIS, prev_seq: int = 0):
+    """Walk events in seq order; report the first one that breaks the chain."""
+    checked = 0
+    for values in events:
+        seq = values["seq"]
+        if seq != prev_seq + 1:
+            return ChainReport(
+                False, checked, seq, f"sequence jumps from {prev_seq} to {seq}"
+            )
+        if values["prev_hash"] != prev_hash:
+            return ChainReport(
+                False, checked, seq, "previous hash does not match the event before"
+            )
+        if event_hash(prev_hash, values) != values["hash"]:
+            return ChainReport(False, checked, seq, "content does not match its hash")
+        prev_hash, prev_seq = values["hash"], seq
+        checked += 1
+    return ChainReport(True, checked)

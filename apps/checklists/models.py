@@ -1,0 +1,163 @@
+"""Versioned checklist templates: phases, sections, items, sign-off roles, runbook."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.accounts.models import Team
+from apps.checklists.markdown import OTHER_KINDS, PHASES
+
+
+class ChecklistTemplate(models.Model):
+    """One version of a checklist. Versions are immutable once releases use them."""
+
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    preamble = models.TextField(blank=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
+        help_text="Empty for a template every team can use.",
+    )
+    allow_shared_signoffs = models.BooleanField(
+        default=False,
+        help_text="Let one person approve more than one sign-off role of a release.",
+    )
+    success_criteria = models.JSONField(default=list, blank=True)
+    source = models.TextField(
+        blank=True, help_text="The Markdown it was imported from."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"], name="template_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class TemplatePhase(models.Model):
+    """A '## heading' of the template: a phase of work, or a part such as Sign-Off."""
+
+    KIND_CHOICES = [*PHASES.items(), *((kind, kind.title()) for kind in OTHER_KINDS)]
+
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.CASCADE, related_name="phases"
+    )
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
+    body = models.TextField(blank=True)
+    trailer = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["template", "position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TemplateSection(models.Model):
+    """A '### N. heading' within a phase; deployment steps are kept as `steps`."""
+
+    phase = models.ForeignKey(
+        TemplatePhase, on_delete=models.CASCADE, related_name="sections"
+    )
+    position = models.PositiveIntegerField()
+    number = models.CharField(max_length=10, blank=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    trailer = models.TextField(blank=True)
+    steps = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["phase", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}" if self.number else self.title
+
+
+class TemplateItem(models.Model):
+    """A checkbox of the template."""
+
+    section = models.ForeignKey(
+        TemplateSection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    phase = models.ForeignKey(
+        TemplatePhase, on_delete=models.CASCADE, related_name="items"
+    )
+    position = models.PositiveIntegerField()
+    text = models.CharField(max_length=500)
+    command = models.CharField(max_length=500, blank=True)
+    details = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    probe_kind = models.CharField(
+        max_length=20, blank=True, help_text="The probe kind that can verify this item."
+    )
+
+    class Meta:
+        ordering = ["phase__position", "section__position", "position"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SignOffRole(models.Model):
+    """A role whose approval a release needs, such as Technical Lead."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.CASCADE, related_name="signoff_roles"
+    )
+    position = models.PositiveIntegerField()
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=120)
+    label = models.CharField(max_length=200, help_text="The checklist line as written.")
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "key"], name="role_per_template"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunbookEntry(models.Model):
+    """A known problem with the commands to diagnose it and its likely causes."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.CASCADE, related_name="runbook"
+    )
+    position = models.PositiveIntegerField()
+    problem = models.CharField(max_length=200)
+    commands = models.TextField(blank=True)
+    causes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["template", "position"]
+        verbose_name_plural = "runbook entries"
+
+    def __str__(self) -> str:
+        return self.problem

@@ -1,0 +1,155 @@
+"""A release of a service to an environment, and its checklist snapshot."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from apps.accounts.models import Team
+from apps.catalog.models import Environment, Service
+from apps.checklists.models import ChecklistTemplate, TemplateItem
+
+
+class Release(models.Model):
+    """A version of a service going to one environment, walked through a checklist.
+
+    Releases are never deleted: cancel them instead.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_PROGRESS = "in_progress", "In progress"
+        READY = "ready", "Ready"
+        DEPLOYED = "deployed", "Deployed"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        CANCELLED = "cancelled", "Cancelled"
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="releases")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="releases"
+    )
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="releases"
+    )
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.PROTECT, related_name="releases"
+    )
+    version = models.CharField(max_length=64)
+    planned_for = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    notes = models.TextField(blank=True)
+    signoff_roles = models.JSONField(
+        default=list, help_text="The template's sign-off roles when it was created."
+    )
+    allow_shared_signoffs = models.BooleanField(default=False)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status_reason = models.TextField(
+        blank=True, help_text="Why the last transition was made (rollback, override)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Bumped on every change; keys cached fragments."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "version"],
+                condition=~Q(status="cancelled"),
+                name="one_live_release_per_environment_version",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.version} → {self.environment.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("releases:detail", args=[self.pk])
+
+
+class ReleaseItem(models.Model):
+    """A checklist item of one release: a copy of the template item, and its state.
+
+    The copy is what the release keeps, so editing a template never rewrites it.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        NOT_APPLICABLE = "na", "Not applicable"
+        BLOCKED = "blocked", "Blocked"
+
+    class Kind(models.TextChoices):
+        CHECK = "check", "Check"
+        STEP = "step", "Procedure step"
+
+    NOTE_REQUIRED = frozenset({State.NOT_APPLICABLE, State.BLOCKED})
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="items")
+    template_item = models.ForeignKey(
+        TemplateItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveIntegerField()
+    phase = models.CharField(max_length=20)
+    phase_title = models.CharField(max_length=200)
+    section_title = models.CharField(max_length=200, blank=True)
+    section_number = models.CharField(max_length=10, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHECK)
+    text = models.CharField(max_length=500)
+    command = models.TextField(blank=True)
+    details = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    probe_kind = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["release", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "position"], name="item_position_per_release"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def gates_readiness(self) -> bool:
+        """Required checks of the pre-deployment phase must be settled to deploy."""
+        return (
+            self.required
+            and self.kind == self.Kind.CHECK
+            and self.phase == "pre_deployment"
+        )
+
+    @property
+    def settled(self) -> bool:
+        return self.state in (self.State.DONE, self.State.NOT_APPLICABLE)

@@ -1,0 +1,37 @@
+"""Sign-offs: a person's approval or rejection of a release for one role."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.releases.models import Release
+
+
+class SignOff(models.Model):
+    """A decision for a role. Never edited: a newer one supersedes it."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    role_key = models.SlugField(max_length=60)
+    role_name = models.CharField(max_length=120)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["release", "role_key", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.role_name}: {self.get_decision_display()} by {self.user}"
+
+    @property
+    def is_approval(self) -> bool:
+        return self.decision == self.Decision.APPROVE

@@ -1,0 +1,80 @@
+"""Recording sign-off decisions. Every decision is audited."""
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.accounts import permissions
+from apps.audit import services as audit
+from apps.releases import lifecycle
+from apps.releases.models import Release
+from apps.signoffs import selectors
+from apps.signoffs.models import SignOff
+
+MAX_COMMENT = 5000
+
+
+@transaction.atomic
+def signoff_record(
+    *, release: Release, role_key: str, decision: str, comment: str = "", by: User
+) -> SignOff:
+    """Approve or reject a release for a role.
+
+    Refuses: roles the release does not have, closed releases, a rejection
+    without a comment, and (unless the template allows it) one person approving
+    a second role of the same release.
+    """
+    permissions.require(by, "signoff", release.team)
+    # Lock the release so two decisions on it are taken one after the other.
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    roles = {role["key"]: role["name"] for role in release.signoff_roles}
+    if role_key not in roles:
+        raise ValidationError({"role_key": "This release has no such sign-off role."})
+    if decision not in SignOff.Decision.values:
+        raise ValidationError({"decision": "Choose approve or reject."})
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError(
+            f"A {release.get_status_display().lower()} release takes no more sign-offs."
+        )
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError({"comment": f"Keep it under {MAX_COMMENT} characters."})
+    if decision == SignOff.Decision.REJECT and not comment:
+        raise ValidationError({"comment": "Say why you reject this release."})
+    current = selectors.current_decisions(release)
+    if decision == SignOff.Decision.APPROVE and not release.allow_shared_signoffs:
+        for other_key, other in current.items():
+            if other_key != role_key and other.is_approval and other.user_id == by.pk:
+                raise ValidationError(
+                    f"You already approved as {other.role_name}; another person "
+                    f"must approve as {roles[role_key]}."
+                )
+    previous = current.get(role_key)
+    signoff = SignOff.objects.create(
+        release=release,
+        role_key=role_key,
+        role_name=roles[role_key],
+        user=by,
+        decision=decision,
+        comment=comment,
+    )
+    Release.objects.filter(pk=release.pk).update(revision=release.revision + 1)
+    audit.record(
+        actor=by,
+        action="signoff.recorded",
+        target=signoff,
+        team_id=release.team_id,
+        release_id=release.pk,
+        before=(
+            {"decision": previous.decision, "by": previous.user.get_username()}
+            if previous
+            else {}
+        ),
+        after={
+            "role": role_key,
+            "decision": decision,
+            "comment": comment,
+            "by": by.get_username(),
+        },
+    )
+    return signoff

@@ -1,0 +1,97 @@
+"""Shared fixtures: a team with a user per role, the default template, a release."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from tests import factories
+from tests.services import IN_CI
+
+
+def pytest_configure(config) -> None:
+    # Test-only switches live here, not in a second settings module.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Unit tests run tasks in-process; tests that need a real worker start one.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.append("_require_postgres")
+
+
+@pytest.fixture
+def _require_postgres() -> None:
+    if connection.vendor == "postgresql":
+        return
+    message = "needs PostgreSQL: set DATABASE_URL=postgres://… to run it"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def template(db):
+    from apps.checklists import services
+
+    return services.template_ensure_default()
+
+
+@pytest.fixture
+def team(db):
+    return factories.TeamFactory()
+
+
+@pytest.fixture
+def lead(team):
+    return factories.member(team, "lead")
+
+
+@pytest.fixture
+def engineer(team):
+    return factories.member(team, "engineer")
+
+
+@pytest.fixture
+def second_engineer(team):
+    return factories.member(team, "engineer")
+
+
+@pytest.fixture
+def auditor(team):
+    return factories.member(team, "auditor")
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.member(factories.TeamFactory(), "lead")
+
+
+@pytest.fixture
+def environment(team):
+    return factories.EnvironmentFactory(service__team=team)
+
+
+@pytest.fixture
+def release(environment, template, lead):
+    from apps.releases import services
+
+    return services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=template,
+        version="1.0.0",
+        by=lead,
+    )
