@@ -29,5 +29,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# 10 minutes of steady mixed load on 127.0.0.1 (docs/resilience.md records the result).
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --json test-artifacts/soak.json
+
+# The benchmark harness (bench/run.py): PostgreSQL and Redis up; wrk from Debian.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

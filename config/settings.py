@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "apps.core",
     "apps.accounts",
@@ -69,12 +71,21 @@ INSTALLED_APPS = [
     "apps.signoffs",
     "apps.contacts",
     "apps.probes",
+    "apps.notifications",
+    "apps.records",
+    "apps.policy",
+    "apps.monitoring",
+    "apps.maintenance",
+    "apps.oncall",
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
+    "apps.core.middleware.OpsEndpointsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,7 +124,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that degrades to a miss while Redis is down (docs/resilience.md)
+            "BACKEND": "apps.core.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         }
@@ -132,20 +144,32 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
+# Time limits sit above the longest probe batch (20 s timeout + margin) and well
+# below the visibility timeout, after which Redis hands a lost worker's unacked
+# task to another worker. kombu looks for such tasks every interval x throttle
+# seconds (100 s by default); 5 x 1 here, so a killed worker's probes come back
+# within visibility + 5 s, about 50 s (see README, "Reliability").
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A hung Redis must not hang a web request: short socket timeouts on the broker.
-# The visibility timeout bounds how long a killed worker's unacked task waits
-# before Redis hands it to another worker (see README, "Reliability").
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 45),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 5),
+    "unacked_restore_throttle": 1,
     "max_retries": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-probe-runs": {
+        "task": "apps.probes.tasks.sweep_probe_runs",
+        "schedule": 30.0,
+    },
+}
 
 # Authentication
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,13 +186,85 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Security
+try:
+    # HTTPS means served over TLS, directly or behind a TLS-terminating proxy.
+    HTTPS = env_bool("HTTPS", not DEBUG)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    _proxy_header = env_str("SECURE_PROXY_SSL_HEADER")
+    CONTENT_SECURITY_POLICY = env_str(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'",
+    )
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+# Only trust the header when a proxy in front always sets it (and strips it
+# from clients): SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto.
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_header.upper().replace("-", "_"),
+        "https",
+    )
+# Kubelets, Docker and Prometheus call these over plain HTTP on the pod address.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# __Host- cookies are only sent over HTTPS, for this exact host and path.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# No CORS middleware is installed: cross-origin reads stay closed.
+
+# Production hardening
+try:
+    DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30000)
+    METRICS_TOKEN = env_secret("METRICS_TOKEN")
+    METRICS_ALLOWED_NETWORKS = env_list(
+        "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]
+    )
+    LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+    LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 20)
+    LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+    NUM_PROXIES = env_int("NUM_PROXIES", 0)
+    WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+    WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+    WORKER_HEARTBEAT_FILE = env_str(
+        "WORKER_HEARTBEAT_FILE",
+        "/tmp/shipshape-worker-heartbeat",  # noqa: S108
+    )
+    SENTRY_DSN = env_secret("SENTRY_DSN")
+    SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+AUTHENTICATION_BACKENDS = ["apps.accounts.lockout.LockoutModelBackend"]
+# Django's SMTP backend waits forever by default; every outbound call has a bound.
+EMAIL_TIMEOUT = 10
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and DB_STATEMENT_TIMEOUT_MS:
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    )
+if SENTRY_DSN:
+    import sentry_sdk
+
+    # PII stays off: audit events, not error reports, say who did what.
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
 
 # Internationalisation
 LANGUAGE_CODE = "en-us"
@@ -194,19 +290,173 @@ STORAGES = {
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.accounts.tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.accounts.tokens.TokenScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["config.api_defaults.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "config.api_defaults.PagePagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api_defaults.TokenRateThrottle",
+        "config.api_defaults.AnonRateThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    # Client addresses for the anonymous throttle come from REMOTE_ADDR unless
+    # this many trusted proxies append to X-Forwarded-For.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+}
+API_THROTTLE_RATES = {
+    "user": env_str("API_THROTTLE_USER", "1200/min"),
+    "anon": env_str("API_THROTTLE_ANON", "60/min"),
+}
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shipshape API",
+    "DESCRIPTION": "Release readiness: releases, checklists, sign-offs, probes, "
+    "the readiness gate and webhooks. Authenticate with `Authorization: Bearer "
+    "<token>` (create tokens at /accounts/tokens/).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStatusEnum": "apps.releases.models.Release.Status",
+        "ItemStateEnum": "apps.releases.models.ReleaseItem.State",
+        "ItemKindEnum": "apps.releases.models.ReleaseItem.Kind",
+        "ProbeKindEnum": "apps.probes.models.KIND_CHOICES",
+        "ProbeRunStatusEnum": "apps.probes.models.ProbeRun.Status",
+        "ProbeResultStatusEnum": "apps.probes.models.ProbeResult.Status",
+        "SupportResourceKindEnum": "apps.contacts.models.SupportResource.Kind",
+    },
 }
 
+# Webhooks: delivery attempts, backoff and timeouts
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+# Seconds per step (resolve, connect, send, each read), kept well inside the
+# Celery soft time limit.
+WEBHOOK_TIMEOUT = float(env_int("WEBHOOK_TIMEOUT", 5))
+
 # Logging
+try:
+    LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+        "json": {"()": "apps.core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own console handler would print its records a second time.
+        "django": {"handlers": [], "propagate": True},
+        # httpx logs every request at INFO: one line per probe is noise.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
+
+# Audit schedule
+try:
+    # Days of audit events to keep; unset or 0 keeps them forever. Pruning runs
+    # as `manage.py prune_audit` under the maintenance role (docs/audit.md).
+    AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0) or None
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "verify-audit-chain": {
+            "task": "apps.audit.tasks.verify_audit_chain",
+            "schedule": 6 * 3600.0,
+        },
+        "publish-audit-head": {
+            "task": "apps.audit.tasks.publish_audit_head",
+            "schedule": 24 * 3600.0,
+        },
+    }
+)
+
+# Email: SMTP from the environment; the console backend when DEBUG and no host
+try:
+    EMAIL_HOST = env_str("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shipshape@localhost")
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Recurring checks, maintenance and on-call: fixed beat entries, schedules are data
+try:
+    MONITORING_DISPATCH_SECONDS = env_int("MONITORING_DISPATCH_SECONDS", 30)
+    MONITORING_MIN_INTERVAL_SECONDS = env_int("MONITORING_MIN_INTERVAL_SECONDS", 60)
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "dispatch-probe-schedules": {
+            "task": "apps.monitoring.tasks.dispatch_probe_schedules",
+            "schedule": float(MONITORING_DISPATCH_SECONDS),
+        },
+        "maintenance-tick": {
+            "task": "apps.maintenance.tasks.maintenance_tick",
+            "schedule": 300.0,
+        },
+        "send-email-digests": {
+            "task": "apps.notifications.tasks.send_email_digests",
+            "schedule": 24 * 3600.0,
+        },
+        "notify-audit-failures": {
+            "task": "apps.notifications.tasks.notify_audit_failures",
+            "schedule": 300.0,
+        },
+    }
+)
+
+# Readiness policy: restart post-deploy verification windows whose task chain broke
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "resume-verification-windows": {
+            "task": "apps.policy.tasks.resume_verification_windows",
+            "schedule": 60.0,
+        },
+    }
+)
+
+# Resilience: abuse limits of the probes (docs/resilience.md)
+try:
+    # Probes of one host running at once, per worker process (all runs together).
+    PROBE_MAX_CONCURRENT_PER_TARGET = env_int("PROBE_MAX_CONCURRENT_PER_TARGET", 8)
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None

@@ -7,7 +7,22 @@ from apps.core import views as core_views
 
 urlpatterns = [
     path("", include("apps.releases.urls")),
+    path("", include("apps.signoffs.urls")),
+    path("", include("apps.probes.urls")),
+    path("templates/", include("apps.checklists.urls")),
+    path("environments/", include("apps.catalog.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("records/", include("apps.records.urls")),
+    path("api/", include("config.api")),
+    path("webhooks/", include("apps.notifications.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
+    path("maintenance/", include("apps.maintenance.urls")),
+    path("oncall/", include("apps.oncall.urls")),
     path("admin/", admin.site.urls),
     path("health/", core_views.health, name="health"),
+    path("ready/", core_views.ready, name="ready"),
+    path("metrics", core_views.metrics, name="metrics"),
 ]
+
+# A database outage answers 503 (page or JSON), not a 500 traceback.
+handler500 = "apps.core.errors.server_error"

@@ -6,8 +6,8 @@ BIN=.venv/bin
 
 if [ -n "${REDIS_URL:-}" ]; then
   if $BIN/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=1).ping()' 2>/dev/null; then
-    echo "Redis answers at $REDIS_URL: starting a Celery worker beside the web server."
-    $BIN/celery -A config worker --loglevel INFO --concurrency 2 \
+    echo "Redis answers at $REDIS_URL: starting a Celery worker (with beat) beside the web server."
+    $BIN/celery -A config worker --beat --loglevel INFO --concurrency 2 \
       -Q celery,probes &
     WORKER=$!
     trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM

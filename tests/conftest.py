@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests import factories
+from tests.browser import browser, open_page  # noqa: F401 (shared fixtures)
 from tests.services import IN_CI
 
 

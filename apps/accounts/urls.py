@@ -1,17 +1,15 @@
-"""Sign in and sign out."""
+"""Sign in (protected against guessing, see lockout.py) and sign out."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from apps.accounts import lockout, views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", lockout.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tokens/", views.api_tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="token-revoke"),
 ]

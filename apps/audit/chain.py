@@ -1,4 +1,8 @@
-"""Canonical content and hashing of audit events, and walking the chain."""
+"""Canonical content and hashing of audit events, and walking the chain.
+
+scripts/verify_chain.py repeats canonical() and event_hash() with the standard
+library only; tests/audit/test_standalone_script.py proves the two agree.
+"""
 
 import hashlib
 import json
@@ -25,13 +29,18 @@ FIELDS = (
 )
 
 
+def timestamp(value: datetime) -> str:
+    """The one text form of an event's time, in hashes and in exports."""
+    return value.isoformat(timespec="microseconds")
+
+
 def canonical(values: dict) -> bytes:
     """Stable bytes for an event's content: sorted keys, no spaces, ISO times."""
     content = {}
     for field in FIELDS:
         value = values.get(field)
         if isinstance(value, datetime):
-            value = value.isoformat(timespec="microseconds")
+            value = timestamp(value)
         content[field] = value
     return json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -44,27 +53,48 @@ def event_hash(prev_hash: str, values: dict) -> str:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The result of a walk: how many events held, and the first one that did not."""
+
     ok: bool
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    last_seq: int = 0
+    last_hash: str = GENESIS
 
 
-def verify(events: Iterable[dict], *, prev_hash: str = GENESIS, prev_seq: int = 0):
+def verify(
+    events: Iterable[dict], *, prev_hash: str = GENESIS, prev_seq: int = 0
+) -> ChainReport:
     """Walk events in seq order; report the first one that breaks the chain."""
     checked = 0
     for values in events:
         seq = values["seq"]
         if seq != prev_seq + 1:
-            return ChainReport(
-                False, checked, seq, f"sequence jumps from {prev_seq} to {seq}"
+            problem = (
+                f"event #{seq} appears twice"
+                if seq == prev_seq
+                else f"sequence jumps from {prev_seq} to {seq}"
             )
+            return ChainReport(False, checked, seq, problem, prev_seq, prev_hash)
         if values["prev_hash"] != prev_hash:
             return ChainReport(
-                False, checked, seq, "previous hash does not match the event before"
+                False,
+                checked,
+                seq,
+                "previous hash does not match the event before",
+                prev_seq,
+                prev_hash,
             )
         if event_hash(prev_hash, values) != values["hash"]:
-            return ChainReport(False, checked, seq, "content does not match its hash")
+            return ChainReport(
+                False,
+                checked,
+                seq,
+                "content does not match its hash",
+                prev_seq,
+                prev_hash,
+            )
         prev_hash, prev_seq = values["hash"], seq
         checked += 1
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, last_seq=prev_seq, last_hash=prev_hash)

@@ -3,12 +3,15 @@
 from django.conf import settings
 from django.db import models
 
+GENESIS = "0" * 64
+
 
 class AuditEvent(models.Model):
     """Who changed what, when, from where; before and after hold changed fields only.
 
-    Rows are never updated or deleted. `hash` covers the row's canonical content
-    and the previous row's hash, so an edit, removal or reordering is detectable.
+    Rows are never updated or deleted: database triggers refuse it (see
+    `apps/audit/appendonly.py`). `hash` covers the row's canonical content and the
+    previous row's hash, so an edit, removal or reordering is detectable.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -47,7 +50,44 @@ class AuditHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
+    hash = models.CharField(max_length=64, default=GENESIS)
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class AuditAnchor(models.Model):
+    """Where the chain starts after a prune: the last pruned event's seq and hash.
+
+    Append-only like the events. The `audit.pruned` event that created it repeats
+    both values inside the chain, so a forged anchor is detected by verification.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    pruned = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"audit anchor #{self.seq}"
+
+
+class AuditVerification(models.Model):
+    """The outcome of one walk of the chain, by the command or the schedule."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    checked = models.PositiveIntegerField()
+    broken_seq = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+    head_seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"audit verification {'ok' if self.ok else 'FAILED'} ({self.checked})"

@@ -38,6 +38,12 @@ class Environment(TimeStampedModel):
     api_url = models.URLField(blank=True, help_text="The API's base URL, if separate.")
     k8s_namespace = models.CharField("Kubernetes namespace", max_length=63, blank=True)
     notes = models.TextField(blank=True)
+    probe_zone = models.SlugField(
+        max_length=40,
+        blank=True,
+        help_text="Network zone whose workers run this environment's probes "
+        "(queue probes.<zone>); empty for the central workers.",
+    )
 
     class Meta:
         ordering = ["service__name", "name"]

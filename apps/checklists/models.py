@@ -7,6 +7,13 @@ from apps.accounts.models import Team
 from apps.checklists.markdown import OTHER_KINDS, PHASES
 
 
+class Severity(models.TextChoices):
+    """Whether a failing item or probe stops a release, or only warns about it."""
+
+    BLOCKING = "blocking", "Blocking"
+    ADVISORY = "advisory", "Advisory"
+
+
 class ChecklistTemplate(models.Model):
     """One version of a checklist. Versions are immutable once releases use them."""
 
@@ -113,6 +120,12 @@ class TemplateItem(models.Model):
     probe_kind = models.CharField(
         max_length=20, blank=True, help_text="The probe kind that can verify this item."
     )
+    severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        default=Severity.BLOCKING,
+        help_text="Advisory items warn when open; they never block a release.",
+    )
 
     class Meta:
         ordering = ["phase__position", "section__position", "position"]
@@ -154,6 +167,12 @@ class RunbookEntry(models.Model):
     problem = models.CharField(max_length=200)
     commands = models.TextField(blank=True)
     causes = models.JSONField(default=list, blank=True)
+    probe_kinds = models.JSONField(
+        default=list, blank=True, help_text="Probe kinds whose failure this explains."
+    )
+    sections = models.JSONField(
+        default=list, blank=True, help_text="Checklist section titles it relates to."
+    )
 
     class Meta:
         ordering = ["template", "position"]

@@ -7,3 +7,9 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from apps.core import celery_context, worker_heartbeat  # noqa: F401
+        from config.celery import app
+
+        worker_heartbeat.install(app)

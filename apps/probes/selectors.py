@@ -1,12 +1,31 @@
-"""Reads of probe evidence for readiness and pages."""
+"""Reads of probe runs and evidence for readiness, pages and the API."""
 
+from django.db.models import QuerySet
+
+from apps.probes.models import ProbeResult, ProbeRun
 from apps.releases.models import Release
 
 
-def release_evidence(release: Release) -> list:
-    """The latest result of each probe of the release's environment.
+def latest_finished_run(release: Release) -> ProbeRun | None:
+    return (
+        ProbeRun.objects.filter(release=release, status__in=ProbeRun.FINISHED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
-    Each element has pk, label, summary and failing. Probe runs are recorded by
-    the probe-runs feature; until a release has any, there is no evidence.
-    """
-    return []
+
+def release_evidence(release: Release) -> list[ProbeResult]:
+    """The results of the release's latest finished run: its current evidence."""
+    return list(
+        ProbeResult.objects.filter(
+            run_id__in=ProbeRun.objects.filter(
+                release=release, status__in=ProbeRun.FINISHED
+            )
+            .order_by("-finished_at", "-id")
+            .values("id")[:1]
+        ).order_by("name")
+    )
+
+
+def probe_runs_for_release(release: Release) -> QuerySet[ProbeRun]:
+    return ProbeRun.objects.filter(release=release).order_by("-created_at", "-id")

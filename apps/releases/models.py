@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Team
 from apps.catalog.models import Environment, Service
-from apps.checklists.models import ChecklistTemplate, TemplateItem
+from apps.checklists.models import ChecklistTemplate, Severity, TemplateItem
 
 
 class Release(models.Model):
@@ -119,6 +119,9 @@ class ReleaseItem(models.Model):
     details = models.TextField(blank=True)
     required = models.BooleanField(default=True)
     probe_kind = models.CharField(max_length=20, blank=True)
+    severity = models.CharField(
+        max_length=10, choices=Severity.choices, default=Severity.BLOCKING
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     note = models.TextField(blank=True)
     changed_by = models.ForeignKey(
@@ -129,6 +132,9 @@ class ReleaseItem(models.Model):
         related_name="+",
     )
     changed_at = models.DateTimeField(null=True, blank=True)
+    evidence_result_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The probe result that set this state."
+    )
 
     class Meta:
         ordering = ["release", "position"]
@@ -149,6 +155,10 @@ class ReleaseItem(models.Model):
             and self.kind == self.Kind.CHECK
             and self.phase == "pre_deployment"
         )
+
+    @property
+    def verified_by_probe(self) -> bool:
+        return self.evidence_result_id is not None
 
     @property
     def settled(self) -> bool:

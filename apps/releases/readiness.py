@@ -3,11 +3,29 @@
 Every page, API response and command that shows readiness calls
 compute_readiness(). It reads across apps through their selectors and never
 writes.
+
+The policy (apps.policy) shapes the verdict: an advisory item or probe that is
+open or failing, and any probe `warn`, is a warning, never a blocker. A blocker
+with an approved, unexpired waiver is listed under `waivers` instead; once the
+waiver expires it blocks again. While a freeze window of the environment is in
+effect, an open release has a `freeze` blocker unless two people approved an
+emergency exception for it.
+
+The score is the share of blocking conditions met: blocking gating items,
+sign-off roles and blocking probes. A waived condition counts as met; advisory
+items and probes are not counted; a freeze changes the verdict, not the score.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.utils import timezone
+
+from apps.policy import selectors as policy_selectors
 from apps.probes import selectors as probe_selectors
+from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import selectors as signoff_selectors
 
@@ -22,11 +40,36 @@ class Blocker:
         return {"type": self.type, "id": self.id, "text": self.text}
 
 
+@dataclass(frozen=True)
+class Waived:
+    """A blocker that an approved, unexpired waiver lets through."""
+
+    blocker: Blocker
+    waiver_id: int
+    reason: str
+    approved_by: str
+    requested_by: str
+    expires_at: datetime
+
+    def as_dict(self) -> dict:
+        return {
+            **self.blocker.as_dict(),
+            "waiver": self.waiver_id,
+            "reason": self.reason,
+            "requested_by": self.requested_by,
+            "approved_by": self.approved_by,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+
 @dataclass
 class Readiness:
     ready: bool
     score: int
     blockers: list[Blocker] = field(default_factory=list)
+    warnings: list[Blocker] = field(default_factory=list)
+    waived: list[Waived] = field(default_factory=list)
+    freeze: dict | None = None
     items_total: int = 0
     items_settled: int = 0
     roles_total: int = 0
@@ -51,33 +94,123 @@ class Readiness:
             "ready": self.ready,
             "score": self.score,
             "blockers": [blocker.as_dict() for blocker in self.blockers],
+            "warnings": [warning.as_dict() for warning in self.warnings],
+            "waivers": [waived.as_dict() for waived in self.waived],
+            "freeze": self.freeze,
         }
 
 
-def compute_readiness(release: Release, items=None) -> Readiness:
-    """Ready when every gating item is done or n/a, every role approved, and no
-    probe evidence fails. The score is the share of those conditions met."""
+def evidence_snapshot(release: Release, items=None, evidence=None) -> dict:
+    """What a sign-off is given: the settled gating items and passing probes."""
     if items is None:
-        items = release.items.only(
-            "id", "text", "state", "note", "required", "kind", "phase"
+        items = release.items.only("id", "state", "required", "kind", "phase")
+    if evidence is None:
+        evidence = probe_selectors.release_evidence(release)
+    return {
+        "settled": sorted(i.pk for i in items if i.gates_readiness and i.settled),
+        "passing": sorted(r.config_id for r in evidence if not r.failing),
+    }
+
+
+def evidence_digest(snapshot: dict) -> str:
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_stale(signed: dict, current: dict) -> bool:
+    """A sign-off is stale when something it was shown as good is no longer so."""
+    return not (
+        set(signed.get("settled", ())) <= set(current["settled"])
+        and set(signed.get("passing", ())) <= set(current["passing"])
+    )
+
+
+def compute_readiness(
+    release: Release,
+    items=None,
+    *,
+    at: datetime | None = None,
+    evidence: list | None = None,
+    decisions: dict | None = None,
+    facts: "policy_selectors.PolicyFacts | None" = None,
+) -> Readiness:
+    """Ready when every blocking gating item is done, n/a or waived, every role
+    approved, no blocking probe fails unwaived, and no freeze is in effect.
+
+    `at` is the moment to judge waivers and freezes at; now by default.
+    """
+    at = at or timezone.now()
+    if items is None:
+        items = list(
+            # release_id too: the related manager sets it on every row, and a
+            # deferred foreign key would be loaded one query per item.
+            release.items.only(
+                "id", "release_id", "text", "state", "note", "required", "kind", "phase"
+            )
         )
+    if evidence is None:
+        evidence = probe_selectors.release_evidence(release)
+    if facts is None:
+        facts = policy_selectors.readiness_facts(release)
+    current = evidence_snapshot(release, items, evidence)
     blockers: list[Blocker] = []
+    warnings: list[Blocker] = []
+    waived: list[Waived] = []
+
+    def judge(blocker: Blocker, waivable: tuple[str, str] | None = None) -> bool:
+        """File a blocking failure as waived or as a blocker; True when waived."""
+        active, expired = facts.waiver_for(*waivable, at) if waivable else (None, None)
+        if active:
+            waived.append(
+                Waived(
+                    blocker,
+                    active.id,
+                    active.reason,
+                    active.approved_by or "",
+                    active.requested_by,
+                    active.expires_at,
+                )
+            )
+            return True
+        if expired:
+            blocker = Blocker(
+                blocker.type,
+                blocker.id,
+                f"{blocker.text} (waiver expired {expired.expires_at:%Y-%m-%d %H:%M})",
+            )
+        blockers.append(blocker)
+        return False
+
+    by_result = {result.pk: result for result in evidence}
     total = settled = 0
     for item in items:
-        if not item.gates_readiness:
-            continue
-        total += 1
-        if item.settled:
-            settled += 1
+        blocking = item.pk not in facts.advisory_items
+        if not item.gates_readiness or item.settled:
+            if item.gates_readiness and blocking:
+                total += 1
+                settled += 1
             continue
         reason = (
             "blocked: " + item.note
             if item.state == ReleaseItem.State.BLOCKED
             else ("open")
         )
-        blockers.append(Blocker("item", str(item.pk), f"{item.text} ({reason})"))
+        blocker = Blocker("item", str(item.pk), f"{item.text} ({reason})")
+        proof = by_result.get(facts.item_evidence.get(item.pk))
+        if not blocking or (
+            proof is not None and proof.config_id in facts.advisory_configs
+        ):
+            warnings.append(blocker)
+            continue
+        total += 1
+        waivable = ("item", str(item.pk))
+        if proof is not None and facts.waiver_for("probe", str(proof.config_id), at)[0]:
+            waivable = ("probe", str(proof.config_id))
+        if judge(blocker, waivable):
+            settled += 1
 
-    decisions = signoff_selectors.current_decisions(release)
+    if decisions is None:
+        decisions = signoff_selectors.current_decisions(release)
     approved = 0
     for role in release.signoff_roles:
         decision = decisions.get(role["key"])
@@ -93,28 +226,106 @@ def compute_readiness(release: Release, items=None) -> Readiness:
                     f"{role['name']}: rejected by {decision.user}",
                 )
             )
+        elif is_stale(decision.evidence, current):
+            blockers.append(
+                Blocker(
+                    "signoff",
+                    role["key"],
+                    f"{role['name']}: approval by {decision.user} is stale; the "
+                    "evidence changed since, please look again",
+                )
+            )
         else:
             approved += 1
 
-    evidence = probe_selectors.release_evidence(release)
-    probe_blockers = [
-        Blocker("probe", str(result.pk), f"{result.label}: {result.summary}")
-        for result in evidence
-        if result.failing
-    ]
-    blockers += probe_blockers
+    probes_total = probes_passing = 0
+    for result in evidence:
+        blocker = Blocker("probe", str(result.pk), f"{result.label}: {result.summary}")
+        advisory = result.config_id in facts.advisory_configs
+        if result.status == result.Status.WARN or (advisory and result.failing):
+            warnings.append(blocker)
+        if advisory:
+            continue
+        probes_total += 1
+        if not result.failing or judge(blocker, ("probe", str(result.config_id))):
+            probes_passing += 1
 
-    conditions = total + len(release.signoff_roles) + len(evidence)
-    met = settled + approved + len(evidence) - len(probe_blockers)
+    freeze = _freeze(release, facts, at)
+    if freeze and not freeze["exception"]:
+        blockers.append(
+            Blocker(
+                "freeze",
+                str(freeze["window"]),
+                f"Freeze {freeze['name']} until {freeze['until']}"
+                + (f": {freeze['reason']}" if freeze["reason"] else ""),
+            )
+        )
+
+    conditions = total + len(release.signoff_roles) + probes_total
+    met = settled + approved + probes_passing
     score = 100 if conditions == 0 else (met * 100) // conditions
     return Readiness(
         ready=not blockers,
         score=score,
         blockers=blockers,
+        warnings=warnings,
+        waived=waived,
+        freeze=freeze,
         items_total=total,
         items_settled=settled,
         roles_total=len(release.signoff_roles),
         roles_approved=approved,
-        probes_total=len(evidence),
-        probes_passing=len(evidence) - len(probe_blockers),
+        probes_total=probes_total,
+        probes_passing=probes_passing,
     )
+
+
+def _freeze(release: Release, facts, at: datetime) -> dict | None:
+    """The freeze in effect for an open release, with any emergency exception."""
+    if release.status not in OPEN_STATUSES:
+        return None
+    found = facts.freeze_at(at)
+    if found is None:
+        return None
+    window, start, end = found
+    exception = facts.exception_at(at)
+    return {
+        "window": window.id,
+        "name": window.name,
+        "reason": window.reason,
+        "since": start.isoformat(),
+        "until": end.isoformat(),
+        "exception": None
+        if exception is None
+        else {
+            "id": exception.id,
+            "reason": exception.reason,
+            "approved_by": list(exception.approvers),
+            "expires_at": exception.expires_at.isoformat(),
+        },
+    }
+
+
+def compute_readiness_many(
+    releases: list[Release], items_by_release: dict, *, at: datetime | None = None
+) -> dict[int, Readiness]:
+    """compute_readiness() for many releases (a dashboard page), with the
+    evidence and sign-off decisions of all of them read in one query each."""
+    from apps.releases import selectors as release_selectors
+
+    at = at or timezone.now()
+    ids = [release.pk for release in releases]
+    evidence = release_selectors.release_evidence_many(ids)
+    decisions = release_selectors.current_decisions_many(ids)
+    facts = policy_selectors.readiness_facts_many(releases)
+    return {
+        release.pk: compute_readiness(
+            release,
+            items_by_release.get(release.pk, []),
+            at=at,
+            evidence=evidence.get(release.pk, []),
+            decisions=decisions.get(release.pk, {}),
+            facts=facts[release.pk],
+        )
+        for release in releases
+    }

@@ -16,6 +16,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
+from apps.notifications import services as notifications
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import compute_readiness
@@ -23,6 +24,12 @@ from apps.releases.readiness import compute_readiness
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
 MAX_NOTE = 5000
+# Webhook events announced after a transition to these statuses.
+TRANSITION_EVENTS = {
+    Release.Status.READY: "release.ready",
+    Release.Status.DEPLOYED: "release.deployed",
+    Release.Status.ROLLED_BACK: "release.rolled_back",
+}
 
 
 def bump_revision(release: Release) -> None:
@@ -173,6 +180,7 @@ def _snapshot(release: Release, template: ChecklistTemplate) -> list[ReleaseItem
                 details=item.details,
                 required=item.required,
                 probe_kind=item.probe_kind,
+                severity=item.severity,
             )
     return items
 
@@ -254,6 +262,9 @@ def release_transition(
         before=before,
         after=after,
     )
+    event = TRANSITION_EVENTS.get(target)
+    if event:
+        notifications.emit_for_release(event, release, reason=reason, by=by.username)
     return release
 
 
@@ -297,4 +308,8 @@ def release_item_set_state(
         before={"text": item.text, **before},
         after=after,
     )
+    if state == ReleaseItem.State.BLOCKED:
+        notifications.emit_for_release(
+            "release.blocked", release, item=item.pk, text=item.text
+        )
     return item

@@ -1,4 +1,4 @@
-"""Release pages."""
+"""Release pages and their htmx endpoints."""
 
 from django.urls import path
 
@@ -8,6 +8,10 @@ app_name = "releases"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("history/", views.history, name="history"),
+    path("releases/new/", views.release_new, name="new"),
     path("releases/<int:pk>/", views.detail, name="detail"),
+    path("releases/<int:pk>/status/", views.transition, name="transition"),
+    path("items/<int:item_id>/", views.item_row, name="item"),
     path("items/<int:item_id>/state/", views.item_state, name="item-state"),
 ]

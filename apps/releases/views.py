@@ -1,34 +1,451 @@
-"""Release pages: the dashboard, a release, and ticking its items."""
+"""Release pages: the dashboard, history, a new release, a release, its items."""
 
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import groupby
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    IntegerField,
+    Prefetch,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts import permissions
-from apps.releases import selectors, services
-from apps.releases.forms import ItemStateForm
-from apps.releases.readiness import compute_readiness
+from apps.accounts.models import Team
+from apps.audit.selectors import audit_events_for_release
+from apps.catalog.models import Environment, Service
+from apps.contacts import selectors as contact_selectors
+from apps.core import caching
+from apps.core.htmx import wants_fragment
+from apps.probes import views as probe_views
+from apps.probes.models import ProbeRun
+from apps.releases import lifecycle, selectors, services
+from apps.releases.forms import (
+    DashboardFilterForm,
+    HistoryFilterForm,
+    ItemStateForm,
+    NoteStateForm,
+    ReleaseForm,
+    TransitionForm,
+    add_service_error,
+)
+from apps.releases.models import Release, ReleaseItem
+from apps.releases.readiness import (
+    Readiness,
+    compute_readiness,
+    compute_readiness_many,
+)
+from apps.signoffs import views as signoff_views
+
+S = Release.Status
+PAGE_SIZE = 20
+RECENT = timedelta(days=30)
+TIMELINE_LENGTH = 10
+GROUPS = [
+    ("in_progress", "In progress", (S.DRAFT, S.IN_PROGRESS)),
+    ("ready", "Ready", (S.READY,)),
+    ("deployed", "Recently deployed", (S.DEPLOYED,)),
+    ("rolled_back", "Rolled back", (S.ROLLED_BACK,)),
+    ("cancelled", "Cancelled", (S.CANCELLED,)),
+]
+FINISHED = (S.DEPLOYED, S.ROLLED_BACK, S.CANCELLED)
+ACTION_ORDER = (S.IN_PROGRESS, S.READY, S.DEPLOYED, S.ROLLED_BACK, S.DRAFT, S.CANCELLED)
+ACTION_LABELS = {
+    (S.DRAFT, S.IN_PROGRESS): "Start the checklist",
+    (S.IN_PROGRESS, S.DRAFT): "Back to draft",
+    (S.IN_PROGRESS, S.READY): "Mark ready",
+    (S.IN_PROGRESS, S.DEPLOYED): "Mark deployed",
+    (S.READY, S.IN_PROGRESS): "Reopen",
+    (S.READY, S.DEPLOYED): "Mark deployed",
+    (S.DEPLOYED, S.ROLLED_BACK): "Roll back",
+}
+GATING_FIELDS = ("id", "release_id", "text", "state", "note", "required", "kind")
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    releases = selectors.release_list_for_user(request.user)[:50]
-    return render(request, "releases/dashboard.html", {"releases": releases})
+@dataclass
+class Section:
+    key: str
+    number: str
+    title: str
+    items: list[ReleaseItem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def settled(self) -> int:
+        return sum(1 for item in self.items if item.settled)
+
+    @property
+    def percent(self) -> int:
+        return (self.settled * 100) // self.total if self.total else 100
 
 
-@login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    release = selectors.release_get_for_user(request.user, pk)
+@dataclass
+class Phase:
+    key: str
+    title: str
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(section.total for section in self.sections)
+
+    @property
+    def settled(self) -> int:
+        return sum(section.settled for section in self.sections)
+
+
+def checklist(items: list[ReleaseItem]) -> list[Phase]:
+    """Items grouped by phase and section, in checklist order."""
+    phases: list[Phase] = []
+    for item in items:
+        if not phases or phases[-1].key != item.phase:
+            phases.append(Phase(key=item.phase, title=item.phase_title))
+        sections = phases[-1].sections
+        title = item.section_title or item.phase_title
+        if not sections or (sections[-1].number, sections[-1].title) != (
+            item.section_number,
+            title,
+        ):
+            sections.append(
+                Section(
+                    key=f"s{item.position}",
+                    number=item.section_number,
+                    title=title,
+                )
+            )
+        sections[-1].items.append(item)
+    return phases
+
+
+def _editable(release: Release, item: ReleaseItem) -> bool:
+    if release.status not in lifecycle.TICKABLE_STATUSES:
+        return False
+    return not (release.status == S.DEPLOYED and item.gates_readiness)
+
+
+def _status_actions(
+    release: Release, readiness: Readiness, user
+) -> list[dict[str, object]]:
+    """The status changes the lifecycle allows now, as buttons for this user."""
+    if not permissions.can(user, "transition", release.team):
+        return []
+    may_override = permissions.can(user, "override", release.team)
+    actions = []
+    for target in ACTION_ORDER:
+        override = False
+        if target in lifecycle.allowed(release.status):
+            override = target == S.READY and not readiness.ready
+        elif lifecycle.needs_override(release.status, target):
+            override = True
+        else:
+            continue
+        if override and not may_override:
+            continue
+        label = ACTION_LABELS.get((release.status, target), "Cancel release")
+        if override:
+            label += " anyway"
+        actions.append(
+            {
+                "target": target,
+                "label": label,
+                "override": override,
+                "reason": override or target in lifecycle.REASON_REQUIRED,
+                "notes": target == S.DEPLOYED,
+                "danger": target in (S.ROLLED_BACK, S.CANCELLED),
+            }
+        )
+    return actions
+
+
+def _release_context(request: HttpRequest, release: Release) -> dict:
     items = list(release.items.select_related("changed_by"))
+    readiness = compute_readiness(release, items)
+    can_tick = permissions.can(request.user, "tick", release.team)
+    for item in items:
+        item.editable = can_tick and _editable(release, item)
+    context = signoff_views.panel_context(release, request.user)
+    context.update(
+        {
+            "phases": checklist(items),
+            "readiness": readiness,
+            "can_tick": can_tick,
+            "actions": _status_actions(release, readiness, request.user),
+            "contacts": list(contact_selectors.contacts_for_service(release.service)),
+            "resources": list(contact_selectors.resources_for_service(release.service)),
+            "events": list(audit_events_for_release(release.pk)[:TIMELINE_LENGTH]),
+            "nav": "releases",
+        }
+    )
+    context.update(probe_views.panel_context(request, release))
+    return context
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Live releases grouped by status; the list is cached by the rows' revisions."""
+    releases = selectors.release_list_for_user(request.user)
+    form = _filter_form(request, DashboardFilterForm, releases, S.choices)
+    if form.is_valid():
+        releases = _filtered(releases, form.cleaned_data)
+    if not (form.is_valid() and form.cleaned_data["status"]):
+        # Without a status filter the dashboard shows what is live: finished
+        # releases older than a month are in the history page.
+        since = timezone.now() - RECENT
+        releases = releases.exclude(status=S.CANCELLED).exclude(
+            status__in=(S.DEPLOYED, S.ROLLED_BACK), updated_at__lt=since
+        )
+    rank = Case(
+        *[
+            When(status__in=statuses, then=Value(position))
+            for position, (_, _, statuses) in enumerate(GROUPS)
+        ],
+        output_field=IntegerField(),
+    )
+    releases = releases.annotate(rank=rank).order_by("rank", "-created_at")
+    page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    can_create = _can_create(request.user)
+    key = caching.fragment_key(
+        "dashboard",
+        request.GET.urlencode(),
+        page.number,
+        page.paginator.count,
+        can_create,
+        [
+            (row.pk, row.revision, row.service.name, row.environment.name)
+            for row in rows
+        ],
+    )
+    choices = list(form.fields["service"].queryset.values_list("pk", "name"))
+    etag = caching.page_etag(
+        request, caching.fragment_key("dashboard-page", key, choices, form.data)
+    )
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
     context = {
-        "release": release,
-        "items": items,
-        "readiness": compute_readiness(release, items),
-        "can_tick": permissions.can(request.user, "tick", release.team),
+        "page": page,
+        "can_create": can_create,
+        "request": request,
     }
-    return render(request, "releases/detail.html", context)
+    groups = caching.render_fragment(
+        request,
+        key,
+        "releases/partials/release_groups.html",
+        lambda: {**context, "groups": _dashboard_groups(rows)},
+    )
+    context.update(form=form, release_groups=groups, nav="releases")
+    return caching.with_etag(render(request, "releases/dashboard.html", context), etag)
+
+
+def _dashboard_groups(rows: list[Release]) -> list[dict]:
+    """The page's releases with their readiness, grouped by status."""
+    gating = ReleaseItem.objects.filter(
+        phase="pre_deployment", kind=ReleaseItem.Kind.CHECK, required=True
+    ).only(*GATING_FIELDS, "phase")
+    prefetch_related_objects(
+        rows, Prefetch("items", queryset=gating, to_attr="gating_items")
+    )
+    readiness = compute_readiness_many(
+        rows, {release.pk: release.gating_items for release in rows}
+    )
+    for release in rows:
+        release.readiness = readiness[release.pk]
+    return [
+        {"key": GROUPS[rank][0], "title": GROUPS[rank][1], "releases": list(members)}
+        for rank, members in groupby(rows, key=lambda release: release.rank)
+    ]
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    """Finished releases with filters; read-only for everyone."""
+    releases = selectors.release_list_for_user(request.user).filter(status__in=FINISHED)
+    outcomes = [(value, label) for value, label in S.choices if value in FINISHED]
+    form = _filter_form(request, HistoryFilterForm, releases, outcomes)
+    releases = releases.annotate(finished=Coalesce("deployed_at", "updated_at"))
+    if form.is_valid():
+        releases = _filtered(releases, form.cleaned_data)
+        if form.cleaned_data["finished_from"]:
+            releases = releases.filter(
+                finished__date__gte=form.cleaned_data["finished_from"]
+            )
+        if form.cleaned_data["finished_to"]:
+            releases = releases.filter(
+                finished__date__lte=form.cleaned_data["finished_to"]
+            )
+    releases = releases.select_related("deployed_by").order_by("-finished", "-pk")
+    page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "nav": "history"}
+    return render(request, "releases/history.html", context)
+
+
+def _filter_form(request: HttpRequest, form_class, releases, statuses):
+    team_ids = releases.values("team_id")
+    services = Service.objects.filter(team_id__in=team_ids)
+    names = (
+        Environment.objects.filter(service__in=services)
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    return form_class(
+        request.GET or None,
+        services=services,
+        environment_names=list(names),
+        statuses=statuses,
+    )
+
+
+def _filtered(releases, data: dict):
+    if data["q"]:
+        releases = releases.filter(version__icontains=data["q"].strip())
+    if data["service"]:
+        releases = releases.filter(service=data["service"])
+    if data["environment"]:
+        releases = releases.filter(environment__name=data["environment"])
+    if data["status"]:
+        releases = releases.filter(status=data["status"])
+    return releases
+
+
+def _can_create(user) -> bool:
+    """Whether the user leads any team, so may open a release somewhere."""
+    teams = permissions.team_ids_for(user)
+    if teams is None:
+        return True
+    return any(
+        permissions.can(user, "create_release", Team(pk=team_id)) for team_id in teams
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_new(request: HttpRequest) -> HttpResponse:
+    if not _can_create(request.user):
+        raise PermissionDenied("Only a team lead can open a release.")
+    form = ReleaseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            release = services.release_create(by=request.user, **data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Release {release.version} opened.")
+            return redirect(release)
+    context = {"form": form, "nav": "releases"}
+    return render(request, "releases/new.html", context)
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The release page; its body is cached by revision and the viewer's role."""
+    release = selectors.release_get_for_page(request.user, pk)
+    key = _page_key(request, release)
+    if key is None:
+        return render(
+            request, "releases/detail.html", _release_context(request, release)
+        )
+    etag = caching.page_etag(request, key)
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    body = caching.render_fragment(
+        request,
+        key,
+        "releases/partials/release_body.html",
+        lambda: _release_context(request, release),
+    )
+    context = {"release": release, "body": body, "nav": "releases"}
+    return caching.with_etag(render(request, "releases/detail.html", context), etag)
+
+
+def _page_key(request: HttpRequest, release: Release) -> str | None:
+    """What the page body depends on, or None while a probe run is in flight.
+
+    Every write that changes the page bumps release.revision; a running probe
+    run records results without one, so its page is never cached. Contacts
+    belong to the service, so their count and last change are part of the key.
+    """
+    status = release.latest_run_status
+    if status is not None and status not in ProbeRun.FINISHED:
+        return None
+    role = "superuser" if request.user.is_superuser else None
+    role = role or permissions.role_of(request.user, release.team)
+    return caching.fragment_key(
+        "release",
+        release.pk,
+        release.revision,
+        role,
+        "all" in request.GET,
+        release.latest_run_id,
+        release.contacts_count,
+        release.contacts_changed,
+        release.resources_count,
+        release.resources_changed,
+    )
+
+
+def _item_response(
+    request: HttpRequest, item: ReleaseItem, form=None, *, editing: bool = False
+) -> HttpResponse:
+    """The item's row, plus the readiness bar and section progress out of band."""
+    release = item.release
+    items = list(release.items.select_related("changed_by"))
+    can_tick = permissions.can(request.user, "tick", release.team)
+    section = None
+    for phase in checklist(items):
+        for candidate in phase.sections:
+            if any(other.pk == item.pk for other in candidate.items):
+                section = candidate
+    current = next(other for other in items if other.pk == item.pk)
+    current.editable = can_tick and _editable(release, current)
+    context = {
+        "item": current,
+        "release": release,
+        "section": section,
+        "form": form,
+        "editing": editing,
+        "readiness": compute_readiness(release, items),
+        "oob": True,
+    }
+    return render(request, "releases/partials/item_changed.html", context)
+
+
+@login_required
+@require_GET
+def item_row(request: HttpRequest, item_id: int) -> HttpResponse:
+    """An item's row; with ?edit, the row asking why it is n/a or blocked."""
+    item = selectors.release_item_get_for_user(request.user, item_id)
+    if not wants_fragment(request):
+        return redirect(f"{item.release.get_absolute_url()}#item-{item.pk}")
+    editing = "edit" in request.GET
+    if editing:
+        permissions.require(request.user, "tick", item.release.team)
+    form = NoteStateForm(
+        initial={"state": item.state if item.state in ("na", "blocked") else "na"}
+    )
+    return _item_response(request, item, form, editing=editing)
 
 
 @require_POST
@@ -36,12 +453,56 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.release_item_get_for_user(request.user, item_id)
     permissions.require(request.user, "tick", item.release.team)
-    form = ItemStateForm(request.POST)
+    wants_note = request.POST.get("state") in ReleaseItem.NOTE_REQUIRED
+    form = (NoteStateForm if wants_note else ItemStateForm)(request.POST)
+    failed = True
     if form.is_valid():
         try:
             item = services.release_item_set_state(
                 item=item, by=request.user, **form.cleaned_data
             )
+            failed = False
         except ValidationError as error:
-            form.add_error(None, error)
-    return redirect(item.release)
+            add_service_error(form, error)
+    if not wants_fragment(request):
+        if failed:
+            messages.error(request, " ".join(_errors(form)))
+        return redirect(f"{item.release.get_absolute_url()}#item-{item.pk}")
+    return _item_response(request, item, form, editing=failed and wants_note)
+
+
+def _errors(form) -> list[str]:
+    return [str(error) for errors in form.errors.values() for error in errors]
+
+
+@require_POST
+@login_required
+def transition(request: HttpRequest, pk: int) -> HttpResponse:
+    release = selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "transition", release.team)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            release = services.release_transition(
+                release=release, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"The release is now {release.get_status_display().lower()}."
+            )
+            if wants_fragment(request):
+                return HttpResponseClientRedirect(release.get_absolute_url())
+            return redirect(release)
+    if not wants_fragment(request):
+        messages.error(request, " ".join(_errors(form)))
+        return redirect(release)
+    readiness = compute_readiness(release)
+    context = {
+        "release": release,
+        "actions": _status_actions(release, readiness, request.user),
+        "action_form": form,
+        "failed_target": request.POST.get("target"),
+    }
+    return render(request, "releases/partials/status_actions.html", context)

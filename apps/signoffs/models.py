@@ -24,6 +24,12 @@ class SignOff(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    evidence = models.JSONField(
+        default=dict,
+        help_text="What was true when the decision was made: settled items and "
+        "passing probes.",
+    )
+    evidence_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

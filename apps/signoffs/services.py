@@ -6,7 +6,8 @@ from django.db import transaction
 
 from apps.accounts import permissions
 from apps.audit import services as audit
-from apps.releases import lifecycle
+from apps.notifications import services as notifications
+from apps.releases import lifecycle, readiness
 from apps.releases.models import Release
 from apps.signoffs import selectors
 from apps.signoffs.models import SignOff
@@ -50,7 +51,10 @@ def signoff_record(
                     f"must approve as {roles[role_key]}."
                 )
     previous = current.get(role_key)
+    snapshot = readiness.evidence_snapshot(release)
     signoff = SignOff.objects.create(
+        evidence=snapshot,
+        evidence_digest=readiness.evidence_digest(snapshot),
         release=release,
         role_key=role_key,
         role_name=roles[role_key],
@@ -75,6 +79,15 @@ def signoff_record(
             "decision": decision,
             "comment": comment,
             "by": by.get_username(),
+            "evidence_digest": signoff.evidence_digest,
         },
+    )
+    notifications.emit_for_release(
+        "signoff.recorded",
+        release,
+        role=role_key,
+        decision=decision,
+        comment=comment,
+        by=by.username,
     )
     return signoff

@@ -1,35 +1,103 @@
-"""The audit chain: every event links to the one before it."""
+"""The audit chain: every event links to the one before it, and tampering shows."""
 
-from apps.audit import chain
+from apps.audit import chain, verification
 from apps.audit.models import AuditEvent
 
 
-def _values():
-    return list(AuditEvent.objects.order_by("seq").values())
-
-
-def test_events_form_an_intact_chain(release, engineer):
-    from apps.releases import services
-
-    for item in release.items.all()[:3]:
-        services.release_item_set_state(item=item, state="done", by=engineer)
-    report = chain.verify(_values())
+def test_events_form_an_intact_chain(chain_of_five):
+    report = verification.chain_verify()
     assert report.ok
-    assert report.checked == AuditEvent.objects.count()
+    assert report.checked == 5
+    assert report.last_seq == 5
+    assert report.last_hash == chain_of_five[-1].hash
 
 
-def test_an_edited_event_breaks_the_chain(release):
-    target = AuditEvent.objects.order_by("seq").first()
-    AuditEvent.objects.filter(pk=target.pk).update(after={"version": "6.6.6"})
-    report = chain.verify(_values())
+def test_an_edited_event_is_reported_by_seq(chain_of_five, tamper):
+    with tamper():
+        AuditEvent.objects.filter(seq=3).update(after={"state": "blocked"})
+    report = verification.chain_verify()
     assert not report.ok
-    assert report.broken_seq == target.seq
+    assert report.broken_seq == 3
+    assert report.problem == "content does not match its hash"
+    assert report.checked == 2
+
+
+def test_a_removed_event_is_reported_as_a_gap(chain_of_five, tamper):
+    with tamper():
+        AuditEvent.objects.filter(seq=2).delete()
+    report = verification.chain_verify()
+    assert not report.ok
+    assert report.broken_seq == 3
+    assert report.problem == "sequence jumps from 1 to 3"
+
+
+def test_a_removed_tail_is_caught_by_the_head_row(chain_of_five, tamper):
+    with tamper():
+        AuditEvent.objects.filter(seq__gte=4).delete()
+    report = verification.chain_verify()
+    assert not report.ok
+    assert report.broken_seq == 4
+    assert "the head row says the chain reaches #5" in report.problem
+
+
+def test_a_forged_row_inserted_out_of_order_is_reported(chain_of_five):
+    # The forger computes a valid hash, but links it to event #3, not #5.
+    third = chain_of_five[2]
+    values = {f: getattr(third, f) for f in chain.FIELDS if f != "actor_id"}
+    values.update(seq=6, actor_id=third.actor_id, action="signoff.recorded")
+    values["after"] = {"decision": "approve"}
+    AuditEvent.objects.create(
+        prev_hash=third.hash, hash=chain.event_hash(third.hash, values), **values
+    )
+    report = verification.chain_verify()
+    assert not report.ok
+    assert report.broken_seq == 6
+    assert report.problem == "previous hash does not match the event before"
+
+
+def test_a_payload_restored_from_a_backup_is_reported(chain_of_five, tamper):
+    # Swap event #4's payload for #3's, as a partial restore would.
+    third, fourth = chain_of_five[2], chain_of_five[3]
+    with tamper():
+        AuditEvent.objects.filter(seq=4).update(
+            before=third.before, after=third.after, target_id=third.target_id
+        )
+    assert fourth.target_id != third.target_id
+    report = verification.chain_verify()
+    assert (report.ok, report.broken_seq) == (False, 4)
     assert report.problem == "content does not match its hash"
 
 
-def test_a_removed_event_breaks_the_chain(release):
-    first = AuditEvent.objects.order_by("seq").first()
-    AuditEvent.objects.filter(pk=first.pk).delete()
-    report = chain.verify(_values())
-    assert not report.ok
-    assert report.problem == "sequence jumps from 0 to 2"
+def test_a_duplicated_event_is_reported(chain_of_five):
+    rows = list(AuditEvent.objects.order_by("seq").values())
+    rows.insert(3, rows[2])
+    report = chain.verify(rows)
+    assert (report.ok, report.broken_seq) == (False, 3)
+    assert report.problem == "event #3 appears twice"
+
+
+def test_hash_survives_a_round_trip_through_the_database(db, client):
+    from django.contrib.auth.models import User
+
+    from apps.audit import services
+    from apps.core import context
+
+    token = context.bind(
+        context.RequestContext(
+            request_id="req-12345678",
+            ip="0:0:0:0:0:0:0:1",
+            user_agent="Mozilla/5.0 ünïcode",
+        )
+    )
+    try:
+        user = User.objects.create(username="zoë")
+        services.record(
+            actor=user,
+            action="probe_result.recorded",
+            target=user,
+            after={"duration_ms": 12.5, "ok": True, "nested": {"b": 1, "a": [1, "x"]}},
+        )
+    finally:
+        context.reset(token)
+    assert AuditEvent.objects.get().ip == "::1"
+    assert verification.chain_verify().ok

@@ -9,7 +9,7 @@ from apps.signoffs.models import SignOff
 
 
 def test_approval_is_recorded_and_audited(release, engineer):
-    services.signoff_record(
+    signoff = services.signoff_record(
         release=release,
         role_key="operations",
         decision="approve",
@@ -24,7 +24,9 @@ def test_approval_is_recorded_and_audited(release, engineer):
         "decision": "approve",
         "comment": "Runbook reviewed",
         "by": engineer.username,
+        "evidence_digest": signoff.evidence_digest,
     }
+    assert len(signoff.evidence_digest) == 64
 
 
 def test_a_new_decision_supersedes_and_keeps_history(

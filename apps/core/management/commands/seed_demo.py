@@ -10,6 +10,7 @@ from apps.accounts.models import Membership, Team
 from apps.catalog.models import Environment, Service
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
+from apps.probes import services as probes
 from apps.releases import services as releases
 from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import services as signoffs
@@ -84,7 +85,7 @@ class Command(BaseCommand):
                 name=name,
                 defaults={
                     "base_url": url,
-                    "api_url": url.replace("://", "://api."),
+                    "api_url": f"{url}/api/v1/",
                     "k8s_namespace": f"storefront-{name}",
                 },
             )
@@ -118,6 +119,10 @@ class Command(BaseCommand):
                     team=team, kind=kind, label=label, url=url
                 )
         staging = service.environments.get(name="staging")
+        if not staging.probe_configs.exists():
+            probes.probe_configs_create_defaults(
+                environment=staging, template=template, by=users[Membership.Role.LEAD]
+            )
         if Release.objects.filter(service=service).exists():
             return
         release = releases.release_create(

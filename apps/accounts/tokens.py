@@ -1,0 +1,142 @@
+"""Personal API tokens: creating and revoking them, and Bearer authentication."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from apps.accounts.models import ApiToken
+from apps.audit import services as audit
+
+PREFIX = "shp_"
+MAX_TOKENS_PER_USER = 50
+# last_used_at is written at most this often, so a busy script does not turn
+# every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_hash(secret: str) -> str:
+    """The stored form of a token. The secret has 256 bits, so no salt or KDF."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, user: User, name: str, read_only: bool = False, expires_at: datetime | None
+) -> tuple[ApiToken, str]:
+    """Create a token for the user and return it with its secret, shown only now.
+
+    Refuses an empty name, an expiry in the past, and more than fifty live tokens.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Name the token in 1 to 100 characters."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose an expiry in the future."})
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    if live >= MAX_TOKENS_PER_USER:
+        raise ValidationError("Revoke a token before creating another.")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:10],
+        token_hash=token_hash(secret),
+        read_only=read_only,
+        expires_at=expires_at,
+    )
+    audit.record(
+        actor=user,
+        action="api_token.created",
+        target=token,
+        after={
+            "name": name,
+            "prefix": token.prefix,
+            "read_only": read_only,
+            "expires_at": expires_at,
+        },
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token at once. Only its owner (or a superuser) may; twice is a no-op."""
+    if token.user_id != by.pk and not by.is_superuser:
+        raise PermissionDenied("This is not your token.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        actor=by,
+        action="api_token.revoked",
+        target=token,
+        before={"revoked": False},
+        after={"name": token.name, "prefix": token.prefix, "revoked": True},
+    )
+    return token
+
+
+def token_list_for_user(user: User) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user))
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer shp_…`; refuses unknown, expired and revoked tokens."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the header as 'Authorization: Bearer <token>'."
+            )
+        try:
+            secret = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=token_hash(secret))
+            .first()
+        )
+        now = timezone.now()
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This token has been revoked.")
+        if token.expires_at is not None and token.expires_at <= now:
+            raise exceptions.AuthenticationFailed("This token has expired.")
+        if token.last_used_at is None or now - token.last_used_at > (
+            LAST_USED_RESOLUTION
+        ):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class TokenScope(permissions.BasePermission):
+    """A read-only token may only read."""
+
+    message = "This token is read-only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and token.read_only:
+            return request.method in permissions.SAFE_METHODS
+        return True

@@ -1,0 +1,15 @@
+"""Filters of checklist template lists."""
+
+import django_filters
+
+from apps.checklists.models import ChecklistTemplate
+from config.api_support import IdFilter
+
+
+class TemplateFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(max_length=120)
+    team = IdFilter(field_name="team_id")
+
+    class Meta:
+        model = ChecklistTemplate
+        fields: list[str] = []

@@ -1,0 +1,101 @@
+"""A Redis cache that degrades instead of failing when Redis is unreachable.
+
+Django's RedisCache raises on every call while Redis is down, so a page that
+reads a cached permission or the sign-in lockout answers 500. Shipshape's cache
+holds only what can be recomputed or forgotten (permission lookups, lockout
+counters, throttle windows, readiness probes), so an outage degrades it to a
+cache that remembers nothing: reads miss, writes are dropped, `add` and
+`delete` report False, `incr` raises ValueError as for a missing key. The
+trade-offs (sign-in lockout and API throttling are not enforced while Redis is
+down) are listed in docs/resilience.md.
+
+After a failure the cache does not try Redis again for `RETRY_AFTER_SECONDS`
+(default 5), so a hung Redis costs one socket timeout per process and window,
+not one per call. Once Redis answers again the cache works without a restart.
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+OUTAGE = (RedisConnectionError, RedisTimeoutError)
+
+
+class TolerantRedisCache(RedisCache):
+    """RedisCache whose calls fall back to a miss while Redis is unreachable."""
+
+    def __init__(self, server, params) -> None:
+        params = dict(params)
+        self.retry_after = float(params.pop("RETRY_AFTER_SECONDS", 5))
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self.last_error = ""
+
+    @property
+    def available(self) -> bool:
+        """False while the cache is skipping Redis after a failure."""
+        return time.monotonic() >= self._down_until
+
+    def _call(self, method, fallback, *args, **kwargs):
+        if not self.available:
+            return fallback()
+        try:
+            value = method(*args, **kwargs)
+        except OUTAGE as error:
+            with self._lock:
+                if self.available:
+                    log.warning("cache unavailable (Redis): %s", error)
+                self._down_until = time.monotonic() + self.retry_after
+                self.last_error = f"Redis unavailable: {type(error).__name__}: {error}"
+            return fallback()
+        self.last_error = ""
+        return value
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(
+            super().add, lambda: False, key, value, timeout, version=version
+        )
+
+    def get(self, key, default=None, version=None):
+        return self._call(super().get, lambda: default, key, default, version=version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(
+            super().set, lambda: None, key, value, timeout, version=version
+        )
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(super().touch, lambda: False, key, timeout, version=version)
+
+    def delete(self, key, version=None):
+        return self._call(super().delete, lambda: False, key, version=version)
+
+    def get_many(self, keys, version=None):
+        return self._call(super().get_many, dict, keys, version=version)
+
+    def has_key(self, key, version=None):
+        return self._call(super().has_key, lambda: False, key, version=version)
+
+    def incr(self, key, delta=1, version=None):
+        def missing():
+            raise ValueError(f"Key '{key}' not found (cache unavailable).")
+
+        return self._call(super().incr, missing, key, delta, version=version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(
+            super().set_many, lambda: list(data), data, timeout, version=version
+        )
+
+    def delete_many(self, keys, version=None):
+        return self._call(super().delete_many, lambda: None, keys, version=version)
+
+    def clear(self):
+        return self._call(super().clear, lambda: False)

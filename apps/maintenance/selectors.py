@@ -1,0 +1,62 @@
+"""Reads of maintenance checklists, scoped to the user's teams."""
+
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q
+from django.http import Http404
+
+from apps.accounts import permissions
+from apps.catalog.models import Environment
+from apps.checklists.models import ChecklistTemplate
+from apps.maintenance.models import MaintenanceChecklist, MaintenanceItem
+
+HISTORY = 30
+
+
+def checklists_for_environment(environment: Environment) -> list[MaintenanceChecklist]:
+    """The environment's latest checklists with their items, newest first."""
+    return list(
+        MaintenanceChecklist.objects.filter(plan__environment=environment)
+        .select_related("assignee")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=MaintenanceItem.objects.select_related("changed_by"),
+            )
+        )
+        .order_by("-due_at", "cadence")[:HISTORY]
+    )
+
+
+def item_get_for_user(user: User, pk: int) -> MaintenanceItem:
+    """A check of one of the user's teams' checklists; 404 otherwise."""
+    items = MaintenanceItem.objects.select_related(
+        "checklist__plan__environment__service__team"
+    )
+    teams = permissions.team_ids_for(user)
+    if teams is not None:
+        items = items.filter(checklist__plan__environment__service__team_id__in=teams)
+    try:
+        return items.get(pk=pk)
+    except MaintenanceItem.DoesNotExist:
+        raise Http404("No such check.") from None
+
+
+def overdue_for_user(user: User, now) -> list[MaintenanceChecklist]:
+    """Open checklists past their due time in the user's teams, for a dashboard."""
+    checklists = MaintenanceChecklist.objects.filter(
+        completed_at__isnull=True, due_at__lte=now
+    ).select_related("plan__environment__service")
+    teams = permissions.team_ids_for(user)
+    if teams is not None:
+        checklists = checklists.filter(plan__environment__service__team_id__in=teams)
+    return list(checklists.order_by("due_at")[:50])
+
+
+def templates_with_maintenance(team) -> list[ChecklistTemplate]:
+    """Templates the team may use that have a maintenance phase, newest first."""
+    return list(
+        ChecklistTemplate.objects.filter(phases__kind="maintenance")
+        .filter(Q(team__isnull=True) | Q(team=team))
+        .distinct()
+        .order_by("name", "-version")
+    )

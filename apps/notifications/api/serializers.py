@@ -1,0 +1,69 @@
+"""Shapes of webhooks and their delivery log in the API. Secrets are write-only."""
+
+from rest_framework import serializers
+
+from apps.notifications.models import EVENTS, Webhook, WebhookDelivery
+from config.api_support import MAX_ID
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS))
+
+    class Meta:
+        model = Webhook
+        fields = [
+            "id",
+            "team",
+            "name",
+            "url",
+            "events",
+            "slack",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookCreateSerializer(serializers.Serializer):
+    team = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    name = serializers.CharField(max_length=100)
+    url = serializers.CharField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENTS), min_length=1, max_length=20
+    )
+    slack = serializers.BooleanField(required=False, default=False)
+    secret = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        help_text="Leave empty to have one generated; it is shown only in the answer.",
+    )
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(help_text="Shown only now; store it.")
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "attempt",
+            "status",
+            "response_status",
+            "error",
+            "duration_ms",
+            "created_at",
+            "scheduled_for",
+            "finished_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,9 @@
+"""Notifications app: outbound webhooks for release events."""
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "apps.notifications"
+    label = "notifications"
+    verbose_name = "Notifications"

@@ -1,0 +1,29 @@
+"""Reads of webhooks and their delivery log, for the team's leads."""
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from apps.accounts.models import Membership
+from apps.notifications.models import Webhook, WebhookDelivery
+
+MANAGERS = (Membership.Role.LEAD, Membership.Role.ADMIN)
+
+
+def webhook_list_for_user(user: User) -> QuerySet[Webhook]:
+    """Webhooks of the teams the user leads (all for a superuser)."""
+    webhooks = Webhook.objects.select_related("team").order_by("team_id", "name")
+    if user.is_superuser:
+        return webhooks
+    teams = Membership.objects.filter(user=user, role__in=MANAGERS).values("team_id")
+    return webhooks.filter(team_id__in=teams)
+
+
+def deliveries_for_webhook(webhook: Webhook) -> QuerySet[WebhookDelivery]:
+    return webhook.deliveries.order_by("-id")
+
+
+def recent_deliveries(webhooks: list[Webhook], limit: int) -> list[WebhookDelivery]:
+    """The latest attempts of the given webhooks, newest first, in one query."""
+    return list(
+        WebhookDelivery.objects.filter(webhook__in=webhooks).order_by("-id")[:limit]
+    )

@@ -1,0 +1,31 @@
+"""Reads of rotations, scoped to the user's teams."""
+
+from django.contrib.auth.models import User
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from apps.accounts import permissions
+from apps.accounts.models import Team
+from apps.oncall.models import Override, Rotation
+
+
+def team_get_for_user(user: User, slug: str) -> Team:
+    """The team by slug; 404 unless the user belongs to it (or is a superuser)."""
+    team = get_object_or_404(Team, slug=slug)
+    teams = permissions.team_ids_for(user)
+    if teams is not None and team.pk not in teams:
+        raise Http404("No such team.")
+    return team
+
+
+def rotation_for_team(team: Team) -> Rotation | None:
+    return Rotation.objects.filter(team=team).prefetch_related("members__user").first()
+
+
+def overrides_upcoming(rotation: Rotation, now) -> list[Override]:
+    """Overrides not yet over, soonest first."""
+    return list(
+        rotation.overrides.filter(ends_at__gt=now)
+        .select_related("user")
+        .order_by("starts_at")
+    )

@@ -1,0 +1,132 @@
+"""The on-call page of a team: who is on call now, the coming weeks, overrides."""
+
+from datetime import date, datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import permissions
+from apps.oncall import selectors, services
+
+WEEKS_SHOWN = 6
+WEEKDAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def team_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who is on call now and for the next weeks, and the overrides to come.
+
+    A lead's POST sets up the rotation: time zone, weekday, time, first day and
+    the people in order (user names, one per line or comma-separated).
+    """
+    team = selectors.team_get_for_user(request.user, slug)
+    if request.method == "POST":
+        permissions.require(request.user, "manage_contacts", team)
+        _save_rotation(request, team)
+        return redirect("oncall:team", slug=team.slug)
+    rotation = selectors.rotation_for_team(team)
+    now = timezone.now()
+    weeks, overrides = [], []
+    if rotation is not None:
+        overrides = selectors.overrides_upcoming(rotation, now)
+        start = services.handover_before(rotation, now)
+        for _ in range(WEEKS_SHOWN):
+            duty = services.on_call_now(team, max(start, now))
+            weeks.append((start, duty))
+            start = services.next_handover(rotation, start)
+    context = {
+        "team": team,
+        "rotation": rotation,
+        "duty": services.on_call_now(team, now),
+        "weeks": weeks,
+        "overrides": overrides,
+        "members": team.memberships.select_related("user").order_by("user__username"),
+        "weekdays": WEEKDAYS,
+        "weekday": WEEKDAYS[rotation.handover_weekday] if rotation else "",
+        "can_manage": permissions.can(request.user, "manage_contacts", team),
+    }
+    return render(request, "oncall/team.html", context)
+
+
+@require_POST
+@login_required
+def override_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add a holiday cover; leads only."""
+    team = selectors.team_get_for_user(request.user, slug)
+    permissions.require(request.user, "manage_contacts", team)
+    rotation = selectors.rotation_for_team(team)
+    try:
+        if rotation is None:
+            raise ValidationError("Set up the rotation first.")
+        user = User.objects.filter(
+            pk=request.POST.get("user"), memberships__team=team
+        ).first()
+        if user is None:
+            raise ValidationError({"user": "Choose a member of the team."})
+        starts_at, ends_at = (
+            _parse(request.POST.get(name, "")) for name in ("starts_at", "ends_at")
+        )
+        services.override_add(
+            rotation=rotation,
+            user=user,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("oncall:team", slug=team.slug)
+
+
+def _save_rotation(request: HttpRequest, team) -> None:
+    data = request.POST
+    names = [n for n in data.get("members", "").replace(",", " ").split() if n]
+    people = {
+        user.username: user
+        for user in User.objects.filter(username__in=names, memberships__team=team)
+    }
+    try:
+        missing = [name for name in names if name not in people]
+        if missing:
+            raise ValidationError(f"Not members of {team}: {', '.join(missing)}.")
+        services.rotation_save(
+            team=team,
+            by=request.user,
+            time_zone=data.get("time_zone", "UTC") or "UTC",
+            handover_weekday=int(data.get("handover_weekday", 0)),
+            handover_time=time.fromisoformat(data.get("handover_time", "09:00")),
+            starts_on=date.fromisoformat(data.get("starts_on", "")),
+            members=[people[name] for name in names],
+        )
+    except ValueError as error:
+        messages.error(request, f"Check the rotation's fields: {error}")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Rotation saved.")
+
+
+def _parse(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date and time.") from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment

@@ -1,0 +1,95 @@
+"""Shapes of waivers, freeze windows, exceptions and verification windows."""
+
+from rest_framework import serializers
+
+from apps.policy.models import (
+    EmergencyException,
+    FreezeWindow,
+    VerificationWindow,
+    Waiver,
+)
+
+
+class WaiverSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Waiver
+        fields = [
+            "id",
+            "release",
+            "blocker_type",
+            "blocker_id",
+            "label",
+            "reason",
+            "requested_by",
+            "approved_by",
+            "approved_at",
+            "expires_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WaiverCreateSerializer(serializers.Serializer):
+    release = serializers.IntegerField()
+    blocker_type = serializers.ChoiceField(choices=Waiver.BlockerType.choices)
+    blocker_id = serializers.CharField(max_length=40)
+    reason = serializers.CharField(max_length=2000)
+    expires_at = serializers.DateTimeField()
+
+
+class FreezeWindowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FreezeWindow
+        fields = [
+            "id",
+            "environment",
+            "name",
+            "reason",
+            "starts_at",
+            "ends_at",
+            "cron",
+            "time_zone",
+            "duration_minutes",
+        ]
+        read_only_fields = ["id"]
+        # Uniqueness is the service's to check, with its own message.
+        validators = []
+
+
+class EmergencyExceptionSerializer(serializers.ModelSerializer):
+    approved_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EmergencyException
+        fields = ["id", "release", "reason", "expires_at", "approved_by", "created_at"]
+        read_only_fields = fields
+
+    def get_approved_by(self, exception: EmergencyException) -> list[str]:
+        people = (exception.first_approver, exception.second_approver)
+        return [user.username for user in people if user is not None]
+
+
+class EmergencyExceptionCreateSerializer(serializers.Serializer):
+    release = serializers.IntegerField()
+    reason = serializers.CharField(max_length=2000)
+    expires_at = serializers.DateTimeField()
+
+
+class VerificationWindowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VerificationWindow
+        exclude = ["started_by", "decided_by"]
+        read_only_fields = ["id"]
+
+
+class VerificationStartSerializer(serializers.Serializer):
+    release = serializers.IntegerField()
+    interval_seconds = serializers.FloatField(default=30)
+    duration_seconds = serializers.FloatField(default=600)
+    failure_limit = serializers.IntegerField(default=0, min_value=0)
+    consecutive_successes = serializers.IntegerField(default=3, min_value=1)

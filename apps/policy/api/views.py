@@ -1,0 +1,180 @@
+"""The readiness policy over the API: waivers, freezes, exceptions, verification."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.permissions import team_ids_for
+from apps.catalog.models import Environment
+from apps.policy import selectors, services, verification
+from apps.policy.api import serializers
+from apps.policy.models import (
+    EmergencyException,
+    FreezeWindow,
+    VerificationWindow,
+    Waiver,
+)
+from apps.releases import selectors as release_selectors
+from config.api_support import ViewSet, validated
+
+
+def _release(request: Request, pk: int):
+    try:
+        return release_selectors.release_get_for_user(request.user, pk)
+    except Http404:
+        raise ValidationError({"release": "No such release."}) from None
+
+
+def _scoped(queryset: QuerySet, user, path: str) -> QuerySet:
+    teams = team_ids_for(user)
+    return queryset if teams is None else queryset.filter(**{f"{path}__in": teams})
+
+
+class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
+    """Waivers of the caller's teams' releases; leads request and approve them."""
+
+    serializer_class = serializers.WaiverSerializer
+    queryset = Waiver.objects.none()
+
+    def get_queryset(self) -> QuerySet[Waiver]:
+        waivers = Waiver.objects.select_related("requested_by", "approved_by")
+        return _scoped(waivers, self.request.user, "release__team_id")
+
+    @extend_schema(
+        request=serializers.WaiverCreateSerializer,
+        responses={201: serializers.WaiverSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Ask to waive one blocking item or probe of a release until a time."""
+        data = validated(serializers.WaiverCreateSerializer, request)
+        waiver = services.waiver_request(
+            release=_release(request, data["release"]),
+            blocker_type=data["blocker_type"],
+            blocker_id=data["blocker_id"],
+            reason=data["reason"],
+            expires_at=data["expires_at"],
+            by=request.user,
+        )
+        body = serializers.WaiverSerializer(waiver).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: serializers.WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Approve a waiver someone else requested."""
+        waiver = selectors.waiver_get_for_user(request.user, int(pk))
+        waiver = services.waiver_approve(waiver=waiver, by=request.user)
+        return Response(serializers.WaiverSerializer(waiver).data)
+
+
+class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
+    """Freeze windows of the caller's teams' environments."""
+
+    serializer_class = serializers.FreezeWindowSerializer
+    queryset = FreezeWindow.objects.none()
+
+    def get_queryset(self) -> QuerySet[FreezeWindow]:
+        return _scoped(
+            FreezeWindow.objects.all(),
+            self.request.user,
+            "environment__service__team_id",
+        )
+
+    def create(self, request: Request) -> Response:
+        """Add a one-off (starts_at, ends_at) or recurring (cron) freeze window."""
+        data = validated(serializers.FreezeWindowSerializer, request)
+        environment = _scoped(
+            Environment.objects.filter(pk=data["environment"].pk),
+            request.user,
+            "service__team_id",
+        ).first()
+        if environment is None:
+            raise ValidationError({"environment": "No such environment."})
+        window = services.freeze_window_save(
+            environment=environment,
+            by=request.user,
+            name=data["name"],
+            reason=data.get("reason", ""),
+            starts_at=data.get("starts_at"),
+            ends_at=data.get("ends_at"),
+            cron=data.get("cron", ""),
+            time_zone=data.get("time_zone", "UTC"),
+            duration_minutes=data.get("duration_minutes"),
+        )
+        body = serializers.FreezeWindowSerializer(window).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EmergencyExceptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet
+):
+    """Emergency exceptions that let a release through a freeze."""
+
+    serializer_class = serializers.EmergencyExceptionSerializer
+    queryset = EmergencyException.objects.none()
+
+    def get_queryset(self) -> QuerySet[EmergencyException]:
+        exceptions = EmergencyException.objects.select_related(
+            "first_approver", "second_approver"
+        )
+        return _scoped(exceptions, self.request.user, "release__team_id")
+
+    @extend_schema(
+        request=serializers.EmergencyExceptionCreateSerializer,
+        responses={201: serializers.EmergencyExceptionSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Ask for an exception; it counts once two different leads approve it."""
+        data = validated(serializers.EmergencyExceptionCreateSerializer, request)
+        exception = services.emergency_exception_request(
+            release=_release(request, data["release"]),
+            reason=data["reason"],
+            expires_at=data["expires_at"],
+            by=request.user,
+        )
+        body = serializers.EmergencyExceptionSerializer(exception).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={200: serializers.EmergencyExceptionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Add your approval; two distinct people are needed."""
+        exception = selectors.exception_get_for_user(request.user, int(pk))
+        exception = services.emergency_exception_approve(
+            exception=exception, by=request.user
+        )
+        return Response(serializers.EmergencyExceptionSerializer(exception).data)
+
+
+class VerificationWindowViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet
+):
+    """Post-deploy verification windows of the caller's teams' releases."""
+
+    serializer_class = serializers.VerificationWindowSerializer
+    queryset = VerificationWindow.objects.none()
+
+    def get_queryset(self) -> QuerySet[VerificationWindow]:
+        return _scoped(
+            VerificationWindow.objects.all(), self.request.user, "release__team_id"
+        )
+
+    @extend_schema(
+        request=serializers.VerificationStartSerializer,
+        responses={201: serializers.VerificationWindowSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Start verifying a deployed release with its http and prometheus probes."""
+        data = validated(serializers.VerificationStartSerializer, request)
+        window = verification.verification_window_start(
+            release=_release(request, data.pop("release")), by=request.user, **data
+        )
+        body = serializers.VerificationWindowSerializer(window).data
+        return Response(body, status=status.HTTP_201_CREATED)

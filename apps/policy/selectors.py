@@ -1,0 +1,431 @@
+"""Reads of waivers, freezes, exceptions, verification windows and runbook links."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db.models import CharField, DateTimeField, IntegerField, Q, Value
+from django.http import Http404
+from django.utils import timezone
+
+from apps.accounts import permissions
+from apps.checklists.models import RunbookEntry, Severity
+from apps.contacts import selectors as contact_selectors
+from apps.policy.models import (
+    EmergencyException,
+    FreezeWindow,
+    VerificationWindow,
+    Waiver,
+)
+from apps.probes.models import ProbeConfig, ProbeResult
+from apps.releases.lifecycle import OPEN_STATUSES
+from apps.releases.models import Release, ReleaseItem
+
+# Used when a runbook entry names no probe kinds or sections itself: the seed's
+# "Common Issues" matched by words of their problem line.
+DEFAULT_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "database": (("postgres",), ("Database",)),
+    "pods": (("k8s",), ("Infrastructure",)),
+    "frontend": (("http", "tls", "headers"), ("Verification",)),
+    "celery": (("queue", "redis"), ("External Services",)),
+}
+
+
+@dataclass(frozen=True)
+class WaiverFact:
+    id: int
+    blocker_type: str
+    blocker_id: str
+    label: str
+    reason: str
+    expires_at: datetime
+    approved_by: str | None
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class FreezeFact:
+    id: int
+    name: str
+    reason: str
+    cron: str
+    time_zone: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration_minutes: int | None
+
+    def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
+        return FreezeWindow(
+            cron=self.cron,
+            time_zone=self.time_zone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            duration_minutes=self.duration_minutes,
+        ).occurrence_at(at)
+
+
+@dataclass(frozen=True)
+class ExceptionFact:
+    id: int
+    reason: str
+    expires_at: datetime
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WindowFact:
+    id: int
+    outcome: str
+    summary: str
+    started_at: datetime
+    measurements: int
+
+
+@dataclass
+class PolicyFacts:
+    """Everything readiness needs from the policy, read in one query."""
+
+    waivers: list[WaiverFact] = field(default_factory=list)
+    freezes: list[FreezeFact] = field(default_factory=list)
+    exceptions: list[ExceptionFact] = field(default_factory=list)
+    advisory_configs: set[int] = field(default_factory=set)
+    advisory_items: set[int] = field(default_factory=set)
+    item_evidence: dict[int, int] = field(default_factory=dict)
+    windows: list[WindowFact] = field(default_factory=list)
+
+    def waiver_for(self, blocker_type: str, blocker_id: str, at: datetime):
+        """(active waiver, expired waiver): the approved ones for this blocker."""
+        active = expired = None
+        for waiver in self.waivers:
+            if (waiver.blocker_type, waiver.blocker_id) != (blocker_type, blocker_id):
+                continue
+            if waiver.approved_by is None:
+                continue
+            if at < waiver.expires_at:
+                active = active or waiver
+            else:
+                expired = expired or waiver
+        return active, expired
+
+    def freeze_at(self, at: datetime) -> tuple[FreezeFact, datetime, datetime] | None:
+        for freeze in self.freezes:
+            occurrence = freeze.occurrence_at(at)
+            if occurrence:
+                return freeze, *occurrence
+        return None
+
+    def exception_at(self, at: datetime) -> ExceptionFact | None:
+        for exception in self.exceptions:
+            if len(exception.approvers) == 2 and at < exception.expires_at:
+                return exception
+        return None
+
+
+def _text(value: str = "") -> Value:
+    return Value(value, output_field=CharField())
+
+
+def _none(kind) -> Value:
+    return Value(None, output_field=kind())
+
+
+def readiness_facts(release: Release) -> PolicyFacts:
+    """The release's waivers and exceptions, its environment's freeze windows and
+    advisory probes, in one UNION query: readiness runs for every dashboard row."""
+    return readiness_facts_many([release])[release.pk]
+
+
+def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
+    """readiness_facts() of many releases, still in one query."""
+    release_ids = [release.pk for release in releases]
+    environment_ids = {release.environment_id for release in releases}
+    no_text, no_time, no_int = _text(), _none(DateTimeField), _none(IntegerField)
+    waivers = Waiver.objects.filter(release_id__in=release_ids).values_list(
+        _text("waiver"),
+        "release_id",
+        "pk",
+        "blocker_type",
+        "blocker_id",
+        "label",
+        "reason",
+        "expires_at",
+        no_time,
+        no_int,
+        "approved_by__username",
+        "requested_by__username",
+    )
+    freezes = FreezeWindow.objects.filter(
+        environment_id__in=environment_ids
+    ).values_list(
+        _text("freeze"),
+        "environment_id",
+        "pk",
+        "name",
+        "reason",
+        "cron",
+        "time_zone",
+        "starts_at",
+        "ends_at",
+        "duration_minutes",
+        _none(CharField),
+        _none(CharField),
+    )
+    exceptions = EmergencyException.objects.filter(
+        release_id__in=release_ids
+    ).values_list(
+        _text("emergency"),
+        "release_id",
+        "pk",
+        "reason",
+        no_text,
+        no_text,
+        no_text,
+        "expires_at",
+        no_time,
+        no_int,
+        "first_approver__username",
+        "second_approver__username",
+    )
+    advisory = ProbeConfig.objects.filter(
+        environment_id__in=environment_ids, severity=Severity.ADVISORY
+    ).values_list(
+        _text("advisory"),
+        "environment_id",
+        "pk",
+        no_text,
+        no_text,
+        no_text,
+        no_text,
+        no_time,
+        no_time,
+        no_int,
+        _none(CharField),
+        _none(CharField),
+    )
+    # Read here rather than from the items, which callers may load with only().
+    items = (
+        ReleaseItem.objects.filter(release_id__in=release_ids)
+        .filter(
+            Q(severity=Severity.ADVISORY)
+            | Q(state=ReleaseItem.State.BLOCKED, evidence_result_id__isnull=False)
+        )
+        .values_list(
+            _text("item"),
+            "release_id",
+            "pk",
+            "severity",
+            no_text,
+            no_text,
+            no_text,
+            no_time,
+            no_time,
+            "evidence_result_id",
+            _none(CharField),
+            _none(CharField),
+        )
+    )
+    windows = VerificationWindow.objects.filter(release_id__in=release_ids).values_list(
+        _text("window"),
+        "release_id",
+        "pk",
+        "outcome",
+        "summary",
+        no_text,
+        no_text,
+        "started_at",
+        no_time,
+        "measurements",
+        _none(CharField),
+        _none(CharField),
+    )
+    by_release = {pk: PolicyFacts() for pk in release_ids}
+    by_environment = {pk: PolicyFacts() for pk in environment_ids}
+    # Each part drops its model's default ordering: SQLite refuses ORDER BY
+    # inside a compound statement.
+    parts = [q.order_by() for q in (freezes, exceptions, advisory, items, windows)]
+    for kind, owner, pk, a, b, c, d, t1, t2, n, u1, u2 in waivers.order_by().union(
+        *parts, all=True
+    ):
+        facts = (
+            by_environment[owner]
+            if kind in ("freeze", "advisory")
+            else (by_release[owner])
+        )
+        if kind == "waiver":
+            facts.waivers.append(WaiverFact(pk, a, b, c, d, _when(t1), u1, u2 or ""))
+        elif kind == "freeze":
+            facts.freezes.append(FreezeFact(pk, a, b, c, d, _when(t1), _when(t2), n))
+        elif kind == "emergency":
+            approvers = tuple(name for name in (u1, u2) if name)
+            facts.exceptions.append(ExceptionFact(pk, a, _when(t1), approvers))
+        elif kind == "window":
+            facts.windows.append(WindowFact(pk, a, b, _when(t1), n))
+        elif kind == "item":
+            if a == Severity.ADVISORY:
+                facts.advisory_items.add(pk)
+            if n is not None:
+                facts.item_evidence[pk] = n
+        else:
+            facts.advisory_configs.add(pk)
+    for release in releases:
+        facts, shared = by_release[release.pk], by_environment[release.environment_id]
+        facts.freezes = sorted(shared.freezes, key=lambda freeze: freeze.name)
+        facts.advisory_configs = shared.advisory_configs
+        facts.windows.sort(key=lambda window: (window.started_at, window.id))
+        facts.windows.reverse()
+    return by_release
+
+
+def _when(value) -> datetime | None:
+    """A datetime from a UNION column; SQLite gives unioned values back as text."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def runbook_links(entry: RunbookEntry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The probe kinds and sections an entry explains: its own, else the default
+    links of the seed's Common Issues, matched by a word of the problem."""
+    if entry.probe_kinds or entry.sections:
+        return tuple(entry.probe_kinds), tuple(entry.sections)
+    problem = entry.problem.lower()
+    for word, links in DEFAULT_LINKS.items():
+        if word in problem:
+            return links
+    return (), ()
+
+
+def runbook_for_result(result: ProbeResult, release: Release) -> list[RunbookEntry]:
+    """The runbook entries of the release's template for a failing probe's kind,
+    or for the sections of the items the probe verifies."""
+    if not result.failing and result.status != ProbeResult.Status.WARN:
+        return []
+    sections = set(
+        ReleaseItem.objects.filter(
+            release=release, evidence_result_id=result.pk
+        ).values_list("section_title", flat=True)
+    )
+    matches = []
+    for entry in RunbookEntry.objects.filter(template_id=release.template_id):
+        kinds, titles = runbook_links(entry)
+        if result.kind in kinds or sections & set(titles):
+            matches.append(entry)
+    return matches
+
+
+def failure_help(release: Release, results: list[ProbeResult]) -> dict:
+    """For each failing result: its runbook entries; and the service's contacts."""
+    failing = [r for r in results if r.failing]
+    return {
+        "results": [
+            {"result": result, "runbook": runbook_for_result(result, release)}
+            for result in failing
+        ],
+        "contacts": list(contact_selectors.contacts_for_service(release.service))
+        if failing
+        else [],
+    }
+
+
+def release_policy(release: Release, at: datetime | None = None) -> dict:
+    """What the release page's policy panel shows, from the one facts query."""
+    at = at or timezone.now()
+    facts = readiness_facts(release)
+    found = facts.freeze_at(at) if release.status in OPEN_STATUSES else None
+    return {
+        "waivers": [
+            {
+                "fact": waiver,
+                "state": "expired"
+                if at >= waiver.expires_at
+                else ("active" if waiver.approved_by else "pending"),
+            }
+            for waiver in facts.waivers
+        ],
+        "freeze": None
+        if found is None
+        else {
+            "window": found[0],
+            "until": found[2],
+            "exception": facts.exception_at(at),
+        },
+        "freezes": facts.freezes,
+        "windows": facts.windows[:5],
+    }
+
+
+def verification_failed(release: Release) -> bool:
+    """The release's latest verification window failed (the "verification failed"
+    mark; releases keep their lifecycle status)."""
+    latest = VerificationWindow.objects.filter(release=release).first()
+    return latest is not None and latest.outcome == VerificationWindow.Outcome.FAILED
+
+
+def waiver_get_for_user(user, pk: int) -> Waiver:
+    teams = permissions.team_ids_for(user)
+    waivers = Waiver.objects.select_related("release__team")
+    if teams is not None:
+        waivers = waivers.filter(release__team_id__in=teams)
+    waiver = waivers.filter(pk=pk).first()
+    if waiver is None:
+        raise Http404("No such waiver.")
+    return waiver
+
+
+def exception_get_for_user(user, pk: int) -> EmergencyException:
+    teams = permissions.team_ids_for(user)
+    exceptions = EmergencyException.objects.select_related("release__team")
+    if teams is not None:
+        exceptions = exceptions.filter(release__team_id__in=teams)
+    exception = exceptions.filter(pk=pk).first()
+    if exception is None:
+        raise Http404("No such exception.")
+    return exception
+
+
+def record_facts(release: Release) -> dict:
+    """The policy part of a deployment record: the verdict with its warnings,
+    waivers and freeze, every waiver and exception asked for, and the
+    verification windows, as plain data."""
+    # Imported here: readiness imports this module at its top.
+    from apps.releases.readiness import compute_readiness
+
+    facts = readiness_facts(release)
+    now = timezone.now()
+    return {
+        "verdict": compute_readiness(release, at=now, facts=facts).as_dict(),
+        "waivers": [
+            {
+                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+                "label": waiver.label,
+                "reason": waiver.reason,
+                "requested_by": waiver.requested_by,
+                "approved_by": waiver.approved_by,
+                "expires_at": waiver.expires_at.isoformat(),
+                "state": "expired"
+                if now >= waiver.expires_at
+                else ("active" if waiver.approved_by else "pending"),
+            }
+            for waiver in facts.waivers
+        ],
+        "emergency_exceptions": [
+            {
+                "reason": exception.reason,
+                "approved_by": list(exception.approvers),
+                "expires_at": exception.expires_at.isoformat(),
+            }
+            for exception in facts.exceptions
+        ],
+        "verification_windows": [
+            {
+                "id": window.id,
+                "outcome": window.outcome,
+                "summary": window.summary,
+                "started_at": window.started_at.isoformat(),
+                "measurements": window.measurements,
+            }
+            for window in facts.windows
+        ],
+    }

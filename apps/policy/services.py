@@ -1,0 +1,318 @@
+"""Writing the readiness policy: waivers, freeze windows and emergency exceptions.
+
+Every function checks the person's role and writes an audit event in the same
+transaction as its change. Post-deploy verification lives in verification.py.
+"""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts import permissions
+from apps.audit import services as audit
+from apps.catalog.models import Environment
+from apps.policy import recurrence
+from apps.policy.models import EmergencyException, FreezeWindow, Waiver
+from apps.probes.models import ProbeConfig
+from apps.releases import lifecycle
+from apps.releases.models import Release, ReleaseItem
+from apps.releases.services import bump_revision
+
+MAX_WAIVER = timedelta(days=30)
+MAX_EXCEPTION = timedelta(days=2)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why."})
+    return reason[:2000]
+
+
+def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
+    now = timezone.now()
+    if expires_at is None or expires_at <= now:
+        raise ValidationError({"expires_at": "Give an expiry in the future."})
+    if expires_at > now + longest:
+        raise ValidationError(
+            {"expires_at": f"Expire within {longest.days} days of now."}
+        )
+    return expires_at
+
+
+def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str:
+    if blocker_type == Waiver.BlockerType.ITEM:
+        item = ReleaseItem.objects.filter(release=release, pk=blocker_id).first()
+        if item is None or not item.gates_readiness:
+            raise ValidationError({"blocker_id": "Not a gating item of this release."})
+        return item.text
+    if blocker_type == Waiver.BlockerType.PROBE:
+        config = ProbeConfig.objects.filter(
+            environment_id=release.environment_id, pk=blocker_id
+        ).first()
+        if config is None:
+            raise ValidationError(
+                {"blocker_id": "Not a probe of this release's environment."}
+            )
+        return config.name
+    raise ValidationError({"blocker_type": "Waive a checklist item or a probe."})
+
+
+@transaction.atomic
+def waiver_request(
+    *,
+    release: Release,
+    blocker_type: str,
+    blocker_id: str | int,
+    reason: str,
+    expires_at: datetime | None,
+    by: User,
+) -> Waiver:
+    """Ask to waive one blocking item or probe of a release until `expires_at`.
+
+    Only leads (and admins) may ask; the waiver counts once another lead approves.
+    """
+    permissions.require(by, "override", release.team)
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError("Only a release still being prepared can be waived.")
+    blocker_id = str(blocker_id).strip()
+    label = _waivable_label(release, blocker_type, blocker_id)
+    waiver = Waiver.objects.create(
+        release=release,
+        blocker_type=blocker_type,
+        blocker_id=blocker_id,
+        label=label[:500],
+        reason=_reason(reason),
+        expires_at=_expiry(expires_at, MAX_WAIVER),
+        requested_by=by,
+    )
+    audit.record(
+        actor=by,
+        action="waiver.requested",
+        target=waiver,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "blocker": f"{blocker_type}:{blocker_id}",
+            "label": waiver.label,
+            "reason": waiver.reason,
+            "expires_at": waiver.expires_at,
+        },
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
+    """Approve a waiver; refuses its requester, expired and already approved ones."""
+    release = waiver.release
+    permissions.require(by, "override", release.team)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.requested_by_id == by.pk:
+        raise PermissionDenied("Someone other than the requester must approve.")
+    if waiver.approved:
+        raise ValidationError("This waiver is already approved.")
+    if waiver.expires_at <= timezone.now():
+        raise ValidationError("This waiver has expired; request a new one.")
+    waiver.approved_by, waiver.approved_at = by, timezone.now()
+    waiver.save(update_fields=["approved_by", "approved_at"])
+    bump_revision(release)
+    audit.record(
+        actor=by,
+        action="waiver.approved",
+        target=waiver,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+            "label": waiver.label,
+            "requested_by": waiver.requested_by.get_username(),
+            "expires_at": waiver.expires_at,
+        },
+    )
+    return waiver
+
+
+def _clean_freeze(
+    *,
+    name: str,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    cron: str,
+    time_zone: str,
+    duration_minutes: int | None,
+) -> dict:
+    errors: dict[str, str] = {}
+    name, cron = (name or "").strip(), " ".join((cron or "").split())
+    if not name or len(name) > 120:
+        errors["name"] = "Name the freeze in 1 to 120 characters."
+    if cron:
+        try:
+            recurrence.Cron.parse(cron)
+            recurrence.zone_for(time_zone or "UTC")
+        except recurrence.CronError as error:
+            errors["cron"] = str(error)
+        if starts_at or ends_at:
+            errors["starts_at"] = "A recurring freeze has no start and end dates."
+        if not duration_minutes or not (
+            0 < duration_minutes <= recurrence.MAX_DURATION.total_seconds() // 60
+        ):
+            errors["duration_minutes"] = "Give a duration of 1 minute to 31 days."
+    else:
+        if not (starts_at and ends_at) or ends_at <= starts_at:
+            errors["ends_at"] = "Give a start and a later end, or a cron recurrence."
+        duration_minutes = None
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "name": name,
+        "starts_at": starts_at if not cron else None,
+        "ends_at": ends_at if not cron else None,
+        "cron": cron,
+        "time_zone": time_zone or "UTC",
+        "duration_minutes": duration_minutes,
+    }
+
+
+def freeze_facts(window: FreezeWindow) -> dict:
+    return {
+        "name": window.name,
+        "reason": window.reason,
+        "starts_at": window.starts_at,
+        "ends_at": window.ends_at,
+        "cron": window.cron,
+        "time_zone": window.time_zone,
+        "duration_minutes": window.duration_minutes,
+    }
+
+
+@transaction.atomic
+def freeze_window_save(
+    *,
+    environment: Environment,
+    by: User | None,
+    name: str,
+    reason: str = "",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    cron: str = "",
+    time_zone: str = "UTC",
+    duration_minutes: int | None = None,
+    window: FreezeWindow | None = None,
+    actor_label: str = "",
+) -> FreezeWindow:
+    """Create or change a freeze window: one-off (start, end) or cron + duration.
+
+    Leads and admins only; `by=None` is the policy import acting for a lead
+    already checked by its caller.
+    """
+    if by is not None:
+        permissions.require(by, "override", environment.service.team)
+    fields = _clean_freeze(
+        name=name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        cron=cron,
+        time_zone=time_zone,
+        duration_minutes=duration_minutes,
+    )
+    duplicate = FreezeWindow.objects.filter(
+        environment=environment, name=fields["name"]
+    )
+    if window is not None:
+        duplicate = duplicate.exclude(pk=window.pk)
+    if duplicate.exists():
+        raise ValidationError({"name": "Another freeze of this environment has it."})
+    before = freeze_facts(window) if window else {}
+    window = window or FreezeWindow(environment=environment, created_by=by)
+    for key, value in fields.items():
+        setattr(window, key, value)
+    window.reason = (reason or "").strip()[:500]
+    window.save()
+    changed_before, changed_after = audit.diff(before, freeze_facts(window))
+    audit.record(
+        actor=by,
+        actor_label=actor_label,
+        action="freeze_window.changed" if before else "freeze_window.created",
+        target=window,
+        team_id=environment.service.team_id,
+        before=changed_before,
+        after={"environment": environment.name, **changed_after},
+    )
+    return window
+
+
+@transaction.atomic
+def freeze_window_delete(
+    *, window: FreezeWindow, by: User | None, actor_label: str = ""
+) -> None:
+    """Remove a freeze window; leads and admins only."""
+    team = window.environment.service.team
+    if by is not None:
+        permissions.require(by, "override", team)
+    audit.record(
+        actor=by,
+        actor_label=actor_label,
+        action="freeze_window.deleted",
+        target=window,
+        team_id=team.pk,
+        before={"environment": window.environment.name, **freeze_facts(window)},
+    )
+    window.delete()
+
+
+@transaction.atomic
+def emergency_exception_request(
+    *, release: Release, reason: str, expires_at: datetime | None, by: User
+) -> EmergencyException:
+    """Ask to deploy a release through a freeze; two other approvals make it count."""
+    permissions.require(by, "override", release.team)
+    exception = EmergencyException.objects.create(
+        release=release,
+        reason=_reason(reason),
+        expires_at=_expiry(expires_at, MAX_EXCEPTION),
+        requested_by=by,
+    )
+    audit.record(
+        actor=by,
+        action="emergency_exception.requested",
+        target=exception,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={"reason": exception.reason, "expires_at": exception.expires_at},
+    )
+    return exception
+
+
+@transaction.atomic
+def emergency_exception_approve(
+    *, exception: EmergencyException, by: User
+) -> EmergencyException:
+    """Add one of the two approvals an exception needs, from two distinct leads."""
+    release = exception.release
+    permissions.require(by, "override", release.team)
+    exception = EmergencyException.objects.select_for_update().get(pk=exception.pk)
+    if exception.expires_at <= timezone.now():
+        raise ValidationError("This exception has expired; request a new one.")
+    if exception.approved:
+        raise ValidationError("This exception already has both approvals.")
+    if exception.first_approver_id == by.pk:
+        raise PermissionDenied("A second, different person must approve.")
+    if exception.first_approver_id is None:
+        exception.first_approver = by
+    else:
+        exception.second_approver = by
+    exception.save(update_fields=["first_approver", "second_approver"])
+    bump_revision(release)
+    audit.record(
+        actor=by,
+        action="emergency_exception.approved",
+        target=exception,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={"approvals": 2 if exception.approved else 1},
+    )
+    return exception

@@ -1,0 +1,360 @@
+"""Post-deploy verification windows: start one, take measurements, judge, decide.
+
+A window is driven by `tasks.verify_window`, which takes one measurement and
+schedules the next with a countdown. A measurement runs every probe of the
+window once: it succeeds when all pass, fails when any fails or warns (an http
+probe warns when its p95 is over budget), and has no data when a probe errored
+or a Prometheus query came back empty. Each call is safe to redeliver: a call
+that comes before the interval is up does nothing.
+"""
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts import permissions
+from apps.audit import services as audit
+from apps.notifications import services as notifications
+from apps.policy import tasks
+from apps.policy.models import VerificationSample, VerificationWindow
+from apps.probes import secrets
+from apps.probes import services as probe_services
+from apps.probes.kinds import run_kind
+from apps.probes.models import ProbeConfig
+from apps.releases.models import Release, ReleaseItem
+
+log = logging.getLogger(__name__)
+
+KINDS = ("http", "prometheus")
+MIN_INTERVAL = 0.1
+MAX_DURATION = 24 * 3600.0
+Outcome = VerificationWindow.Outcome
+
+
+def verdict_of(kind: str, status: str, observed: dict) -> str:
+    """success, failure or no_data for one probe's answer."""
+    if status == "pass":
+        return "success"
+    if status == "error":
+        return "no_data"
+    if (
+        kind == "prometheus"
+        and observed.get("value") is None
+        and observed.get("result_type")
+    ):
+        return "no_data"
+    return "failure"
+
+
+@transaction.atomic
+def verification_window_start(
+    *,
+    release: Release,
+    by: User | None,
+    configs: list[ProbeConfig] | None = None,
+    interval_seconds: float = 30,
+    duration_seconds: float = 600,
+    failure_limit: int = 0,
+    consecutive_successes: int = 3,
+) -> VerificationWindow:
+    """Start probing a deployed release; by default every enabled http and
+    prometheus probe of its environment. Refuses releases not deployed."""
+    if by is not None:
+        permissions.require(by, "run_probes", release.team)
+    if release.status != Release.Status.DEPLOYED:
+        raise ValidationError("Verify a release after it is deployed.")
+    if configs is None:
+        configs = list(
+            release.environment.probe_configs.filter(enabled=True, kind__in=KINDS)
+        )
+    errors = {}
+    if not configs:
+        errors["configs"] = "Choose at least one http or prometheus probe."
+    elif any(
+        c.kind not in KINDS or c.environment_id != release.environment_id
+        for c in configs
+    ):
+        errors["configs"] = "Use http or prometheus probes of this environment."
+    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
+        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
+    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
+        errors["duration_seconds"] = "Last at least one interval and at most a day."
+    if consecutive_successes < 1 or failure_limit < 0:
+        errors["consecutive_successes"] = "Need at least one success in a row."
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    window = VerificationWindow.objects.create(
+        release=release,
+        config_ids=sorted(c.pk for c in configs),
+        interval_seconds=float(interval_seconds),
+        duration_seconds=float(duration_seconds),
+        failure_limit=failure_limit,
+        consecutive_successes=consecutive_successes,
+        started_by=by,
+        started_at=now,
+        ends_at=now + timedelta(seconds=float(duration_seconds)),
+    )
+    audit.record(
+        actor=by,
+        actor_label="" if by else "system",
+        action="verification.started",
+        target=window,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "probes": [c.name for c in configs],
+            "interval_seconds": window.interval_seconds,
+            "duration_seconds": window.duration_seconds,
+            "failure_limit": failure_limit,
+            "consecutive_successes": consecutive_successes,
+        },
+    )
+    transaction.on_commit(partial(tasks.verify_window.delay, window.pk))
+    return window
+
+
+def _measure(window: VerificationWindow, configs: list[ProbeConfig]) -> list[dict]:
+    samples = []
+    for config in configs:
+        try:
+            secret = secrets.resolve(
+                secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
+            )
+        except secrets.SecretUnavailable as error:
+            samples.append(
+                {"config": config, "status": "error", "summary": str(error), "obs": {}}
+            )
+            continue
+        options = dict(config.options)
+        if secret:
+            options["token"] = secret
+        allow = probe_services.allowed_networks(window.release.team_id, config.target)
+        result = run_kind(
+            config.kind,
+            config.target,
+            options,
+            timeout=config.timeout,
+            allow_private=allow,
+        )
+        samples.append(
+            {
+                "config": config,
+                "status": result.status,
+                "summary": result.summary[:2000],
+                "obs": result.observed,
+            }
+        )
+    return samples
+
+
+def verification_tick(*, window_id: int, schedule: bool = True) -> VerificationWindow:
+    """Take one measurement if one is due, judge the window, schedule the next.
+
+    The probes run outside any transaction; the judgement is written under a row
+    lock, so a redelivered task never counts a measurement twice.
+    """
+    window = VerificationWindow.objects.select_related("release").get(pk=window_id)
+    now = timezone.now()
+    if not window.running or not _due(window, now):
+        return window
+    configs = list(ProbeConfig.objects.filter(pk__in=window.config_ids))
+    samples = _measure(window, configs)
+    with transaction.atomic():
+        window = (
+            VerificationWindow.objects.select_for_update()
+            .select_related("release")
+            .get(pk=window_id)
+        )
+        if not window.running or not _due(window, now):
+            return window
+        seq = window.measurements + 1
+        taken = timezone.now()
+        verdicts = []
+        rows = []
+        for sample in samples:
+            config = sample["config"]
+            verdict = verdict_of(config.kind, sample["status"], sample["obs"])
+            verdicts.append(verdict)
+            rows.append(
+                VerificationSample(
+                    window=window,
+                    seq=seq,
+                    config_id=config.pk,
+                    name=config.name,
+                    kind=config.kind,
+                    status=sample["status"],
+                    verdict=verdict,
+                    summary=sample["summary"],
+                    observed=sample["obs"],
+                    taken_at=taken,
+                )
+            )
+        VerificationSample.objects.bulk_create(rows)
+        window.measurements = seq
+        window.last_measured_at = now
+        if "failure" in verdicts:
+            window.failures += 1
+            window.streak = 0
+        elif "no_data" in verdicts or not verdicts:
+            window.no_data += 1
+            window.streak = 0
+        else:
+            window.successes += 1
+            window.streak += 1
+        _judge(window, taken)
+        window.save()
+        if window.running and schedule:
+            transaction.on_commit(
+                partial(
+                    tasks.verify_window.apply_async,
+                    (window.pk,),
+                    countdown=window.interval_seconds,
+                )
+            )
+    return window
+
+
+def _due(window: VerificationWindow, now) -> bool:
+    if window.last_measured_at is None:
+        return True
+    # A little slack: a countdown may fire a few milliseconds early.
+    slack = min(0.05, window.interval_seconds / 10)
+    due = window.last_measured_at + timedelta(seconds=window.interval_seconds - slack)
+    return now >= due
+
+
+def _judge(window: VerificationWindow, now) -> None:
+    """Fail as soon as the failure limit is passed; at the end, pass with enough
+    successes in a row, else inconclusive."""
+    if window.failures > window.failure_limit:
+        outcome = Outcome.FAILED
+    elif now >= window.ends_at - timedelta(seconds=window.interval_seconds / 2):
+        outcome = (
+            Outcome.PASSED
+            if window.streak >= window.consecutive_successes
+            else Outcome.INCONCLUSIVE
+        )
+    else:
+        return
+    window.outcome = outcome
+    window.finished_at = now
+    window.summary = _summary(window)
+    _announce(window)
+
+
+def _summary(window: VerificationWindow) -> str:
+    latencies = [
+        value
+        for observed in window.samples.filter(kind="http").values_list(
+            "observed", flat=True
+        )
+        for value in observed.get("latencies_ms", [observed.get("latency_ms")])
+        if isinstance(value, int | float)
+    ]
+    counts = (
+        f"{window.successes} passed, {window.failures} failed, "
+        f"{window.no_data} without data of {window.measurements} measurements"
+    )
+    if latencies:
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        counts += f"; http p95 over the window {p95:.0f} ms"
+    if window.outcome == Outcome.FAILED:
+        return f"Failed: more than {window.failure_limit} failed; {counts}."
+    if window.outcome == Outcome.PASSED:
+        return f"Passed: {window.streak} in a row at the end; {counts}."
+    return (
+        f"Inconclusive: {window.streak} in a row at the end, "
+        f"{window.consecutive_successes} needed; {counts}. A person must decide."
+    )
+
+
+def rollback_plan(release: Release) -> list[dict]:
+    """The release's rollback steps, in order, as the failure notice shows them."""
+    return [
+        {"text": text, "command": command}
+        for text, command in ReleaseItem.objects.filter(
+            release=release, phase="rollback"
+        )
+        .order_by("position")
+        .values_list("text", "command")
+    ]
+
+
+def _announce(window: VerificationWindow) -> None:
+    release = window.release
+    action = f"verification.{window.outcome}"
+    audit.record(
+        actor=None,
+        actor_label=f"verification window #{window.pk}",
+        action=action,
+        target=window,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={"outcome": window.outcome, "summary": window.summary},
+    )
+    if window.outcome in (Outcome.FAILED, Outcome.INCONCLUSIVE):
+        extra = {"window": window.pk, "summary": window.summary}
+        if window.outcome == Outcome.FAILED:
+            extra["rollback_plan"] = rollback_plan(release)
+            extra["rollback_path"] = release.get_absolute_url() + "#phase-rollback"
+        notifications.emit_for_release(action, release, **extra)
+
+
+@transaction.atomic
+def verification_window_decide(
+    *, window: VerificationWindow, outcome: str, note: str, by: User
+) -> VerificationWindow:
+    """A lead settles an inconclusive window as passed or failed, with a note."""
+    release = window.release
+    permissions.require(by, "override", release.team)
+    window = VerificationWindow.objects.select_for_update().get(pk=window.pk)
+    if window.outcome != Outcome.INCONCLUSIVE:
+        raise ValidationError("Only an inconclusive window needs a decision.")
+    if outcome not in (Outcome.PASSED, Outcome.FAILED):
+        raise ValidationError({"outcome": "Decide passed or failed."})
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say why."})
+    window.outcome, window.decided_by = outcome, by
+    window.decision_note = note.strip()[:2000]
+    window.save(update_fields=["outcome", "decided_by", "decision_note"])
+    audit.record(
+        actor=by,
+        action="verification.decided",
+        target=window,
+        team_id=release.team_id,
+        release_id=release.pk,
+        before={"outcome": Outcome.INCONCLUSIVE},
+        after={"outcome": outcome, "note": window.decision_note},
+    )
+    if outcome == Outcome.FAILED:
+        notifications.emit_for_release(
+            "verification.failed",
+            release,
+            window=window.pk,
+            summary=window.decision_note,
+            rollback_plan=rollback_plan(release),
+        )
+    return window
+
+
+def verification_windows_resume() -> int:
+    """Re-enqueue running windows whose next measurement is overdue, because a
+    broker outage or a lost task broke their countdown chain; returns how many.
+
+    Duplicates are harmless: a measurement that is not yet due is skipped.
+    """
+    now = timezone.now()
+    resumed = 0
+    for window in VerificationWindow.objects.filter(outcome=Outcome.RUNNING):
+        last = window.last_measured_at or window.started_at
+        if now >= last + timedelta(seconds=window.interval_seconds + 10):
+            tasks.verify_window.delay(window.pk)
+            resumed += 1
+    return resumed

@@ -1,0 +1,127 @@
+"""The probe panel of a release: start a run, and poll it while it runs."""
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts import permissions
+from apps.core.htmx import wants_fragment
+from apps.probes import selectors, services
+from apps.probes.models import ProbeResult
+from apps.releases import selectors as release_selectors
+from apps.releases.models import Release
+from apps.releases.readiness import compute_readiness
+
+EARLIER_RUNS = 5
+SHOWN_RESULTS = 12
+SEVERITY = [(0, "fail"), (1, "error"), (2, "warn"), (3, "pass")]
+
+
+def panel_context(request: HttpRequest, release: Release) -> dict:
+    """What the probe panel draws: the latest run, its results worst first (a
+    screenful unless ?all is asked for), and earlier runs."""
+    runs = list(
+        selectors.probe_runs_for_release(release).select_related("started_by")[
+            : EARLIER_RUNS + 1
+        ]
+    )
+    latest = runs[0] if runs else None
+    results: list[ProbeResult] = []
+    total = 0
+    show_all = "all" in request.GET
+    if latest:
+        severity = Case(
+            *[When(status=status, then=Value(rank)) for rank, status in SEVERITY],
+            default=Value(len(SEVERITY)),
+            output_field=IntegerField(),
+        )
+        ordered = latest.results.annotate(severity=severity).order_by(
+            "severity", "name"
+        )
+        results = list(ordered if show_all else ordered[:SHOWN_RESULTS])
+        total = len(results) if show_all else latest.results.count()
+    return {
+        "probe_panel": True,
+        "latest_run": latest,
+        "earlier_runs": runs[1:],
+        "probe_results": results,
+        "probe_results_total": total,
+        "probe_results_hidden": total - len(results),
+        "probe_show_all": show_all,
+        "can_run_probes": permissions.can(request.user, "run_probes", release.team),
+    }
+
+
+def _panel(
+    request: HttpRequest, release: Release, error: str = "", *, etag: str = ""
+) -> HttpResponse:
+    context = {"release": release, "probe_error": error}
+    context.update(panel_context(request, release))
+    latest = context["latest_run"]
+    state = (
+        f"{release.pk}:{latest.pk if latest else 0}:{latest.status if latest else ''}"
+        f":{context['probe_results_total']}:{context['can_run_probes']}:{error}"
+        f":{'all' in request.GET}"
+    )
+    tag = f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'
+    if etag and etag == tag:
+        response = HttpResponse(status=304)
+    else:
+        if latest is not None and latest.finished:
+            context.update(readiness=compute_readiness(release), oob=True)
+        response = render(request, "probes/partials/probe_changed.html", context)
+    # Polls revalidate every time; an unchanged panel costs no rendering.
+    response["ETag"] = tag
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The panel alone, for polling; a plain visit goes to the release page."""
+    release = release_selectors.release_get_for_user(request.user, pk)
+    if not wants_fragment(request):
+        return redirect(f"{release.get_absolute_url()}#probes")
+    return _panel(request, release, etag=request.headers.get("If-None-Match", ""))
+
+
+@login_required
+@require_GET
+def result_observed(request: HttpRequest, pk: int) -> HttpResponse:
+    """One result's observed details, loaded when its row is first opened."""
+    result = get_object_or_404(ProbeResult.objects.select_related("run"), pk=pk)
+    release = release_selectors.release_get_for_user(
+        request.user, result.run.release_id
+    )
+    context = {"result": result, "release": release}
+    if not wants_fragment(request):
+        return render(request, "probes/result.html", context)
+    response = render(request, "probes/partials/result_observed.html", context)
+    patch_cache_control(response, private=True, max_age=3600)
+    return response
+
+
+@require_POST
+@login_required
+def run(request: HttpRequest, pk: int) -> HttpResponse:
+    release = release_selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "run_probes", release.team)
+    error = ""
+    try:
+        services.probe_run_start(release=release, by=request.user)
+    except ValidationError as exception:
+        error = " ".join(exception.messages)
+    if not wants_fragment(request):
+        if error:
+            messages.error(request, error)
+        return redirect(f"{release.get_absolute_url()}#probes")
+    return _panel(request, release, error)

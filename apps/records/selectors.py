@@ -1,0 +1,190 @@
+"""Building the deployment record of a release, and choosing audit events to export."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts import permissions
+from apps.accounts.models import Team
+from apps.audit import chain
+from apps.audit.models import AuditEvent
+from apps.policy import selectors as policy_selectors
+from apps.probes.models import ProbeResult
+from apps.releases.models import Release
+from apps.signoffs import selectors as signoff_selectors
+from apps.signoffs.models import SignOff
+
+FORMAT = "shipshape.deployment-record/1"
+EVENT_FIELDS = (*chain.FIELDS, "prev_hash", "hash")
+
+
+def _when(value: datetime | None) -> str | None:
+    return chain.timestamp(value) if value else None
+
+
+def _name(user: User | None) -> str:
+    return user.get_username() if user else ""
+
+
+def event_values(values: dict[str, Any]) -> dict[str, Any]:
+    """An event as exported: every hashed field, the two hashes, the time as text."""
+    return {
+        field: chain.timestamp(values[field])
+        if field == "created_at"
+        else values[field]
+        for field in EVENT_FIELDS
+    }
+
+
+def _role(role: dict[str, str], decision: SignOff | None) -> dict[str, str]:
+    return {
+        "role": role["key"],
+        "name": role["name"],
+        "decision": decision.decision if decision else "pending",
+        "by": _name(decision.user) if decision else "",
+    }
+
+
+def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
+    """Everything an auditor files about a release, as plain data.
+
+    The timeline carries each event's hashes so the chain can be re-verified from
+    the file alone (scripts/verify_chain.py); `audit_head` names the last event
+    that covers the release.
+    """
+    items = release.items.select_related("changed_by").order_by("position")
+    current = signoff_selectors.current_decisions(release)
+    history = signoff_selectors.signoff_history(release)
+    roles = release.signoff_roles
+    results = (
+        ProbeResult.objects.filter(run__release=release)
+        .select_related("run")
+        .order_by("run__created_at", "run_id", "name")
+    )
+    events = [
+        event_values(values)
+        for values in AuditEvent.objects.filter(release_id=release.pk)
+        .order_by("seq")
+        .values(*EVENT_FIELDS)
+    ]
+    return {
+        "format": FORMAT,
+        "generated_at": _when(timezone.now()),
+        "generated_by": _name(by),
+        "release": {
+            "id": release.pk,
+            "team": release.team.name,
+            "service": release.service.name,
+            "environment": release.environment.name,
+            "version": release.version,
+            "status": release.status,
+            "planned_for": _when(release.planned_for),
+            "created_at": _when(release.created_at),
+            "created_by": _name(release.created_by),
+            "deployed_at": _when(release.deployed_at),
+            "deployed_by": _name(release.deployed_by),
+            "notes": release.notes,
+            "status_reason": release.status_reason,
+        },
+        "checklist": [
+            {
+                "position": item.position,
+                "phase": item.phase_title,
+                "section": item.section_title,
+                "kind": item.kind,
+                "text": item.text,
+                "required": item.required,
+                "state": item.state,
+                "note": item.note,
+                "changed_by": _name(item.changed_by),
+                "changed_at": _when(item.changed_at),
+            }
+            for item in items
+        ],
+        "signoff_roles": [_role(role, current.get(role["key"])) for role in roles],
+        "signoffs": [
+            {
+                "role": signoff.role_key,
+                "name": signoff.role_name,
+                "decision": signoff.decision,
+                "comment": signoff.comment,
+                "by": _name(signoff.user),
+                "at": _when(signoff.created_at),
+                "current": current.get(signoff.role_key) == signoff,
+            }
+            for signoff in reversed(history)
+        ],
+        "probe_evidence": [
+            {
+                "run": result.run_id,
+                "run_status": result.run.status,
+                "run_finished_at": _when(result.run.finished_at),
+                "probe": result.name,
+                "kind": result.kind,
+                "target": result.target,
+                "status": result.status,
+                "summary": result.summary,
+                "observed": result.observed,
+                "duration_ms": result.duration_ms,
+                "at": _when(result.created_at),
+            }
+            for result in results
+        ],
+        # Readiness policy (apps.policy): verdict, waivers, exceptions, verification.
+        "policy": policy_selectors.record_facts(release),
+        "timeline": events,
+        "audit_head": {
+            "seq": events[-1]["seq"] if events else None,
+            "hash": events[-1]["hash"] if events else None,
+        },
+    }
+
+
+def audit_export_teams(user: User) -> QuerySet[Team]:
+    """The teams whose audit trail the user may export ("view_audit")."""
+    teams = Team.objects.order_by("name")
+    if user.is_superuser:
+        return teams
+    allowed = [
+        team.pk
+        for team in teams.filter(pk__in=permissions.team_ids_for(user) or [])
+        if permissions.can(user, "view_audit", team)
+    ]
+    return teams.filter(pk__in=allowed)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def audit_events_for_export(
+    user: User,
+    *,
+    teams: list[int],
+    since: date | None = None,
+    until: date | None = None,
+    action: str = "",
+    through_seq: int | None = None,
+) -> QuerySet[AuditEvent]:
+    """Events of the given teams (already vetted), oldest first, as value rows.
+
+    `action` matches exactly or as a prefix (`release` matches `release.created`).
+    Superusers exporting every team also get events with no team, like sign-ins.
+    """
+    events = AuditEvent.objects.all()
+    if user.is_superuser and not teams:
+        pass
+    else:
+        events = events.filter(team_id__in=teams)
+    if since:
+        events = events.filter(created_at__gte=_day_start(since))
+    if until:
+        events = events.filter(created_at__lt=_day_start(until + timedelta(days=1)))
+    if action:
+        events = events.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+    if through_seq is not None:
+        events = events.filter(seq__lte=through_seq)
+    return events.order_by("seq")

@@ -1,0 +1,14 @@
+"""Deployment records and audit exports."""
+
+from django.urls import path
+
+from apps.records import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("releases/<int:pk>/", views.record, name="record"),
+    path("releases/<int:pk>/record.json", views.record_json, name="record-json"),
+    path("releases/<int:pk>/record.csv", views.record_csv, name="record-csv"),
+    path("audit-events/", views.audit_export, name="audit-export"),
+]

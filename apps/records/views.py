@@ -1,0 +1,99 @@
+"""Deployment record pages and downloads, and the bulk export of audit events."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from apps.accounts import permissions
+from apps.records import exports, selectors, services
+from apps.records.forms import AuditExportForm
+from apps.releases import selectors as release_selectors
+
+
+def _filename(release, extension: str) -> str:
+    return f"deployment-record-{release.pk}-{release.version}.{extension}"
+
+
+def _download(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@login_required
+def record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable deployment record of a release."""
+    release = release_selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "view", release.team)
+    data = services.deployment_record_export(
+        release=release, fmt="html", by=request.user
+    )
+    return render(request, "records/record.html", {"release": release, "record": data})
+
+
+@require_GET
+@login_required
+def record_json(request: HttpRequest, pk: int) -> HttpResponse:
+    release = release_selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "view", release.team)
+    data = services.deployment_record_export(
+        release=release, fmt="json", by=request.user
+    )
+    body = json.dumps(data, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    return _download(response, _filename(release, "json"))
+
+
+@require_GET
+@login_required
+def record_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    release = release_selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "view", release.team)
+    data = services.deployment_record_export(
+        release=release, fmt="csv", by=request.user
+    )
+    response = HttpResponse(
+        exports.record_csv(data), content_type="text/csv; charset=utf-8"
+    )
+    return _download(response, _filename(release, "csv"))
+
+
+@require_GET
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The export form; with `download` set, the events as a streamed file."""
+    teams = selectors.audit_export_teams(request.user)
+    if not request.user.is_superuser and not teams.exists():
+        raise PermissionDenied("Your role does not allow exporting the audit trail.")
+    if "download" not in request.GET:
+        form = AuditExportForm(teams=teams)
+        return render(request, "records/audit_export.html", {"form": form})
+    form = AuditExportForm(request.GET, teams=teams)
+    if not form.is_valid():
+        return render(request, "records/audit_export.html", {"form": form})
+    data = form.cleaned_data
+    events = services.audit_events_export(
+        by=request.user,
+        fmt=data["format"],
+        team_ids=[data["team"].pk] if data["team"] else [],
+        since=data["since"],
+        until=data["until"],
+        action=data["action"],
+    )
+    rows = events.values_list(*selectors.EVENT_FIELDS).iterator(
+        chunk_size=exports.CHUNK
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    if data["format"] == "csv":
+        stream, content_type = exports.events_csv(rows), "text/csv; charset=utf-8"
+    else:
+        stream, content_type = exports.events_jsonl(rows), "application/jsonl"
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    extension = "csv" if data["format"] == "csv" else "jsonl"
+    return _download(response, f"audit-events-{stamp}.{extension}")

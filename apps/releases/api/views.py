@@ -1,0 +1,141 @@
+"""Releases over the API: list, read, create, transition, readiness and items."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.permissions import team_ids_for
+from apps.catalog.models import Environment, Service
+from apps.checklists import services as checklist_services
+from apps.checklists.models import ChecklistTemplate
+from apps.releases import selectors, services
+from apps.releases.api import serializers
+from apps.releases.filters import ReleaseFilter
+from apps.releases.models import Release, ReleaseItem
+from apps.releases.readiness import compute_readiness
+from config.api_support import ViewSet, validated
+
+
+def _visible(queryset: QuerySet, teams: list[int] | None, field: str) -> QuerySet:
+    return queryset if teams is None else queryset.filter(**{f"{field}__in": teams})
+
+
+class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
+    """Releases of the caller's teams; another team's release is a 404."""
+
+    serializer_class = serializers.ReleaseSerializer
+    filterset_class = ReleaseFilter
+    queryset = Release.objects.none()
+
+    def get_queryset(self) -> QuerySet[Release]:
+        return selectors.release_list_for_user(self.request.user).order_by(
+            "-created_at", "-id"
+        )
+
+    def get_object(self) -> Release:
+        return selectors.release_get_for_user(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(
+        request=serializers.ReleaseCreateSerializer,
+        responses={201: serializers.ReleaseSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Create a release with its checklist snapshot (leads), and start it."""
+        data = validated(serializers.ReleaseCreateSerializer, request)
+        teams = team_ids_for(request.user)
+        service = _visible(Service.objects, teams, "team_id").filter(pk=data["service"])
+        service = service.select_related("team").first()
+        if service is None:
+            raise ValidationError({"service": "No such service."})
+        environment = Environment.objects.filter(
+            pk=data["environment"], service=service
+        ).first()
+        if environment is None:
+            raise ValidationError(
+                {"environment": f"No such environment of {service.name}."}
+            )
+        if data.get("template"):
+            template = ChecklistTemplate.objects.filter(
+                Q(team__isnull=True) | Q(team_id=service.team_id), pk=data["template"]
+            ).first()
+            if template is None:
+                raise ValidationError({"template": "No such template."})
+        else:
+            template = checklist_services.template_ensure_default()
+        release = services.release_create(
+            service=service,
+            environment=environment,
+            template=template,
+            version=data["version"],
+            planned_for=data.get("planned_for"),
+            notes=data["notes"],
+            start=data["start"],
+            by=request.user,
+        )
+        release = selectors.release_get_for_user(request.user, release.pk)
+        body = serializers.ReleaseSerializer(release).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.TransitionSerializer,
+        responses={200: serializers.ReleaseSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str) -> Response:
+        """Move the release to another status, under the lifecycle rules (leads)."""
+        release = self.get_object()
+        data = validated(serializers.TransitionSerializer, request)
+        services.release_transition(
+            release=release,
+            target=data["status"],
+            reason=data["reason"],
+            override=data["override"],
+            notes=data["notes"],
+            by=request.user,
+        )
+        release = selectors.release_get_for_user(request.user, release.pk)
+        return Response(serializers.ReleaseSerializer(release).data)
+
+    @extend_schema(responses={200: serializers.ReadinessSerializer})
+    @action(detail=True, methods=["get"])
+    def readiness(self, request: Request, pk: str) -> Response:
+        """Whether the release is ready, its score, and what blocks it."""
+        release = self.get_object()
+        body = compute_readiness(release).as_dict()
+        return Response(serializers.ReadinessSerializer(body).data)
+
+    @extend_schema(responses={200: serializers.ReleaseItemSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def items(self, request: Request, pk: str) -> Response:
+        """The release's checklist, in order."""
+        release = self.get_object()
+        items = release.items.select_related("changed_by").order_by("position")
+        return Response(serializers.ReleaseItemSerializer(items, many=True).data)
+
+
+class ReleaseItemViewSet(mixins.RetrieveModelMixin, ViewSet):
+    """One checklist item of a release, and changing its state."""
+
+    serializer_class = serializers.ReleaseItemSerializer
+    queryset = ReleaseItem.objects.none()
+
+    def get_object(self) -> ReleaseItem:
+        return selectors.release_item_get_for_user(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(
+        request=serializers.ItemStateSerializer,
+        responses={200: serializers.ReleaseItemSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def state(self, request: Request, pk: str) -> Response:
+        """Tick, untick, set n/a or block the item; n/a and blocked need a note."""
+        item = self.get_object()
+        data = validated(serializers.ItemStateSerializer, request)
+        item = services.release_item_set_state(
+            item=item, state=data["state"], note=data["note"], by=request.user
+        )
+        return Response(serializers.ReleaseItemSerializer(item).data)

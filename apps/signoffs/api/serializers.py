@@ -1,0 +1,34 @@
+"""Shapes of sign-offs in the API."""
+
+from rest_framework import serializers
+
+from apps.signoffs.models import SignOff
+from apps.signoffs.services import MAX_COMMENT
+from config.api_support import MAX_ID
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = SignOff
+        fields = [
+            "id",
+            "release",
+            "role_key",
+            "role_name",
+            "user",
+            "decision",
+            "comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SignOffCreateSerializer(serializers.Serializer):
+    release = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    role_key = serializers.CharField(max_length=60)
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    comment = serializers.CharField(
+        max_length=MAX_COMMENT, required=False, allow_blank=True, default=""
+    )

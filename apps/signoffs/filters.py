@@ -1,0 +1,16 @@
+"""Filters of sign-off lists."""
+
+import django_filters
+
+from apps.signoffs.models import SignOff
+from config.api_support import IdFilter
+
+
+class SignOffFilter(django_filters.FilterSet):
+    release = IdFilter(field_name="release_id")
+    role_key = django_filters.CharFilter(max_length=60)
+    decision = django_filters.ChoiceFilter(choices=SignOff.Decision.choices)
+
+    class Meta:
+        model = SignOff
+        fields: list[str] = []

@@ -1,0 +1,95 @@
+"""The REST API: routes under /api/v1/, the OpenAPI schema and docs, error shapes."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework import exceptions, routers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
+from apps.accounts.api.views import MeView
+from apps.audit.api.views import AuditEventViewSet
+from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
+from apps.checklists.api.views import TemplateViewSet
+from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.notifications.api.views import WebhookViewSet
+from apps.policy.api.views import (
+    EmergencyExceptionViewSet,
+    FreezeWindowViewSet,
+    VerificationWindowViewSet,
+    WaiverViewSet,
+)
+from apps.probes.api.views import (
+    ProbeConfigViewSet,
+    ProbeResultViewSet,
+    ProbeRunViewSet,
+)
+from apps.releases.api.views import ReleaseItemViewSet, ReleaseViewSet
+from apps.signoffs.api.views import SignOffViewSet
+
+
+def _messages(error: DjangoValidationError) -> Any:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus services' ValidationError as a 400 naming each field.
+
+    Services raise Django's ValidationError and PermissionDenied; the pages show
+    them in forms, and here they become the same JSON as serializer errors.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_messages(exc))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    return exception_handler(exc, context)
+
+
+router = routers.DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("services", ServiceViewSet, basename="service")
+router.register("environments", EnvironmentViewSet, basename="environment")
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("items", ReleaseItemViewSet, basename="release-item")
+router.register("signoffs", SignOffViewSet, basename="signoff")
+router.register("probe-configs", ProbeConfigViewSet, basename="probe-config")
+router.register("probe-runs", ProbeRunViewSet, basename="probe-run")
+router.register("probe-results", ProbeResultViewSet, basename="probe-result")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register(
+    "support-resources", SupportResourceViewSet, basename="support-resource"
+)
+router.register("templates", TemplateViewSet, basename="template")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("waivers", WaiverViewSet, basename="waiver")
+router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
+router.register(
+    "emergency-exceptions", EmergencyExceptionViewSet, basename="emergency-exception"
+)
+router.register(
+    "verification-windows", VerificationWindowViewSet, basename="verification-window"
+)
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/me/", MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"
+    ),
+]

@@ -1,0 +1,59 @@
+"""Throttling: one budget per token, one per anonymous client address."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def low_rates(settings):
+    settings.API_THROTTLE_RATES = {"user": "3/min", "anon": "2/min"}
+
+
+def test_a_token_is_throttled_after_its_budget(low_rates, client_for, engineer):
+    client = client_for(engineer)
+
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_each_token_has_its_own_budget(low_rates, client_for, engineer):
+    first, second = client_for(engineer), client_for(engineer)
+    for _ in range(3):
+        first.get("/api/v1/me/")
+
+    assert first.get("/api/v1/me/").status_code == 429
+    assert second.get("/api/v1/me/").status_code == 200
+
+
+def test_a_throttled_answer_says_when_to_retry(low_rates, client_for, engineer):
+    client = client_for(engineer)
+    for _ in range(3):
+        client.get("/api/v1/me/")
+
+    response = client.get("/api/v1/me/")
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_anonymous_requests_are_throttled_per_address(low_rates):
+    here = APIClient(REMOTE_ADDR="192.0.2.10")
+    there = APIClient(REMOTE_ADDR="192.0.2.11")
+
+    statuses = [here.get("/api/v1/releases/").status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+    assert there.get("/api/v1/releases/").status_code == 401
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_budget(low_rates):
+    client = APIClient(REMOTE_ADDR="192.0.2.20")
+    for n in range(2):
+        client.get("/api/v1/releases/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+
+    response = client.get("/api/v1/releases/", HTTP_X_FORWARDED_FOR="203.0.113.99")
+
+    assert response.status_code == 429

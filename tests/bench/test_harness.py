@@ -1,0 +1,64 @@
+"""The benchmark harness's pieces on a tiny data set: no server, no load."""
+
+import pytest
+
+from apps.audit import chain
+from apps.audit.models import AuditEvent
+from apps.releases.models import Release
+from bench import dataset, report
+
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8000/
+WRKJSON {"requests": 1500, "seconds": 2.000, "errors": 3, "p50_us": 4200, \
+"p95_us": 9100, "p99_us": 15250}
+"""
+
+
+@pytest.fixture
+def tiny(db):
+    return dataset.build(dataset.Scale.tiny(), log=lambda text: None)
+
+
+def test_tiny_data_set_has_the_shape_the_scenarios_need(tiny):
+    assert tiny["releases"] == 6
+    assert tiny["items"] >= 100
+    assert tiny["signoffs"] == 6
+    assert tiny["probe_results"] == 5
+    assert Release.objects.filter(pk=tiny["release_id"]).exists()
+    assert dataset.existing()["release_id"] == tiny["release_id"]
+
+
+def test_the_data_sets_audit_events_form_a_valid_chain(tiny):
+    events = AuditEvent.objects.order_by("seq").values()
+    report_ = chain.verify(events)
+    assert report_.ok, report_.problem
+    assert report_.checked == AuditEvent.objects.count() >= 50
+
+
+def test_an_empty_database_has_no_data_set(db):
+    assert dataset.existing() is None
+
+
+def test_wrk_summary_becomes_requests_per_second_and_milliseconds():
+    parsed = report.parse_wrk(WRK_OUTPUT)
+    assert parsed == {
+        "rps": 750.0,
+        "p50_ms": 4.2,
+        "p95_ms": 9.1,
+        "p99_ms": 15.2,
+        "errors": 3,
+        "requests": 1500,
+    }
+
+
+def test_table_shows_ratio_to_baseline_and_missing_values_as_dashes():
+    rows = [
+        {"scenario": "baseline", "rps": 4000.0, "p99_ms": 8.0, "ratio": 1.0},
+        {"scenario": "release page", "rps": 950.5, "ratio": 0.2376, "queries": 4},
+    ]
+    text = report.table(rows)
+    lines = text.splitlines()
+    assert lines[0].split()[:2] == ["scenario", "req/s"]
+    assert "4,000" in lines[2] and "100.0 %" in lines[2]
+    assert "951" in lines[3] and "23.8 %" in lines[3]
+    assert "–" in lines[3]
+    assert report.markdown(rows).count("\n") == 3
