@@ -35,7 +35,7 @@ soak: $(STAMP)
 
 # The benchmark harness (bench/run.py): PostgreSQL and Redis up; wrk from Debian.
 bench: $(STAMP)
-	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

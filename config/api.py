@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -54,6 +55,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.ValidationError(_messages(exc))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, DataError):
+        # A value the form layer accepted but PostgreSQL refuses, e.g. a time
+        # zone offset beyond ±15:59 in a date filter: the caller's mistake, a 400.
+        exc = exceptions.ParseError(
+            "A value is out of the range the database accepts "
+            "(a date, number or time zone offset)."
+        )
     return exception_handler(exc, context)
 
 

@@ -124,7 +124,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            # RedisCache that degrades to a miss while Redis is down (docs/resilience.md)
+            # A RedisCache that degrades to a miss while Redis is down (see
+            # docs/resilience.md).
             "BACKEND": "apps.core.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
@@ -132,6 +133,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the cache and written through to the database, which
+# saves a query per request and survives a Redis outage (a miss reads the row).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: without REDIS_URL tasks run in-process, so a bare checkout works
 CELERY_BROKER_URL = REDIS_URL or "memory://"

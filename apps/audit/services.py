@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
@@ -105,6 +106,8 @@ def record(
         "user_agent": request.user_agent,
     }
     # Everything above runs before the lock; as little as possible runs under it.
+    if release_id is not None and connection.vendor == "postgresql":
+        _lock_release(release_id)
     head_seq, prev_hash = _lock_head()
     values["seq"], values["created_at"] = head_seq + 1, timezone.now()
     digest = chain.event_hash(prev_hash, values)
@@ -113,6 +116,19 @@ def record(
     event = AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **values)
     AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
     return event
+
+
+def _lock_release(release_id: int) -> None:
+    """Lock the release row before the head, so that every audited write about a
+    release takes its locks in one order (release, then head). Without it, a tick
+    (release, then head) and a write whose foreign key to the release is checked
+    at commit (head, then release) can deadlock."""
+    table = django_apps.get_model("releases", "Release")._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [release_id],
+        )
 
 
 def _lock_head() -> tuple[int, str]:
@@ -228,15 +244,11 @@ def audit_head_publish() -> dict[str, Any]:
 def _send_to_webhooks(payload: dict[str, Any]) -> int:
     """Queue the head for every team webhook subscribed to it; returns deliveries.
 
-    Delivers nothing until the webhooks app lists `audit.head_published` among its
-    events; the log line is the publication meanwhile. Imported here because
-    notifications itself writes audit events.
+    Imported here because notifications itself writes audit events.
     """
     from apps.notifications import services as notifications
-    from apps.notifications.models import EVENT_NAMES, Webhook
+    from apps.notifications.models import Webhook
 
-    if HEAD_EVENT not in EVENT_NAMES:
-        return 0
     teams = Webhook.objects.filter(active=True).values_list("team_id", flat=True)
     data = {key: payload[key] for key in ("seq", "hash", "event_time")}
     return sum(

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.audit import services as audit
-from apps.monitoring import cron, tasks
+from apps.core import cron
+from apps.monitoring import tasks
 from apps.monitoring.models import EnvironmentCheck, ProbeSchedule
 from apps.notifications import mail
 from apps.oncall import services as oncall
@@ -193,8 +194,12 @@ def environment_check_run(
             secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
         )
     except secrets.SecretUnavailable as error:
-        outcome = {"status": "error", "summary": str(error), "observed": {}}
-        outcome["duration_ms"] = 0.0
+        outcome = {
+            "status": "error",
+            "summary": str(error),
+            "observed": {},
+            "duration_ms": 0.0,
+        }
     else:
         allow = probes.allowed_networks(team.pk, config.target)
         outcome = probes._execute(config, secret, allow)
@@ -233,14 +238,13 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
         "summary": check.summary[:500],
         "check": check.pk,
     }
-    duty = oncall.on_call_text(team, environment.service)
     if check.failing and not previous_failing:
         mail.notify(
             event="probe.failed",
             key=f"probe.failed:{schedule.pk}:{check.pk}",
             subject=f"FAILING: {config.name} on {where}",
             body=f"{config.name} ({config.kind}) on {where} is failing:\n"
-            f"{check.summary}\n\n{duty}\n",
+            f"{check.summary}\n\n{oncall.on_call_text(team, environment.service)}\n",
             team_id=team.pk,
             data=facts,
         )
@@ -263,7 +267,8 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
             f"{check.observed.get('not_after', '')}",
             subject=f"Certificate of {config.target} expires in {days} days",
             body=f"The certificate checked by {config.name} on {where} expires in "
-            f"{days} days (under {mark}).\n\n{duty}\n",
+            f"{days} days (under {mark}).\n\n"
+            f"{oncall.on_call_text(team, environment.service)}\n",
             team_id=team.pk,
             data={**facts, "days_remaining": days, "mark": mark},
         )

@@ -21,6 +21,7 @@ EVENTS = (
     ("signoff.requested", "A lead asked someone for a sign-off"),
     ("maintenance.overdue", "A maintenance checklist is overdue"),
     ("audit.chain_failed", "Audit chain verification failed"),
+    ("audit.head_published", "The daily published head of the audit chain"),
     ("verification.failed", "A post-deploy verification window failed"),
     ("verification.inconclusive", "A verification window needs a person to decide"),
 )

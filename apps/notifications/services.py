@@ -133,6 +133,9 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
 
 
 def _text(event: str, data: dict[str, Any]) -> str:
+    if not isinstance(data.get("release"), dict) and data.get("subject"):
+        # Events about an environment or a team carry their own subject line.
+        return f"[{event}] {data['subject']}"
     release = data.get("release") or {}
     what = f"{release.get('service', '')} {release.get('version', '')}".strip()
     where = release.get("environment", "")

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.catalog.models import Environment
-from apps.policy import recurrence
+from apps.core import cron as recurrence
 from apps.releases.models import Release
 
 
@@ -216,6 +216,15 @@ class VerificationWindow(models.Model):
         default=0, help_text="Successful measurements in a row, up to the latest."
     )
     summary = models.TextField(blank=True)
+    p95_ms = models.FloatField(
+        null=True, blank=True, help_text="HTTP latency p95 over the whole window."
+    )
+    regression_percent = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Flag a p95 this much worse than the previous release's window.",
+    )
+    regression = models.BooleanField(default=False)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -2,7 +2,7 @@
 
 The file names the environment and its checklist template, and holds the
 template's advisory items and runbook links, the environment's probes (with
-severities) and its freeze windows. Import validates the whole file first,
+severities and schedules) and its freeze windows. Import validates the whole file first,
 reporting every problem with its line, then applies it in one transaction:
 probes and freezes missing from the file are removed. Secrets are never
 written: a probe names the environment variable that holds its secret, and a
@@ -12,7 +12,7 @@ secret stored encrypted stays as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 import yaml
@@ -29,7 +29,9 @@ from apps.checklists.models import (
     Severity,
     TemplateItem,
 )
-from apps.policy import recurrence
+from apps.core import cron as recurrence
+from apps.monitoring import services as monitoring_services
+from apps.monitoring.models import ProbeSchedule
 from apps.policy import services as policy_services
 from apps.policy.models import FreezeWindow
 from apps.probes import services as probe_services
@@ -59,8 +61,13 @@ SCHEMA: dict[str, tuple[set[str], set[str]]] = {
             "severity",
             "secret_env",
             "verifies",
+            "schedule",
         },
         {"name", "kind", "target"},
+    ),
+    "schedule": (
+        {"kind", "interval_minutes", "at_time", "cron", "time_zone", "enabled"},
+        {"kind"},
     ),
     "freeze_windows": (
         {
@@ -102,6 +109,10 @@ def policy_export(environment: Environment, template: ChecklistTemplate) -> str:
         for e in RunbookEntry.objects.filter(template=template).order_by("position")
         if e.probe_kinds or e.sections
     ]
+    schedules = {
+        schedule.config_id: schedule
+        for schedule in ProbeSchedule.objects.filter(config__environment=environment)
+    }
     probes = []
     for config in environment.probe_configs.order_by("name").prefetch_related(
         "verifies"
@@ -118,6 +129,9 @@ def policy_export(environment: Environment, template: ChecklistTemplate) -> str:
         }
         if config.secret_env:
             entry["secret_env"] = config.secret_env
+        schedule = schedules.get(config.pk)
+        if schedule is not None:
+            entry["schedule"] = _schedule_export(schedule)
         probes.append(entry)
     freezes = []
     for window in FreezeWindow.objects.filter(environment=environment).order_by("name"):
@@ -153,6 +167,18 @@ def policy_export(environment: Environment, template: ChecklistTemplate) -> str:
     return yaml.safe_dump(
         document, sort_keys=False, allow_unicode=True, default_flow_style=False
     )
+
+
+def _schedule_export(schedule: ProbeSchedule) -> dict:
+    entry: dict[str, Any] = {"kind": schedule.kind}
+    if schedule.kind == ProbeSchedule.Kind.INTERVAL:
+        entry["interval_minutes"] = schedule.interval_seconds / 60
+    elif schedule.kind == ProbeSchedule.Kind.DAILY:
+        entry["at_time"] = schedule.at_time.isoformat()
+    else:
+        entry["cron"] = schedule.cron
+    entry.update(time_zone=schedule.time_zone, enabled=schedule.enabled)
+    return entry
 
 
 # Validation --------------------------------------------------------------------
@@ -238,6 +264,13 @@ def parse(text: str) -> Parsed:
         for index, entry in enumerate(_list(_child(root, section), section, problems)):
             _check_keys(entry, section, problems)
             lines[(section, index)] = entry.start_mark.line + 1
+            schedule = (
+                _child(entry, "schedule")
+                if isinstance(entry, yaml.MappingNode) and section == "probes"
+                else None
+            )
+            if schedule is not None:
+                _check_keys(schedule, "schedule", problems)
     if problems:
         raise PolicyFileError(problems)
     if data.get("version") != FORMAT_VERSION:
@@ -365,6 +398,33 @@ def policy_import(text: str, *, by: User, actor_label: str = "") -> dict:
     return counts
 
 
+def _schedule_apply(config, wanted: dict | None, by: User, removed: list) -> None:
+    """Make the probe's schedule what the file says; no entry removes it."""
+    if not wanted:
+        deleted, _ = ProbeSchedule.objects.filter(config=config).delete()
+        if deleted:
+            removed.append(config.name)
+        return
+    at_time = wanted.get("at_time")
+    try:
+        at_time = time.fromisoformat(str(at_time)) if at_time else None
+    except ValueError:
+        raise ValidationError({"at_time": "Give a time of day, HH:MM."}) from None
+    current = ProbeSchedule.objects.filter(config=config).first()
+    if current is not None and _schedule_export(current) == wanted:
+        return
+    monitoring_services.probe_schedule_save(
+        config=config,
+        by=by,
+        kind=str(wanted["kind"]),
+        interval_minutes=wanted.get("interval_minutes"),
+        at_time=at_time,
+        cron_expression=str(wanted.get("cron") or ""),
+        time_zone=str(wanted.get("time_zone") or "UTC"),
+        enabled=bool(wanted.get("enabled", True)),
+    )
+
+
 class _Refused(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -386,6 +446,7 @@ def _apply(
     problems: list[str] = []
     changed_items = 0
     severities: dict[str, str] = {}
+    removed: list[str] = []
     for item in items:
         severity = Severity.ADVISORY if item.text in advisory else Severity.BLOCKING
         if item.severity != severity:
@@ -425,6 +486,12 @@ def _apply(
         except ValidationError as error:
             problems.append(f"line {line}: probe {entry['name']!r}: {_messages(error)}")
             continue
+        try:
+            _schedule_apply(config, entry.get("schedule"), by, removed)
+        except ValidationError as error:
+            problems.append(
+                f"line {line}: schedule of {entry['name']!r}: {_messages(error)}"
+            )
         severity = entry.get("severity", Severity.BLOCKING)
         if config.severity != severity:
             ProbeConfig.objects.filter(pk=config.pk).update(severity=severity)
@@ -473,6 +540,7 @@ def _apply(
             "freeze_windows": len(freezes),
             "advisory_items": sorted(advisory),
             "probe_severities_changed": severities,
+            "schedules_removed": removed,
         },
     )
     return {

@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
-from apps.policy import recurrence
+from apps.core import cron as recurrence
 from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import lifecycle

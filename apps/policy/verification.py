@@ -61,6 +61,7 @@ def verification_window_start(
     duration_seconds: float = 600,
     failure_limit: int = 0,
     consecutive_successes: int = 3,
+    regression_percent: int | None = None,
 ) -> VerificationWindow:
     """Start probing a deployed release; by default every enabled http and
     prometheus probe of its environment. Refuses releases not deployed."""
@@ -96,6 +97,7 @@ def verification_window_start(
         duration_seconds=float(duration_seconds),
         failure_limit=failure_limit,
         consecutive_successes=consecutive_successes,
+        regression_percent=regression_percent,
         started_by=by,
         started_at=now,
         ends_at=now + timedelta(seconds=float(duration_seconds)),
@@ -248,23 +250,56 @@ def _judge(window: VerificationWindow, now) -> None:
     _announce(window)
 
 
-def _summary(window: VerificationWindow) -> str:
-    latencies = [
+def _window_p95(window: VerificationWindow) -> float | None:
+    latencies = sorted(
         value
         for observed in window.samples.filter(kind="http").values_list(
             "observed", flat=True
         )
         for value in observed.get("latencies_ms", [observed.get("latency_ms")])
         if isinstance(value, int | float)
-    ]
+    )
+    if not latencies:
+        return None
+    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+
+
+def _previous_p95(window: VerificationWindow) -> float | None:
+    """The p95 of the last finished window of the previous release of the same
+    service to the same environment."""
+    release = window.release
+    previous = (
+        VerificationWindow.objects.filter(
+            release__service_id=release.service_id,
+            release__environment_id=release.environment_id,
+            release__created_at__lt=release.created_at,
+            finished_at__isnull=False,
+            p95_ms__isnull=False,
+        )
+        .order_by("-release__created_at", "-finished_at")
+        .values_list("p95_ms", flat=True)
+        .first()
+    )
+    return previous
+
+
+def _summary(window: VerificationWindow) -> str:
     counts = (
         f"{window.successes} passed, {window.failures} failed, "
         f"{window.no_data} without data of {window.measurements} measurements"
     )
-    if latencies:
-        ordered = sorted(latencies)
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-        counts += f"; http p95 over the window {p95:.0f} ms"
+    window.p95_ms = _window_p95(window)
+    if window.p95_ms is not None:
+        counts += f"; http p95 over the window {window.p95_ms:.0f} ms"
+        before = _previous_p95(window) if window.regression_percent else None
+        if before:
+            worse = (window.p95_ms - before) * 100 / before
+            window.regression = worse > window.regression_percent
+            if window.regression:
+                counts += (
+                    f"; regression: {worse:.0f}% slower than the previous "
+                    f"release's {before:.0f} ms"
+                )
     if window.outcome == Outcome.FAILED:
         return f"Failed: more than {window.failure_limit} failed; {counts}."
     if window.outcome == Outcome.PASSED:
@@ -297,7 +332,11 @@ def _announce(window: VerificationWindow) -> None:
         target=window,
         team_id=release.team_id,
         release_id=release.pk,
-        after={"outcome": window.outcome, "summary": window.summary},
+        after={
+            "outcome": window.outcome,
+            "summary": window.summary,
+            "regression": window.regression,
+        },
     )
     if window.outcome in (Outcome.FAILED, Outcome.INCONCLUSIVE):
         extra = {"window": window.pk, "summary": window.summary}

@@ -257,12 +257,26 @@ def _port_of(target: str) -> int | None:
         return None
 
 
+def _lock_release(release_id: int) -> None:
+    """Lock the release row before the audit head, as every release writer does.
+
+    Writers that change a release's items or sign-offs lock the release first
+    and the audit head last. A probe writer that skipped the release lock took
+    the audit head first and the release last (the deferred foreign-key check of
+    its run and audit rows, at COMMIT): two opposite orders, and PostgreSQL
+    aborted one of them as a deadlock (seen by bench/soak.py as a 500 on a tick).
+    """
+    locked = Release.objects.select_for_update(no_key=True).filter(pk=release_id)
+    list(locked.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def probe_run_start(*, release: Release, by: User | None) -> ProbeRun:
     """Record a queued run of every enabled probe of the release's environment and
     dispatch it after commit. A broker outage leaves it queued for the sweeper."""
     if by is not None:
         permissions.require(by, "run_probes", release.team)
+    _lock_release(release.pk)
     environment = release.environment
     configs = list(
         environment.probe_configs.filter(enabled=True)
@@ -457,6 +471,7 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
     run = ProbeRun.objects.select_for_update().select_related("release").get(pk=run_id)
     if run.finished:
         return False
+    _lock_release(run.release_id)
     have = set(run.results.values_list("config_id", flat=True))
     missing = [pk for pk in run.config_ids if pk not in have]
     if missing and not lost_reason:

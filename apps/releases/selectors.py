@@ -35,8 +35,9 @@ def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
 
 def release_get_for_page(user: User, pk: int) -> Release:
     """release_get_for_user(), plus what keys the page's cached body, in the same
-    query: the latest probe run (`latest_run_id`, `latest_run_status`) and the
-    count and newest change of the contacts and resources the page shows."""
+    query: the viewer's role (`viewer_role`), the latest probe run
+    (`latest_run_id`, `latest_run_status`) and the count and newest change of
+    the contacts and resources the page shows."""
     from django.db.models import (
         DateTimeField,
         F,
@@ -47,6 +48,7 @@ def release_get_for_page(user: User, pk: int) -> Release:
         Subquery,
     )
 
+    from apps.accounts.models import Membership
     from apps.contacts.models import Contact, SupportResource
     from apps.probes.models import ProbeRun
 
@@ -66,7 +68,16 @@ def release_get_for_page(user: User, pk: int) -> Release:
             .values("value")[:1]
         )
 
-    releases = release_list_for_user(user).annotate(
+    # The membership join scopes the release and names the viewer's role in the
+    # same query, so an unchanged page (304) costs no separate membership read.
+    releases = Release.objects.select_related("service", "environment", "team")
+    if not user.is_superuser:
+        releases = releases.filter(team__memberships__user=user)
+    roles = Membership.objects.filter(
+        team_id=OuterRef("team_id"), user_id=user.pk
+    ).order_by()
+    releases = releases.annotate(
+        viewer_role=Subquery(roles.values("role")[:1]),
         latest_run_id=Subquery(runs.values("id")[:1]),
         latest_run_status=Subquery(runs.values("status")[:1]),
         contacts_count=stat(Contact, "COUNT", "id", IntegerField()),

@@ -186,6 +186,50 @@ def _snapshot(release: Release, template: ChecklistTemplate) -> list[ReleaseItem
 
 
 @transaction.atomic
+def release_update(
+    *,
+    release: Release,
+    by: User,
+    planned_for: datetime | None | object = ...,
+    notes: str | object = ...,
+) -> Release:
+    """Change a release's planned date or notes (leads, while it is still open).
+
+    Service, environment, version and checklist are fixed at creation; status
+    changes go through release_transition().
+    """
+    permissions.require(by, "create_release", release.team)
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError(
+            f"A {release.get_status_display().lower()} release can no longer change."
+        )
+    before = {"planned_for": release.planned_for, "notes": release.notes}
+    if planned_for is not ...:
+        release.planned_for = planned_for
+    if notes is not ...:
+        if len(notes) > MAX_NOTE:
+            raise ValidationError({"notes": f"Keep it under {MAX_NOTE} characters."})
+        release.notes = notes.strip()
+    after = {"planned_for": release.planned_for, "notes": release.notes}
+    changed_before, changed_after = audit.diff(before, after)
+    if not changed_after:
+        return release
+    release.revision += 1
+    release.save(update_fields=["planned_for", "notes", "revision", "updated_at"])
+    audit.record(
+        actor=by,
+        action="release.updated",
+        target=release,
+        team_id=release.team_id,
+        release_id=release.pk,
+        before=changed_before,
+        after=changed_after,
+    )
+    return release
+
+
+@transaction.atomic
 def release_transition(
     *,
     release: Release,

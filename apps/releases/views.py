@@ -30,6 +30,7 @@ from apps.catalog.models import Environment, Service
 from apps.contacts import selectors as contact_selectors
 from apps.core import caching
 from apps.core.htmx import wants_fragment
+from apps.maintenance import selectors as maintenance_selectors
 from apps.probes import views as probe_views
 from apps.probes.models import ProbeRun
 from apps.releases import lifecycle, selectors, services
@@ -234,8 +235,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     )
     choices = list(form.fields["service"].queryset.values_list("pk", "name"))
+    overdue = maintenance_selectors.overdue_for_user(request.user, timezone.now())
     etag = caching.page_etag(
-        request, caching.fragment_key("dashboard-page", key, choices, form.data)
+        request,
+        caching.fragment_key(
+            "dashboard-page", key, choices, form.data, [c.pk for c in overdue]
+        ),
     )
     unchanged = caching.not_modified(request, etag)
     if unchanged is not None:
@@ -251,7 +256,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "releases/partials/release_groups.html",
         lambda: {**context, "groups": _dashboard_groups(rows)},
     )
-    context.update(form=form, release_groups=groups, nav="releases")
+    context.update(form=form, release_groups=groups, nav="releases", overdue=overdue)
     return caching.with_etag(render(request, "releases/dashboard.html", context), etag)
 
 
@@ -390,8 +395,7 @@ def _page_key(request: HttpRequest, release: Release) -> str | None:
     status = release.latest_run_status
     if status is not None and status not in ProbeRun.FINISHED:
         return None
-    role = "superuser" if request.user.is_superuser else None
-    role = role or permissions.role_of(request.user, release.team)
+    role = "superuser" if request.user.is_superuser else release.viewer_role
     return caching.fragment_key(
         "release",
         release.pk,
@@ -458,9 +462,13 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
     failed = True
     if form.is_valid():
         try:
+            release = item.release
             item = services.release_item_set_state(
                 item=item, by=request.user, **form.cleaned_data
             )
+            # The selector already loaded the release and its team: reuse them
+            # rather than read both again for the response.
+            item.release = release
             failed = False
         except ValidationError as error:
             add_service_error(form, error)

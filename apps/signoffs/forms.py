@@ -21,3 +21,16 @@ class SignOffForm(forms.Form):
         self.fields["role_key"].choices = [
             (role["key"], role["name"]) for role in roles
         ]
+
+
+class SignOffRequestForm(forms.Form):
+    """A lead asks a named team member for one role's sign-off."""
+
+    role_key = forms.ChoiceField(label="Role", choices=[])
+    person = forms.ChoiceField(label="Person", choices=[])
+    note = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, roles: list[dict], people: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role_key"].choices = [(r["key"], r["name"]) for r in roles]
+        self.fields["person"].choices = [(str(p.pk), str(p)) for p in people]

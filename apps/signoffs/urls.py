@@ -8,4 +8,9 @@ app_name = "signoffs"
 
 urlpatterns = [
     path("releases/<int:pk>/signoffs/", views.record, name="record"),
+    path(
+        "releases/<int:pk>/signoffs/request/",
+        views.request_signoff,
+        name="request",
+    ),
 ]

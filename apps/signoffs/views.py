@@ -8,14 +8,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts import permissions
+from apps.accounts.models import Membership
 from apps.core.htmx import wants_fragment
+from apps.notifications import mail
 from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.forms import add_service_error
 from apps.releases.models import Release
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors, services
-from apps.signoffs.forms import SignOffForm
+from apps.signoffs.forms import SignOffForm, SignOffRequestForm
 
 
 def panel_context(release: Release, user, form: SignOffForm | None = None) -> dict:
@@ -44,7 +46,58 @@ def panel_context(release: Release, user, form: SignOffForm | None = None) -> di
         "can_signoff": permissions.can(user, "signoff", release.team)
         and release.status in lifecycle.OPEN_STATUSES,
         "signoff_form": form,
+        "signers": signers(release, user),
     }
+
+
+def signers(release: Release, user) -> list:
+    """People a lead may ask for a sign-off; empty for everyone else."""
+    if release.status not in lifecycle.OPEN_STATUSES or not permissions.can(
+        user, "transition", release.team
+    ):
+        return []
+    roles = permissions.ACTIONS["signoff"]
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            team_id=release.team_id, role__in=roles
+        )
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+@require_POST
+@login_required
+def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lead asks a named person for a role's sign-off (notified and audited)."""
+    release = release_selectors.release_get_for_user(request.user, pk)
+    permissions.require(request.user, "transition", release.team)
+    people = signers(release, request.user)
+    form = SignOffRequestForm(request.POST, roles=release.signoff_roles, people=people)
+    asked = None
+    if form.is_valid():
+        person = next(p for p in people if str(p.pk) == form.cleaned_data["person"])
+        try:
+            mail.signoff_request(
+                release=release,
+                role_key=form.cleaned_data["role_key"],
+                person=person,
+                note=form.cleaned_data["note"].strip(),
+                by=request.user,
+            )
+            asked = person
+        except ValidationError as error:
+            add_service_error(form, error)
+    if not wants_fragment(request):
+        if asked:
+            messages.success(request, f"Asked {asked} for a sign-off.")
+        else:
+            messages.error(request, "The sign-off request was not sent: check it.")
+        return redirect(f"{release.get_absolute_url()}#signoffs")
+    context = panel_context(release, request.user)
+    context.update(asked=asked, request_form=form)
+    return render(request, "signoffs/partials/signoff_panel.html", context)
 
 
 @require_POST

@@ -87,4 +87,11 @@ def test_a_pipeline_creates_probes_waits_and_passes_the_gate(
 
     make_ready(Release.objects.get(pk=release_id), lead)
     after = api.get(f"/api/v1/releases/{release_id}/readiness/").json()
-    assert after == {"ready": True, "score": 100, "blockers": []}
+    assert after == {
+        "ready": True,
+        "score": 100,
+        "blockers": [],
+        "warnings": [],
+        "waivers": [],
+        "freeze": None,
+    }

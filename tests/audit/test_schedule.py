@@ -43,3 +43,22 @@ def test_head_publication_logs_seq_and_hash(chain_of_five, caplog):
     assert f"audit chain head: seq=5 hash={chain_of_five[-1].hash}" in caplog.text
     event = AuditEvent.objects.get(action="audit.head_published")
     assert event.after == {"seq": 5, "hash": chain_of_five[-1].hash}
+
+
+def test_head_publication_is_sent_to_subscribed_webhooks(chain_of_five, team, lead):
+    from apps.notifications import services as notifications
+    from apps.notifications.models import WebhookDelivery
+
+    notifications.webhook_create(
+        team=team,
+        name="head",
+        url="http://127.0.0.1:9/hook",
+        events=["audit.head_published"],
+        by=lead,
+    )
+    head = AuditEvent.objects.order_by("-seq").first()  # the webhook's own event
+    tasks.publish_audit_head.delay()
+    delivery = WebhookDelivery.objects.filter(event="audit.head_published").first()
+    assert delivery is not None
+    assert f'"seq": {head.seq}' in delivery.body
+    assert head.hash in delivery.body

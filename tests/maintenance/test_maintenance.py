@@ -194,3 +194,16 @@ def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
     page = client.get(url)
     assert page.text.count('id="checklist-') == 3
     assert f"assigned to {engineer.username}" in page.text
+
+
+def test_the_dashboard_flags_overdue_maintenance_of_the_users_teams(
+    client, plan, lead, outsider
+):
+    at = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+    services.maintenance_checklists_create_due(at)
+    client.force_login(lead)
+    page = client.get("/").content.decode()
+    assert "Maintenance overdue" in page
+    assert "daily checks" in page
+    client.force_login(outsider)
+    assert "Maintenance overdue" not in client.get("/").content.decode()

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apps.monitoring import cron
+from apps.core import cron
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -212,3 +212,41 @@ def test_certificate_marks_are_announced_once_each(
     )
     assert marks == [30, 14, 7]
     assert "expires in 5 days" in Notification.objects.order_by("-id").first().subject
+
+
+@pytest.mark.postgres
+def test_a_schedule_another_dispatcher_holds_is_skipped_not_run_twice(
+    transactional_db, environment, lead, target_url
+):
+    import threading
+
+    from django.db import connection, transaction
+
+    config = probes.probe_config_save(
+        environment=environment,
+        by=lead,
+        name="Health",
+        kind="http",
+        target=f"{target_url}/ok",
+    )
+    schedule = services.probe_schedule_save(
+        config=config, by=lead, kind="interval", interval_minutes=5
+    )
+    held, done = threading.Event(), threading.Event()
+
+    def other_dispatcher() -> None:
+        with transaction.atomic():
+            ProbeSchedule.objects.select_for_update().get(pk=schedule.pk)
+            held.set()
+            done.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=other_dispatcher)
+    thread.start()
+    assert held.wait(5)
+    now = timezone.now() + timedelta(seconds=1)
+    assert services.probe_schedules_dispatch(now=now) == 0
+    done.set()
+    thread.join()
+    assert services.probe_schedules_dispatch(now=now) == 1
+    assert EnvironmentCheck.objects.filter(config=config).count() == 1

@@ -229,3 +229,33 @@ def test_a_failed_audit_verification_is_told_to_admins_once(
         assert mail.audit_chain_failures_notify() == 0
     assert sorted(m.to[0] for m in outbox.outbox) == sorted([admin.email, root.email])
     assert outbox.outbox[0].subject == "Audit chain verification FAILED at event #7"
+
+
+def test_team_webhooks_hear_monitoring_events_with_their_subject(
+    team, lead, django_capture_on_commit_callbacks
+):
+    from apps.notifications.models import Webhook, WebhookDelivery
+    from apps.notifications.services import webhook_create
+
+    webhook, _ = webhook_create(
+        team=team,
+        name="chat",
+        url="http://127.0.0.1:9/hook",
+        events=["probe.recovered"],
+        slack=True,
+        by=lead,
+    )
+    announce(
+        django_capture_on_commit_callbacks,
+        team,
+        key="probe.recovered:1",
+        event="probe.recovered",
+        subject="Recovered: Health on shop / production",
+        data={"probe": "Health"},
+    )
+    delivery = WebhookDelivery.objects.get(webhook=webhook, attempt=1)
+    assert delivery.event == "probe.recovered"
+    assert delivery.body == (
+        '{"text": "[probe.recovered] Recovered: Health on shop / production"}'
+    )
+    assert Webhook.objects.count() == 1

@@ -11,8 +11,10 @@ from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import services as signoff_services
 from tests import factories
 from tests.api.conftest import client_for, make_ready
+from tests.probes.conftest import celery_broker, start_worker
 
-__all__ = ["client_for"]  # a fixture the API tests use
+# Fixtures borrowed from other suites: API clients, a real Celery worker.
+__all__ = ["celery_broker", "client_for", "start_worker"]
 
 
 @pytest.fixture

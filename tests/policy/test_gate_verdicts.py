@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from apps.audit.models import AuditEvent
 from apps.policy import services
 from apps.releases import services as release_services
+from apps.releases.models import ReleaseItem
 from apps.releases.readiness import compute_readiness
 from tests.policy.conftest import finished_run, probe_config, ready_but_one
 
@@ -350,3 +351,47 @@ def test_an_unknown_time_zone_is_refused(environment, lead):
             time_zone="Mars/Olympus",
             duration_minutes=5,
         )
+
+
+def test_an_item_blocked_by_an_advisory_probe_only_warns(release, lead, environment):
+    item = ready_but_one(release, lead)
+    docs = probe_config(environment, "Docs site", severity="advisory")
+    run = finished_run(release, [(docs, "fail", "status 502")])
+    ReleaseItem.objects.filter(pk=item.pk).update(
+        state="blocked",
+        note="Docs site: status 502",
+        evidence_result_id=run.results.get().pk,
+    )
+
+    readiness = compute_readiness(release)
+
+    assert readiness.ready is True
+    assert sorted(w.type for w in readiness.warnings) == ["item", "probe"]
+
+
+def test_waiving_a_probe_also_waives_the_item_it_blocked(
+    release, lead, second_lead, environment
+):
+    item = ready_but_one(release, lead)
+    health = probe_config(environment, "Health endpoint")
+    run = finished_run(release, [(health, "fail", "status 503")])
+    ReleaseItem.objects.filter(pk=item.pk).update(
+        state="blocked",
+        note="Health endpoint: status 503",
+        evidence_result_id=run.results.get().pk,
+    )
+    waiver = services.waiver_request(
+        release=release,
+        blocker_type="probe",
+        blocker_id=health.pk,
+        reason="Upstream CDN incident, not ours",
+        expires_at=timezone.now() + timedelta(hours=1),
+        by=lead,
+    )
+    services.waiver_approve(waiver=waiver, by=second_lead)
+
+    readiness = compute_readiness(release)
+
+    assert readiness.ready is True
+    assert sorted(w.blocker.type for w in readiness.waived) == ["item", "probe"]
+    assert {w.waiver_id for w in readiness.waived} == {waiver.pk}

@@ -1,6 +1,7 @@
 """Readiness as code: the YAML round trip, and files that are refused whole."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time
 from io import StringIO
 
 import pytest
@@ -8,6 +9,8 @@ from django.core.management import CommandError, call_command
 
 from apps.audit.models import AuditEvent
 from apps.checklists.models import RunbookEntry, TemplateItem
+from apps.monitoring import services as monitoring
+from apps.monitoring.models import ProbeSchedule
 from apps.policy import policyfile, services
 from apps.policy.models import FreezeWindow
 from apps.probes import services as probe_services
@@ -34,6 +37,19 @@ def policy(environment, template, lead):
         secret_env="PROMETHEUS_TOKEN",
     )
     ProbeConfig.objects.filter(name="Rate limiting").update(severity="advisory")
+    monitoring.probe_schedule_save(
+        config=ProbeConfig.objects.get(name="Health endpoint"),
+        by=lead,
+        kind="interval",
+        interval_minutes=5,
+    )
+    monitoring.probe_schedule_save(
+        config=ProbeConfig.objects.get(name="Error rate"),
+        by=lead,
+        kind="daily",
+        at_time=time(10, 30),
+        time_zone="Europe/Berlin",
+    )
     TemplateItem.objects.filter(
         phase__template=template, text__iexact="Response times acceptable"
     ).update(severity="advisory")
@@ -69,6 +85,8 @@ def test_the_default_policy_round_trips_without_loss(
     assert "Response times acceptable" in policy
     assert "PROMETHEUS_TOKEN" in policy
     assert "cron: 0 18 * * fri" in policy
+    assert "interval_minutes: 5.0" in policy
+    assert "at_time: '10:30:00'" in policy
 
 
 def test_a_policy_file_sets_up_another_environment_identically(
@@ -81,6 +99,7 @@ def test_a_policy_file_sets_up_another_environment_identically(
 
     assert policyfile.policy_export(other, template) == text
     assert FreezeWindow.objects.filter(environment=other).count() == 2
+    assert ProbeSchedule.objects.filter(config__environment=other).count() == 2
 
 
 def test_secrets_are_never_exported(environment, template, lead):
@@ -165,3 +184,14 @@ def test_the_commands_export_and_import(policy, environment, lead, tmp_path, aud
     assert FreezeWindow.objects.get(name="Weekend").reason == "Skeleton crew"
     with pytest.raises(CommandError, match="does not allow"):
         call_command("policy_import", str(path), "--user", auditor.username)
+
+
+def test_a_schedule_left_out_of_the_file_is_removed(policy, environment, lead):
+    text = re.sub(r"  schedule:\n    kind: interval\n(    .*\n)*", "", policy, count=1)
+    assert text != policy
+
+    policyfile.policy_import(text, by=lead)
+
+    assert not ProbeSchedule.objects.filter(config__name="Health endpoint").exists()
+    event = AuditEvent.objects.filter(action="policy.imported").latest("seq")
+    assert event.after["schedules_removed"] == ["Health endpoint"]

@@ -296,3 +296,98 @@ def test_a_window_whose_chain_broke_is_resumed_by_the_beat_task(
 
     window.refresh_from_db()
     assert window.measurements == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_drives_the_window_by_countdown_until_it_fails(
+    environment, template, lead, app, start_worker, settings
+):
+    from apps.releases.models import Release
+    from tests.probes.conftest import wait_for
+
+    settings.PROBE_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    release = release_services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=template,
+        version="9.9.9",
+        by=lead,
+    )
+    release = release_services.release_transition(
+        release=release, target="deployed", by=lead, override=True, reason="test"
+    )
+    config = _http(environment, app)
+    start_worker(["celery"])
+    window = verification.verification_window_start(
+        release=release,
+        by=lead,
+        configs=[config],
+        interval_seconds=0.3,
+        duration_seconds=20,
+        failure_limit=1,
+        consecutive_successes=2,
+    )
+    wait_for(
+        lambda: VerificationWindow.objects.get(pk=window.pk).successes >= 3,
+        timeout=30,
+    )
+    app.delay = 0.3
+
+    window = wait_for(
+        lambda: VerificationWindow.objects.filter(
+            pk=window.pk, finished_at__isnull=False
+        ).first(),
+        timeout=30,
+    )
+
+    assert window.outcome == "failed"
+    assert window.failures == 2
+    assert Release.objects.get(pk=release.pk).status == "deployed"
+    assert AuditEvent.objects.filter(
+        action="verification.failed", release_id=release.pk
+    ).exists()
+
+
+def test_a_window_slower_than_the_previous_release_s_is_flagged_a_regression(
+    deployed, environment, template, app, lead
+):
+    config = _http(environment, app, max_latency_ms="1000")
+    first = verification.verification_window_start(
+        release=deployed,
+        by=lead,
+        configs=[config],
+        interval_seconds=INTERVAL,
+        duration_seconds=0.45,
+        consecutive_successes=1,
+    )
+    first = _drive(first)
+    later = release_services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=template,
+        version="1.0.1",
+        by=lead,
+    )
+    later = release_services.release_transition(
+        release=later, target="deployed", by=lead, override=True, reason="test"
+    )
+    app.delay = 0.1
+    second = verification.verification_window_start(
+        release=later,
+        by=lead,
+        configs=[config],
+        interval_seconds=INTERVAL,
+        duration_seconds=0.45,
+        consecutive_successes=1,
+        regression_percent=50,
+    )
+
+    second = _drive(second)
+
+    assert first.outcome == second.outcome == "passed"
+    assert first.p95_ms < 50 and second.p95_ms >= 100
+    assert second.regression is True
+    assert "regression:" in second.summary
+    assert first.regression is False

@@ -164,3 +164,30 @@ def test_two_runs_started_at_once_are_two_whole_runs(configured, lead):
             == 1
         )
     assert chain_verify().ok
+
+
+def test_ticks_racing_probe_runs_never_deadlock(configured, lead, engineer):
+    # Found by bench/soak.py: a tick (release, then audit head) racing a probe
+    # run's start or finish (audit head, then the release at COMMIT) deadlocked.
+    from apps.releases import services as releases
+
+    items = list(configured.items.filter(kind="check")[:16])
+    failures = []
+    for round_ in range(8):
+        pair = items[2 * round_ : 2 * round_ + 2]
+        outcomes = at_once(
+            lambda item=pair[0]: releases.release_item_set_state(
+                item=item, state="done", by=engineer
+            ),
+            lambda: probes.probe_run_start(release=configured, by=lead),
+            lambda item=pair[1]: releases.release_item_set_state(
+                item=item, state="done", by=engineer
+            ),
+        )
+        failures += [o for o in outcomes if isinstance(o, Exception)]
+    assert failures == []
+    assert (
+        ProbeRun.objects.filter(release=configured, finished_at__isnull=False).count()
+        == 8
+    )
+    assert chain_verify().ok

@@ -56,6 +56,8 @@ def test_hanging_trickling_and_endless_targets_end_at_their_caps_and_say_why(
         assert "deadline of 1 s exceeded" in results[name].summary, name
         assert results[name].duration_ms < 1500, name
     # An endless body is read up to the 1 MiB cap, then the probe stops reading.
+    assert results["endless"].status == "fail"
+    assert "exceeded the 1 MiB cap" in results["endless"].summary
     assert results["endless"].observed["body_truncated"] is True
     assert results["endless"].observed["body_bytes"] == 1024 * 1024
     assert took < 5  # probes run side by side; none outlives its timeout

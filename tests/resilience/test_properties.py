@@ -186,7 +186,7 @@ FIELD_TEXT = st.one_of(
 
 
 @pytest.mark.django_db
-@FAST
+@settings(FAST, max_examples=100)
 @given(data=st.data())
 def test_arbitrary_text_posted_to_any_form_is_never_a_server_error(
     data, form_endpoints, lead

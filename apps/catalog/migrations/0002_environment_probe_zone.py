@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='environment',
-            name='probe_zone',
-            field=models.SlugField(blank=True, help_text="Network zone whose workers run this environment's probes (queue probes.<zone>); empty for the central workers.", max_length=40),
+            model_name="environment",
+            name="probe_zone",
+            field=models.SlugField(
+                blank=True,
+                help_text="Network zone whose workers run this environment's probes (queue probes.<zone>); empty for the central workers.",
+                max_length=40,
+            ),
         ),
     ]

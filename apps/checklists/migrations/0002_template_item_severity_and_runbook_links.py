@@ -4,25 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklists', '0001_initial'),
+        ("checklists", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='runbookentry',
-            name='probe_kinds',
-            field=models.JSONField(blank=True, default=list, help_text='Probe kinds whose failure this explains.'),
+            model_name="runbookentry",
+            name="probe_kinds",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Probe kinds whose failure this explains.",
+            ),
         ),
         migrations.AddField(
-            model_name='runbookentry',
-            name='sections',
-            field=models.JSONField(blank=True, default=list, help_text='Checklist section titles it relates to.'),
+            model_name="runbookentry",
+            name="sections",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Checklist section titles it relates to.",
+            ),
         ),
         migrations.AddField(
-            model_name='templateitem',
-            name='severity',
-            field=models.CharField(choices=[('blocking', 'Blocking'), ('advisory', 'Advisory')], default='blocking', help_text='Advisory items warn when open; they never block a release.', max_length=10),
+            model_name="templateitem",
+            name="severity",
+            field=models.CharField(
+                choices=[("blocking", "Blocking"), ("advisory", "Advisory")],
+                default="blocking",
+                help_text="Advisory items warn when open; they never block a release.",
+                max_length=10,
+            ),
         ),
     ]

@@ -93,3 +93,6 @@ class VerificationStartSerializer(serializers.Serializer):
     duration_seconds = serializers.FloatField(default=600)
     failure_limit = serializers.IntegerField(default=0, min_value=0)
     consecutive_successes = serializers.IntegerField(default=3, min_value=1)
+    regression_percent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, default=None
+    )

@@ -37,10 +37,11 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
 
     Pass: 2xx or 3xx, or a status in `expect_status` (e.g. `200,204` or `2xx`),
     with `body_contains` found and `json_field` present (equal to `json_equals`
-    when given). Fail: any other status, a missing body text or field, a
-    refused or unreachable target. Warn: the latency (the p95 when `samples`
-    is above 1) exceeds `max_latency_ms`, default 500 ms. `token` is sent as
-    a bearer token, and never to another origin after a redirect.
+    when given). Fail: any other status, a missing body text or field, a body
+    over the 1 MiB cap, a refused or unreachable target. Warn: the latency
+    (the p95 when `samples` is above 1) exceeds `max_latency_ms`, default
+    500 ms. `token` is sent as a bearer token, and never to another origin
+    after a redirect.
     """
     method = options.choice("method", METHODS, "GET")
     expected = parse_status_set(options.string("expect_status"))
@@ -91,6 +92,9 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
         )
 
     problems = []
+    if any(response.truncated for response in responses):
+        # An endless or oversized body is a failure, not a pass on its status.
+        problems.append("the response body exceeded the 1 MiB cap; reading stopped")
     bad = [r.status_code for r in responses if not status_ok(r.status_code, expected)]
     if bad:
         wanted = options.string("expect_status") or "2xx or 3xx"

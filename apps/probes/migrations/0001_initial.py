@@ -6,107 +6,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_apitoken'),
-        ('catalog', '0002_environment_probe_zone'),
-        ('checklists', '0001_initial'),
-        ('releases', '0002_releaseitem_evidence_result_id'),
+        ("accounts", "0002_apitoken"),
+        ("catalog", "0002_environment_probe_zone"),
+        ("checklists", "0001_initial"),
+        ("releases", "0002_releaseitem_evidence_result_id"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProbeConfig',
+            name="ProbeConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('http', 'HTTP'), ('tls', 'TLS'), ('headers', 'Security headers'), ('postgres', 'PostgreSQL'), ('redis', 'Redis'), ('queue', 'Celery queue'), ('k8s', 'Kubernetes'), ('prometheus', 'Prometheus'), ('ratelimit', 'Rate limit'), ('dns', 'DNS')], max_length=20)),
-                ('target', models.CharField(max_length=500)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('timeout', models.FloatField(default=10.0)),
-                ('enabled', models.BooleanField(default=True)),
-                ('secret_env', models.CharField(blank=True, help_text='Name of an environment variable.', max_length=100)),
-                ('secret_encrypted', models.TextField(blank=True, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='probe_configs', to='catalog.environment')),
-                ('verifies', models.ManyToManyField(blank=True, related_name='+', to='checklists.templateitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("http", "HTTP"),
+                            ("tls", "TLS"),
+                            ("headers", "Security headers"),
+                            ("postgres", "PostgreSQL"),
+                            ("redis", "Redis"),
+                            ("queue", "Celery queue"),
+                            ("k8s", "Kubernetes"),
+                            ("prometheus", "Prometheus"),
+                            ("ratelimit", "Rate limit"),
+                            ("dns", "DNS"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("target", models.CharField(max_length=500)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("timeout", models.FloatField(default=10.0)),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "secret_env",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of an environment variable.",
+                        max_length=100,
+                    ),
+                ),
+                ("secret_encrypted", models.TextField(blank=True, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="probe_configs",
+                        to="catalog.environment",
+                    ),
+                ),
+                (
+                    "verifies",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="checklists.templateitem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['environment', 'name'],
+                "ordering": ["environment", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProbeRun',
+            name="ProbeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('passed', 'Passed'), ('warned', 'Passed with warnings'), ('failed', 'Failed'), ('errored', 'Errored')], db_index=True, default='queued', max_length=10)),
-                ('environment_snapshot', models.JSONField(default=dict)),
-                ('config_ids', models.JSONField(default=list)),
-                ('queue', models.CharField(default='probes', max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('dispatch_count', models.PositiveIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline', models.DateTimeField()),
-                ('passed', models.PositiveIntegerField(default=0)),
-                ('warned', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('errored', models.PositiveIntegerField(default=0)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='probe_runs', to='catalog.environment')),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='probe_runs', to='releases.release')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("passed", "Passed"),
+                            ("warned", "Passed with warnings"),
+                            ("failed", "Failed"),
+                            ("errored", "Errored"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("environment_snapshot", models.JSONField(default=dict)),
+                ("config_ids", models.JSONField(default=list)),
+                ("queue", models.CharField(default="probes", max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                ("dispatch_count", models.PositiveIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline", models.DateTimeField()),
+                ("passed", models.PositiveIntegerField(default=0)),
+                ("warned", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("errored", models.PositiveIntegerField(default=0)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="probe_runs",
+                        to="catalog.environment",
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="probe_runs",
+                        to="releases.release",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProbeResult',
+            name="ProbeResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(max_length=20)),
-                ('target', models.CharField(help_text='Passwords shown as ***.', max_length=500)),
-                ('status', models.CharField(choices=[('pass', 'Pass'), ('warn', 'Warning'), ('fail', 'Fail'), ('error', 'Error')], max_length=10)),
-                ('summary', models.TextField()),
-                ('observed', models.JSONField(default=dict)),
-                ('duration_ms', models.FloatField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('config', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='probes.probeconfig')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='probes.proberun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("kind", models.CharField(max_length=20)),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="Passwords shown as ***.", max_length=500
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pass", "Pass"),
+                            ("warn", "Warning"),
+                            ("fail", "Fail"),
+                            ("error", "Error"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("observed", models.JSONField(default=dict)),
+                ("duration_ms", models.FloatField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "config",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="results",
+                        to="probes.probeconfig",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="results",
+                        to="probes.proberun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'name'],
+                "ordering": ["run", "name"],
             },
         ),
         migrations.CreateModel(
-            name='TeamNetwork',
+            name="TeamNetwork",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cidr', models.CharField(max_length=64)),
-                ('ports', models.CharField(blank=True, help_text='Comma-separated ports; empty for any.', max_length=200)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='networks', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("cidr", models.CharField(max_length=64)),
+                (
+                    "ports",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated ports; empty for any.",
+                        max_length=200,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="networks",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team', 'cidr'],
+                "ordering": ["team", "cidr"],
             },
         ),
         migrations.AddConstraint(
-            model_name='probeconfig',
-            constraint=models.UniqueConstraint(fields=('environment', 'name'), name='probe_name_per_environment'),
+            model_name="probeconfig",
+            constraint=models.UniqueConstraint(
+                fields=("environment", "name"), name="probe_name_per_environment"
+            ),
         ),
         migrations.AddIndex(
-            model_name='proberun',
-            index=models.Index(fields=['status', 'created_at'], name='probes_prob_status_deaf70_idx'),
+            model_name="proberun",
+            index=models.Index(
+                fields=["status", "created_at"], name="probes_prob_status_deaf70_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proberesult',
-            constraint=models.UniqueConstraint(fields=('run', 'config'), name='one_result_per_probe'),
+            model_name="proberesult",
+            constraint=models.UniqueConstraint(
+                fields=("run", "config"), name="one_result_per_probe"
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('probes', '0001_initial'),
+        ("probes", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='probeconfig',
-            name='severity',
-            field=models.CharField(choices=[('blocking', 'Blocking'), ('advisory', 'Advisory')], default='blocking', help_text="An advisory probe's failure is a warning, never a blocker.", max_length=10),
+            model_name="probeconfig",
+            name="severity",
+            field=models.CharField(
+                choices=[("blocking", "Blocking"), ("advisory", "Advisory")],
+                default="blocking",
+                help_text="An advisory probe's failure is a warning, never a blocker.",
+                max_length=10,
+            ),
         ),
     ]

@@ -51,6 +51,13 @@ class ReleaseCreateSerializer(serializers.Serializer):
     start = serializers.BooleanField(required=False, default=True)
 
 
+class ReleaseUpdateSerializer(serializers.Serializer):
+    """The fields of a release that may change after creation."""
+
+    planned_for = serializers.DateTimeField(required=False, allow_null=True)
+    notes = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True)
+
+
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Release.Status.choices)
     reason = serializers.CharField(

@@ -40,6 +40,18 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         return selectors.release_get_for_user(self.request.user, self.kwargs["pk"])
 
     @extend_schema(
+        request=serializers.ReleaseUpdateSerializer,
+        responses={200: serializers.ReleaseSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change the planned date or notes of an open release (leads)."""
+        release = self.get_object()
+        data = validated(serializers.ReleaseUpdateSerializer, request)
+        services.release_update(release=release, by=request.user, **data)
+        release = selectors.release_get_for_user(request.user, release.pk)
+        return Response(serializers.ReleaseSerializer(release).data)
+
+    @extend_schema(
         request=serializers.ReleaseCreateSerializer,
         responses={201: serializers.ReleaseSerializer},
     )

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0002_releaseitem_evidence_result_id'),
+        ("releases", "0002_releaseitem_evidence_result_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='releaseitem',
-            name='severity',
-            field=models.CharField(choices=[('blocking', 'Blocking'), ('advisory', 'Advisory')], default='blocking', max_length=10),
+            model_name="releaseitem",
+            name="severity",
+            field=models.CharField(
+                choices=[("blocking", "Blocking"), ("advisory", "Advisory")],
+                default="blocking",
+                max_length=10,
+            ),
         ),
     ]

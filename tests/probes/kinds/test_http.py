@@ -156,10 +156,11 @@ def test_token_does_not_follow_a_redirect_to_another_origin(
     assert "authorization" not in http_server.requests[before][2]
 
 
-def test_endless_body_is_capped_at_one_mebibyte(url) -> None:
+def test_endless_body_is_capped_at_one_mebibyte_and_fails(url) -> None:
     result = probe("http", url("/endless"))
 
-    assert result.status == "pass"
+    assert result.status == "fail"
+    assert result.summary == "the response body exceeded the 1 MiB cap; reading stopped"
     assert result.observed["body_bytes"] == 1024 * 1024
     assert result.observed["body_truncated"] is True
 

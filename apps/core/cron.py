@@ -1,4 +1,4 @@
-"""A small cron subset for recurring freeze windows, evaluated in a time zone.
+"""A small five-field cron, evaluated in a time zone: freeze windows and schedules.
 
 Five fields: minute hour day-of-month month day-of-week. Each field takes `*`,
 numbers, ranges `a-b`, lists `a,b` and steps `*/n` or `a-b/n`; months and
@@ -31,6 +31,7 @@ FIELDS = (
     ("day of week", 0, 7, DAYS),
 )
 MAX_DURATION = timedelta(days=31)
+SEARCH_DAYS = 366 * 5
 
 
 class CronError(ValueError):
@@ -134,6 +135,29 @@ class Cron:
                             found.append(moment)
             day += timedelta(days=1)
         return sorted(set(found))
+
+    def next_after(self, after: datetime, zone: ZoneInfo) -> datetime:
+        """The first matching minute strictly after `after`, aware in `zone`."""
+        local = after.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+        first = local + timedelta(minutes=1)
+        day = first.date()
+        for _ in range(SEARCH_DAYS):
+            if self.matches_day(day):
+                for hour in sorted(self.hours):
+                    for minute in sorted(self.minutes):
+                        wall = datetime.combine(day, time(hour, minute))
+                        if wall < first:
+                            continue
+                        moment = wall.replace(tzinfo=zone).astimezone(UTC)
+                        if moment > after:
+                            return moment.astimezone(zone)
+            day += timedelta(days=1)
+        raise CronError("the expression never matches")
+
+
+def parse(expression: str) -> Cron:
+    """Parse an expression such as `*/15 8-18 * * 1-5`; raises CronError."""
+    return Cron.parse(expression)
 
 
 def zone_for(name: str) -> ZoneInfo:

@@ -1,0 +1,17 @@
+"""Admin views of maintenance plans and checklists (read-only: services write)."""
+
+from django.contrib import admin
+
+from apps.maintenance.models import MaintenanceChecklist, MaintenancePlan
+from apps.oncall.admin import ReadOnlyAdmin
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(ReadOnlyAdmin):
+    list_display = ["environment", "template", "time_zone", "assignee", "enabled"]
+
+
+@admin.register(MaintenanceChecklist)
+class MaintenanceChecklistAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "cadence", "period_start", "due_at", "completed_at"]
+    list_filter = ["cadence"]

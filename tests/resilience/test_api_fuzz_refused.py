@@ -1,0 +1,71 @@
+"""Schema-based API fuzzing with tokens that must be refused: no 5xx, nothing written.
+
+tests/api/test_schema_fuzz.py fuzzes every operation with a lead's valid
+token. Here the same generated requests carry an unknown token, a revoked
+token and an auditor's token: every answer is below 500, a
+refused request is a 401 or 403 (or a 4xx about the request itself), and no
+refused request writes anything (every write is audited, so the audit trail
+does not grow).
+"""
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from apps.accounts import tokens
+from apps.audit.models import AuditEvent
+from tests.api.test_schema_fuzz import (  # noqa: F401 (fixture)
+    _keep_the_test_connection,
+    schema,
+)
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.fixture
+def refused_bearers(db, settings, release, lead, auditor) -> list[dict[str, str]]:
+    """An unknown token, a revoked one and an auditor's, as Authorization headers."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.API_THROTTLE_RATES = {"user": "100000/min", "anon": "100000/min"}
+    revoked, revoked_secret = tokens.token_create(
+        user=lead, name="revoked", expires_at=None
+    )
+    revoked.revoked_at = timezone.now()
+    revoked.save(update_fields=["revoked_at"])
+    _, auditor_secret = tokens.token_create(user=auditor, name="a", expires_at=None)
+    return [
+        {"Authorization": f"Bearer {secret}"}
+        for secret in ("shp_" + "0" * 40, revoked_secret, auditor_secret)
+    ]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_refused_tokens_never_get_a_5xx_and_never_write(case, refused_bearers):
+    for bearer in refused_bearers:
+        before = AuditEvent.objects.count()
+        response = case.call(headers=bearer)
+        case.validate_response(response, checks=[not_a_server_error])
+        if case.method.upper() in WRITES:
+            assert response.status_code >= 400, (case.method, case.path)
+            assert AuditEvent.objects.count() == before, (case.method, case.path)
+
+
+@pytest.mark.postgres
+def test_a_time_zone_offset_postgresql_refuses_is_a_400_not_a_500(client, lead):
+    # Found by the fuzzing above: Python accepts offsets up to ±23:59,
+    # PostgreSQL only up to ±15:59, and the refusal was a 500.
+    client.force_login(lead)
+
+    response = client.get(
+        "/api/v1/releases/", {"created_after": "0339-12-14T19:06:05+17:31"}
+    )
+
+    assert response.status_code == 400
+    assert "out of the range" in response.json()["detail"]
