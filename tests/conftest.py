@@ -43,6 +43,17 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _reset_celery_join_flag():
+    """Eager tasks run by several threads at once (the concurrency tests) race on
+    Celery's process-wide "joining would block" flag and can leave it set, which
+    makes every later result.get() raise. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture
 def template(db):
     from apps.checklists import services
