@@ -20,6 +20,7 @@ from apps.audit.api.views import AuditEventViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.monitoring.api.views import ProbeScheduleViewSet
 from apps.notifications.api.views import WebhookViewSet
 from apps.policy.api.views import (
     EmergencyExceptionViewSet,
@@ -83,6 +84,7 @@ router.register("templates", TemplateViewSet, basename="template")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
+router.register("probe-schedules", ProbeScheduleViewSet, basename="probe-schedule")
 router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
 router.register(
     "emergency-exceptions", EmergencyExceptionViewSet, basename="emergency-exception"

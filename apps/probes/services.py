@@ -40,6 +40,7 @@ BATCH_SIZE = 50
 MAX_TIMEOUT = 20.0
 MIN_TIMEOUT = 0.5
 MAX_CONFIGS_PER_ENVIRONMENT = 100
+MAX_CONFIGS_PER_TEAM = 500
 REDISPATCH_AFTER = timedelta(seconds=30)
 URL_SECRET_KINDS = ("postgres", "redis", "queue")
 TOKEN_KINDS = ("http", "prometheus", "ratelimit", "k8s")
@@ -134,6 +135,14 @@ def probe_config_save(
         if environment.probe_configs.count() >= MAX_CONFIGS_PER_ENVIRONMENT:
             raise ValidationError(
                 f"An environment may have at most {MAX_CONFIGS_PER_ENVIRONMENT} probes."
+            )
+        team_id = environment.service.team_id
+        if (
+            ProbeConfig.objects.filter(environment__service__team_id=team_id).count()
+            >= MAX_CONFIGS_PER_TEAM
+        ):
+            raise ValidationError(
+                f"A team may have at most {MAX_CONFIGS_PER_TEAM} probes in all."
             )
         config = ProbeConfig(environment=environment)
         before = {}

@@ -46,3 +46,28 @@ def test_a_release_without_policy_says_so(client, release, engineer):
     client.force_login(engineer)
     text = client.get(release.get_absolute_url()).text
     assert "No waivers, freezes or verification windows." in text
+
+
+def test_the_readiness_bar_lists_warnings_and_waived_blockers(
+    client, release, lead, second_lead
+):
+    advisory, waived = release.items.filter(phase="pre_deployment", kind="check")[:2]
+    type(advisory).objects.filter(pk=advisory.pk).update(severity="advisory")
+    waiver = services.waiver_request(
+        release=release,
+        blocker_type="item",
+        blocker_id=waived.pk,
+        reason="Verified by hand",
+        expires_at=timezone.now() + timedelta(hours=3),
+        by=lead,
+    )
+    services.waiver_approve(waiver=waiver, by=second_lead)
+    client.force_login(lead)
+
+    text = client.get(release.get_absolute_url()).text
+
+    assert "1 warning (advisory, not blocking)" in text
+    assert f"{advisory.text} (open)" in text
+    assert "1 waived blocker" in text
+    assert f"waived by {second_lead.username}" in text
+    assert "“Verified by hand”" in text

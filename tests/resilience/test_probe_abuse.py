@@ -108,3 +108,28 @@ def test_an_environment_cannot_have_more_probes_than_its_quota(
             target="http://127.0.0.1:9/",
         )
     assert ProbeConfig.objects.filter(environment=release.environment).count() == 3
+
+
+def test_a_team_cannot_have_more_probes_than_its_quota(release, lead, monkeypatch):
+    from tests import factories
+
+    monkeypatch.setattr(probes, "MAX_CONFIGS_PER_TEAM", 4)
+    other = factories.EnvironmentFactory(service=release.service, name="production")
+    for n, environment in enumerate([release.environment, other] * 2):
+        probes.probe_config_save(
+            environment=environment,
+            by=lead,
+            name=f"p{n}",
+            kind="http",
+            target="http://127.0.0.1:9/",
+        )
+
+    with pytest.raises(ValidationError, match="A team may have at most 4 probes"):
+        probes.probe_config_save(
+            environment=other,
+            by=lead,
+            name="one too many",
+            kind="http",
+            target="http://127.0.0.1:9/",
+        )
+    assert ProbeConfig.objects.count() == 4
