@@ -42,3 +42,26 @@ def test_the_record_lists_the_waived_blocker_with_its_approver(
         }
     ]
     assert policy["verification_windows"] == []
+
+
+def test_the_printable_record_explains_the_verdict_and_the_waiver(
+    client, release, lead, second_lead
+):
+    item = ready_but_one(release, lead)
+    waiver = services.waiver_request(
+        release=release,
+        blocker_type="item",
+        blocker_id=item.pk,
+        reason="Verified manually by QA",
+        expires_at=timezone.now() + timedelta(hours=1),
+        by=lead,
+    )
+    services.waiver_approve(waiver=waiver, by=second_lead)
+    client.force_login(lead)
+
+    text = client.get(f"/records/releases/{release.pk}/").text
+
+    assert "Readiness verdict and policy" in text
+    assert "<strong>Ready</strong>" in text
+    assert f"approved by {second_lead.username}" in text
+    assert "“Verified manually by QA”" in text
