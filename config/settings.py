@@ -340,6 +340,7 @@ SPECTACULAR_SETTINGS = {
         "ProbeRunStatusEnum": "apps.probes.models.ProbeRun.Status",
         "ProbeResultStatusEnum": "apps.probes.models.ProbeResult.Status",
         "SupportResourceKindEnum": "apps.contacts.models.SupportResource.Kind",
+        "ProbeScheduleKindEnum": "apps.monitoring.models.ProbeSchedule.Kind",
     },
 }
 
