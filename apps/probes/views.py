@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions
 from apps.core.htmx import wants_fragment
+from apps.policy import selectors as policy_selectors
 from apps.probes import selectors, services
 from apps.probes.models import ProbeResult
 from apps.releases import selectors as release_selectors
@@ -103,6 +104,9 @@ def result_observed(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, result.run.release_id
     )
     context = {"result": result, "release": release}
+    if result.failing:
+        # A failing probe shows its runbook entries and whom to call.
+        context["help"] = policy_selectors.failure_help(release, [result])
     if not wants_fragment(request):
         return render(request, "probes/result.html", context)
     response = render(request, "probes/partials/result_observed.html", context)

@@ -57,3 +57,28 @@ def test_a_passing_probe_needs_no_runbook(release, environment):
     run = finished_run(release, [(health, "pass", "200 OK")])
 
     assert selectors.runbook_for_result(run.results.get(), release) == []
+
+
+def test_a_failing_result_page_shows_its_runbook_and_whom_to_call(
+    client, release, environment, engineer
+):
+    Contact.objects.create(
+        team=release.team,
+        service=release.service,
+        role="DBA on call",
+        name="Ana",
+        phone="+1 555 0199",
+    )
+    database = probe_config(
+        environment, "Database", kind="postgres", target="postgres://db/app"
+    )
+    run = finished_run(release, [(database, "fail", "connection timed out")])
+    result = run.results.get()
+    client.force_login(engineer)
+
+    text = client.get(f"/probe-results/{result.pk}/").text
+
+    assert "Runbook: Database connection timeout" in text
+    assert "kubectl get pods -l app=postgres" in text
+    assert 'href="tel:+1 555 0199"' in text
+    assert "DBA on call: Ana" in text
