@@ -180,23 +180,3 @@ def active_start(
     starts = cron.starts_between(at - duration, at, zone)
     live = [s for s in starts if s <= at < s + duration]
     return live[-1] if live else None
-
-
-def next_start(
-    expression: str, zone_name: str, after: datetime, horizon: int = 366
-) -> datetime | None:
-    """The first start strictly after `after`, looking up to `horizon` days."""
-    cron = Cron.parse(expression)
-    zone = zone_for(zone_name)
-    for week in range(0, horizon, 7):
-        window_start = after + timedelta(days=week)
-        starts = [
-            s
-            for s in cron.starts_between(
-                window_start, window_start + timedelta(days=7), zone
-            )
-            if s > after
-        ]
-        if starts:
-            return starts[0]
-    return None

@@ -59,14 +59,6 @@ class Waiver(models.Model):
     def approved(self) -> bool:
         return self.approved_by_id is not None
 
-    def active_at(self, at: datetime) -> bool:
-        return self.approved and at < self.expires_at
-
-    def state_at(self, at: datetime) -> str:
-        if at >= self.expires_at:
-            return "expired"
-        return "active" if self.approved else "pending"
-
 
 class FreezeWindow(models.Model):
     """A blackout of deploys to an environment: one-off, or recurring by cron.
@@ -133,9 +125,6 @@ class FreezeWindow(models.Model):
         start = recurrence.active_start(self.cron, self.time_zone, duration, at)
         return (start, start + duration) if start else None
 
-    def active_at(self, at: datetime) -> bool:
-        return self.occurrence_at(at) is not None
-
 
 class EmergencyException(models.Model):
     """Permission to deploy one release through a freeze, approved by two people."""
@@ -179,9 +168,6 @@ class EmergencyException(models.Model):
         return (
             self.first_approver_id is not None and self.second_approver_id is not None
         )
-
-    def active_at(self, at: datetime) -> bool:
-        return self.approved and at < self.expires_at
 
 
 class VerificationWindow(models.Model):

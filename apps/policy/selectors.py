@@ -329,6 +329,13 @@ def failure_help(release: Release, results: list[ProbeResult]) -> dict:
     }
 
 
+def waiver_state(waiver, at: datetime) -> str:
+    """expired, active (approved and not expired) or pending."""
+    if at >= waiver.expires_at:
+        return "expired"
+    return "active" if waiver.approved_by else "pending"
+
+
 def release_policy(release: Release, at: datetime | None = None) -> dict:
     """What the release page's policy panel shows, from the one facts query."""
     at = at or timezone.now()
@@ -338,9 +345,7 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
         "waivers": [
             {
                 "fact": waiver,
-                "state": "expired"
-                if at >= waiver.expires_at
-                else ("active" if waiver.approved_by else "pending"),
+                "state": waiver_state(waiver, at),
             }
             for waiver in facts.waivers
         ],
@@ -354,13 +359,6 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
         "freezes": facts.freezes,
         "windows": facts.windows[:5],
     }
-
-
-def verification_failed(release: Release) -> bool:
-    """The release's latest verification window failed (the "verification failed"
-    mark; releases keep their lifecycle status)."""
-    latest = VerificationWindow.objects.filter(release=release).first()
-    return latest is not None and latest.outcome == VerificationWindow.Outcome.FAILED
 
 
 def waiver_get_for_user(user, pk: int) -> Waiver:
@@ -404,9 +402,7 @@ def record_facts(release: Release) -> dict:
                 "requested_by": waiver.requested_by,
                 "approved_by": waiver.approved_by,
                 "expires_at": waiver.expires_at.isoformat(),
-                "state": "expired"
-                if now >= waiver.expires_at
-                else ("active" if waiver.approved_by else "pending"),
+                "state": waiver_state(waiver, now),
             }
             for waiver in facts.waivers
         ],

@@ -6,14 +6,6 @@ from apps.probes.models import ProbeResult, ProbeRun
 from apps.releases.models import Release
 
 
-def latest_finished_run(release: Release) -> ProbeRun | None:
-    return (
-        ProbeRun.objects.filter(release=release, status__in=ProbeRun.FINISHED)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
-
-
 def release_evidence(release: Release) -> list[ProbeResult]:
     """The results of the release's latest finished run: its current evidence."""
     return list(
