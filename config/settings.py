@@ -119,6 +119,17 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    # Server-side parameters let psycopg prepare a statement the third time a
+    # connection runs it, so hot queries skip PostgreSQL's parse and plan (for
+    # the pages' queries, planning took longer than executing; see bench/).
+    # Turn it off behind a pooler in transaction mode (PgBouncer < 1.21).
+    try:
+        _prepared = env_bool("DB_PREPARED_STATEMENTS", True)
+    except ConfigurationError as error:
+        raise ImproperlyConfigured(str(error)) from None
+    if _prepared:
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2)
 
 # Cache: Redis when configured, else process memory
 if REDIS_URL:

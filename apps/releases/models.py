@@ -163,3 +163,25 @@ class ReleaseItem(models.Model):
     @property
     def settled(self) -> bool:
         return self.state in (self.State.DONE, self.State.NOT_APPLICABLE)
+
+
+class TeamActivity(models.Model):
+    """How often a team's releases were written, kept by database triggers.
+
+    Every INSERT, UPDATE and DELETE of a release, through any code path (a
+    service, the admin, a queryset `update()`), adds one to its team's `version`
+    (apps/releases/activity.py installs the triggers). The dashboard and the
+    release list compare it to tell an unchanged list in one index lookup per
+    team instead of reading every release. `team_id` carries no foreign key: a
+    deleted team's row is harmless, and a constraint would make deleting a
+    team depend on the order its releases and this row are removed.
+    """
+
+    team_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "team activity"
+
+    def __str__(self) -> str:
+        return f"team {self.team_id}: {self.version}"

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from apps.accounts.permissions import team_ids_for
+from apps.core.rows import Row
 from apps.releases.models import Release, ReleaseItem
 
 
@@ -33,70 +34,43 @@ def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
         raise Http404("No such checklist item.") from None
 
 
-def release_get_for_page(user: User, pk: int) -> Release:
-    """release_get_for_user(), plus what keys the page's cached body, in the same
-    query: the viewer's role (`viewer_role`), the latest probe run
-    (`latest_run_id`, `latest_run_status`) and the count and newest change of
-    the contacts and resources the page shows."""
-    from django.db.models import (
-        DateTimeField,
-        F,
-        Func,
-        IntegerField,
-        OuterRef,
-        Q,
-        Subquery,
-    )
+class GatingItem(Row):
+    """The fields of a checklist item that readiness reads, without a model
+    instance (a dashboard page judges ~60 items for each of its 20 releases).
+    `gates_readiness` and `settled` are the model's own properties."""
 
-    from apps.accounts.models import Membership
-    from apps.contacts.models import Contact, SupportResource
-    from apps.probes.models import ProbeRun
+    FIELDS = ("id", "release_id", "text", "state", "note", "required", "kind", "phase")
+    __slots__ = FIELDS
+    Kind, State = ReleaseItem.Kind, ReleaseItem.State
+    gates_readiness = ReleaseItem.gates_readiness
+    settled = ReleaseItem.settled
 
-    runs = ProbeRun.objects.filter(release=OuterRef("pk")).order_by(
-        "-created_at", "-id"
-    )
-    shown = Q(service=OuterRef("service_id")) | Q(
-        service__isnull=True, team_id=OuterRef("team_id")
-    )
 
-    def stat(model, function: str, field: str, output):
-        # An aggregate without GROUP BY: one row per release, even with none.
-        return Subquery(
-            model.objects.filter(shown)
-            .order_by()
-            .annotate(value=Func(F(field), function=function, output_field=output))
-            .values("value")[:1]
+def gating_items_many(release_ids: list[int]) -> dict[int, list[GatingItem]]:
+    """The items that gate readiness, of many releases, in one query."""
+    rows = (
+        ReleaseItem.objects.filter(
+            release_id__in=release_ids,
+            phase="pre_deployment",
+            kind=ReleaseItem.Kind.CHECK,
+            required=True,
         )
-
-    # The membership join scopes the release and names the viewer's role in the
-    # same query, so an unchanged page (304) costs no separate membership read.
-    releases = Release.objects.select_related("service", "environment", "team")
-    if not user.is_superuser:
-        releases = releases.filter(team__memberships__user=user)
-    roles = Membership.objects.filter(
-        team_id=OuterRef("team_id"), user_id=user.pk
-    ).order_by()
-    releases = releases.annotate(
-        viewer_role=Subquery(roles.values("role")[:1]),
-        latest_run_id=Subquery(runs.values("id")[:1]),
-        latest_run_status=Subquery(runs.values("status")[:1]),
-        contacts_count=stat(Contact, "COUNT", "id", IntegerField()),
-        contacts_changed=stat(Contact, "MAX", "updated_at", DateTimeField()),
-        resources_count=stat(SupportResource, "COUNT", "id", IntegerField()),
-        resources_changed=stat(SupportResource, "MAX", "updated_at", DateTimeField()),
+        .order_by("position")
+        .values_list(*GatingItem.FIELDS)
     )
-    try:
-        return releases.get(pk=pk)
-    except (Release.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such release.") from None
+    items: dict[int, list[GatingItem]] = {pk: [] for pk in release_ids}
+    for row in rows:
+        items[row[1]].append(GatingItem(*row))
+    return items
 
 
 def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
     """Each release's current probe evidence (its latest finished run's results),
     for many releases in one query; the fields readiness reads, not `observed`."""
-    from django.db.models import F, OuterRef, Subquery
+    from django.db.models import OuterRef, Subquery
 
     from apps.probes.models import ProbeResult, ProbeRun
+    from apps.probes.selectors import Evidence
 
     latest = (
         ProbeRun.objects.filter(release_id=OuterRef("pk"), status__in=ProbeRun.FINISHED)
@@ -108,15 +82,14 @@ def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
         .annotate(latest_run=Subquery(latest))
         .values("latest_run")
     )
-    results = (
+    rows = (
         ProbeResult.objects.filter(run_id__in=runs)
-        .annotate(for_release=F("run__release_id"))
-        .only("id", "run_id", "config_id", "name", "kind", "status", "summary")
         .order_by("name")
+        .values_list(*Evidence.FIELDS, "run__release_id")
     )
     evidence: dict[int, list] = {}
-    for result in results:
-        evidence.setdefault(result.for_release, []).append(result)
+    for row in rows:
+        evidence.setdefault(row[-1], []).append(Evidence(*row))
     return evidence
 
 

@@ -11,10 +11,8 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     IntegerField,
-    Prefetch,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -33,7 +31,7 @@ from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
 from apps.probes import views as probe_views
 from apps.probes.models import ProbeRun
-from apps.releases import lifecycle, selectors, services
+from apps.releases import lifecycle, selectors, services, stamps
 from apps.releases.forms import (
     DashboardFilterForm,
     HistoryFilterForm,
@@ -73,7 +71,6 @@ ACTION_LABELS = {
     (S.READY, S.DEPLOYED): "Mark deployed",
     (S.DEPLOYED, S.ROLLED_BACK): "Roll back",
 }
-GATING_FIELDS = ("id", "release_id", "text", "state", "note", "required", "kind")
 
 
 @dataclass
@@ -201,6 +198,14 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Live releases grouped by status; the list is cached by the rows' revisions."""
+    now = timezone.now()
+    stamp = stamps.visible_releases(request.user, now)
+    etag = caching.page_etag(
+        request, caching.fragment_key("dashboard-page", request.GET.urlencode(), stamp)
+    )
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
     releases = selectors.release_list_for_user(request.user)
     form = _filter_form(request, DashboardFilterForm, releases, S.choices)
     if form.is_valid():
@@ -208,7 +213,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not (form.is_valid() and form.cleaned_data["status"]):
         # Without a status filter the dashboard shows what is live: finished
         # releases older than a month are in the history page.
-        since = timezone.now() - RECENT
+        since = now - RECENT
         releases = releases.exclude(status=S.CANCELLED).exclude(
             status__in=(S.DEPLOYED, S.ROLLED_BACK), updated_at__lt=since
         )
@@ -229,22 +234,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         page.number,
         page.paginator.count,
         can_create,
+        # The stamp counts every write to the teams' releases, also those that
+        # bypass the services and leave the revision alone.
+        stamp[:2],
         [
             (row.pk, row.revision, row.service.name, row.environment.name)
             for row in rows
         ],
     )
-    choices = list(form.fields["service"].queryset.values_list("pk", "name"))
-    overdue = maintenance_selectors.overdue_for_user(request.user, timezone.now())
-    etag = caching.page_etag(
-        request,
-        caching.fragment_key(
-            "dashboard-page", key, choices, form.data, [c.pk for c in overdue]
-        ),
-    )
-    unchanged = caching.not_modified(request, etag)
-    if unchanged is not None:
-        return unchanged
+    overdue = maintenance_selectors.overdue_for_user(request.user, now)
     context = {
         "page": page,
         "can_create": can_create,
@@ -262,15 +260,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _dashboard_groups(rows: list[Release]) -> list[dict]:
     """The page's releases with their readiness, grouped by status."""
-    gating = ReleaseItem.objects.filter(
-        phase="pre_deployment", kind=ReleaseItem.Kind.CHECK, required=True
-    ).only(*GATING_FIELDS, "phase")
-    prefetch_related_objects(
-        rows, Prefetch("items", queryset=gating, to_attr="gating_items")
-    )
-    readiness = compute_readiness_many(
-        rows, {release.pk: release.gating_items for release in rows}
-    )
+    items = selectors.gating_items_many([release.pk for release in rows])
+    readiness = compute_readiness_many(rows, items)
     for release in rows:
         release.readiness = readiness[release.pk]
     return [
@@ -365,16 +356,17 @@ def release_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The release page; its body is cached by revision and the viewer's role."""
-    release = selectors.release_get_for_page(request.user, pk)
-    key = _page_key(request, release)
+    stamp = stamps.release_page(request.user, pk)
+    key = _page_key(request, stamp)
+    etag = caching.page_etag(request, key) if key else None
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    release = selectors.release_get_for_user(request.user, pk)
     if key is None:
         return render(
             request, "releases/detail.html", _release_context(request, release)
         )
-    etag = caching.page_etag(request, key)
-    unchanged = caching.not_modified(request, etag)
-    if unchanged is not None:
-        return unchanged
     body = caching.render_fragment(
         request,
         key,
@@ -385,28 +377,26 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return caching.with_etag(render(request, "releases/detail.html", context), etag)
 
 
-def _page_key(request: HttpRequest, release: Release) -> str | None:
+def _page_key(request: HttpRequest, stamp: stamps.PageStamp) -> str | None:
     """What the page body depends on, or None while a probe run is in flight.
 
     Every write that changes the page bumps release.revision; a running probe
     run records results without one, so its page is never cached. Contacts
     belong to the service, so their count and last change are part of the key.
     """
-    status = release.latest_run_status
+    status = stamp.latest_run_status
     if status is not None and status not in ProbeRun.FINISHED:
         return None
-    role = "superuser" if request.user.is_superuser else release.viewer_role
+    role = "superuser" if request.user.is_superuser else stamp.viewer_role
     return caching.fragment_key(
         "release",
-        release.pk,
-        release.revision,
+        stamp.release_id,
+        stamp.revision,
         role,
         "all" in request.GET,
-        release.latest_run_id,
-        release.contacts_count,
-        release.contacts_changed,
-        release.resources_count,
-        release.resources_changed,
+        stamp.latest_run_id,
+        *stamp.contacts,
+        *stamp.resources,
     )
 
 

@@ -1,5 +1,7 @@
 """Throttling: one budget per token, one per anonymous client address."""
 
+import time
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -57,3 +59,14 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_budget(low_rates):
     response = client.get("/api/v1/releases/", HTTP_X_FORWARDED_FOR="203.0.113.99")
 
     assert response.status_code == 429
+
+
+def test_a_budget_comes_back_when_its_window_ends(settings, client_for, engineer):
+    settings.API_THROTTLE_RATES = {"user": "2/s", "anon": "2/s"}
+    client = client_for(engineer)
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+    time.sleep(1.1)
+
+    assert client.get("/api/v1/me/").status_code == 200

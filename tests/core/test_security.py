@@ -197,3 +197,24 @@ def test_client_address_behind_trusted_proxies(settings, proxies, forwarded, exp
     )
 
     assert client_ip(request) == expected
+
+
+def test_postgresql_statements_are_prepared_unless_turned_off():
+    prepared = _production_settings()["db_options"]
+    assert prepared["server_side_binding"] is True
+    assert prepared["prepare_threshold"] == 2
+
+    plain = _production_settings({"DB_PREPARED_STATEMENTS": "false"})["db_options"]
+    assert "server_side_binding" not in plain
+    assert "prepare_threshold" not in plain
+
+
+def test_a_malformed_prepared_statements_switch_is_a_clear_error():
+    env = {**PRODUCTION, "DB_PREPARED_STATEMENTS": "sometimes"}
+    env["DATABASE_URL"] = "postgres://shipshape@db.internal:5432/shipshape"
+
+    done = _run(["manage.py", "check"], env)
+
+    assert done.returncode != 0
+    assert "DB_PREPARED_STATEMENTS" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -6,7 +6,7 @@ import re
 from django.urls import reverse
 
 from apps.releases import services
-from apps.releases.models import ReleaseItem
+from apps.releases.models import Release, ReleaseItem, TeamActivity
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoff_services
 from tests import factories
@@ -121,3 +121,80 @@ def test_dashboard_readiness_matches_the_release_page(client, engineer, release)
         ).status_code
         == 304
     )
+
+
+def _dashboard(client, etag: str = ""):
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get(reverse("releases:dashboard"), **headers)
+
+
+def test_an_unchanged_dashboard_answers_304_until_a_release_changes(
+    client, engineer, release
+):
+    client.force_login(engineer)
+    etag = _dashboard(client)["ETag"]
+    assert _dashboard(client, etag).status_code == 304
+
+    services.release_item_set_state(item=_open_item(release), state="done", by=engineer)
+    changed = _dashboard(client, etag)
+    assert changed.status_code == 200
+    assert f'value="{compute_readiness(release).score}"' in changed.text
+
+
+def test_a_new_release_and_a_renamed_service_end_the_dashboards_304(
+    client, engineer, lead, release, environment, template
+):
+    client.force_login(engineer)
+    etag = _dashboard(client)["ETag"]
+    services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=template,
+        version="7.7.7",
+        by=lead,
+    )
+    added = _dashboard(client, etag)
+    assert added.status_code == 200
+    assert "7.7.7" in added.text
+
+    service = environment.service
+    service.name = "Checkout Renamed"
+    service.save()
+    renamed = _dashboard(client, added["ETag"])
+    assert renamed.status_code == 200
+    assert "Checkout Renamed" in renamed.text
+
+
+def test_a_viewer_removed_from_the_team_gets_no_304(client, engineer, release):
+    client.force_login(engineer)
+    response = _dashboard(client)
+    assert release.version in response.text
+    engineer.memberships.all().delete()
+    after = _dashboard(client, response["ETag"])
+    assert after.status_code == 200
+    assert release.version not in after.text
+
+
+def test_a_write_that_bypasses_the_services_still_ends_the_304(
+    client, engineer, release
+):
+    # Database triggers count every write to a team's releases, so even a bulk
+    # update outside the services (a data fix in a shell) shows at once.
+    client.force_login(engineer)
+    etag = _dashboard(client)["ETag"]
+    Release.objects.filter(pk=release.pk).update(version="1.0.0-hotfix")
+
+    after = _dashboard(client, etag)
+
+    assert after.status_code == 200
+    assert "1.0.0-hotfix" in after.text
+
+
+def test_each_write_to_a_teams_releases_is_counted(release, lead, engineer):
+    activity = TeamActivity.objects.get(team_id=release.team_id)
+    before = activity.version
+    services.release_item_set_state(item=_open_item(release), state="done", by=engineer)
+    services.release_update(release=release, by=lead, notes="Later.")
+
+    activity.refresh_from_db()
+    assert activity.version >= before + 2

@@ -1,10 +1,17 @@
 """Releases over the API: list, read, create, transition, readiness and items."""
 
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,7 +19,8 @@ from apps.accounts.permissions import team_ids_for
 from apps.catalog.models import Environment, Service
 from apps.checklists import services as checklist_services
 from apps.checklists.models import ChecklistTemplate
-from apps.releases import selectors, services
+from apps.core import caching
+from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
 from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
@@ -22,6 +30,22 @@ from config.api_support import ViewSet, validated
 
 def _visible(queryset: QuerySet, teams: list[int] | None, field: str) -> QuerySet:
     return queryset if teams is None else queryset.filter(**{f"{field}__in": teams})
+
+
+def _cached_json(request: Request, key: str, build: Callable[[], Any]) -> HttpResponse:
+    """build()'s data as JSON, cached under key, with an ETag (and 304) from key."""
+    etag = f'"{key.rsplit(":", 1)[1]}"'
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    seconds = caching.fragment_seconds()
+    body = cache.get(key) if seconds else None
+    if body is None:
+        body = JSONRenderer().render(build())
+        if seconds:
+            cache.set(key, body, seconds)
+    response = HttpResponse(body, content_type="application/json")
+    return caching.with_etag(response, etag)
 
 
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
@@ -38,6 +62,21 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
 
     def get_object(self) -> Release:
         return selectors.release_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def list(self, request: Request) -> HttpResponse:
+        """Releases, newest first, 50 to a page; filters as query parameters.
+
+        The page is cached per caller, address and a summary of every release,
+        service and environment the caller may see (one small query; any
+        change to them changes it), and carries an ETag.
+        """
+        stamp = stamps.visible_releases(request.user, timezone.now())
+        key = caching.fragment_key(
+            "release-list", request.user.pk, request.build_absolute_uri(), stamp
+        )
+        return _cached_json(
+            request, key, lambda: super(ReleaseViewSet, self).list(request).data
+        )
 
     @extend_schema(
         request=serializers.ReleaseUpdateSerializer,
@@ -115,10 +154,20 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     @extend_schema(responses={200: serializers.ReadinessSerializer})
     @action(detail=True, methods=["get"])
     def readiness(self, request: Request, pk: str) -> Response:
-        """Whether the release is ready, its score, and what blocks it."""
-        release = self.get_object()
-        body = compute_readiness(release).as_dict()
-        return Response(serializers.ReadinessSerializer(body).data)
+        """Whether the release is ready, its score, and what blocks it.
+
+        Pipelines poll this: the answer is cached by the release's revision (and
+        the minute, as freeze windows and waivers change it without a write),
+        and carries an ETag, so an unchanged answer can be a 304.
+        """
+        revision = stamps.release_revision(request.user, int(pk))
+        key = caching.fragment_key("readiness", pk, revision)
+
+        def build() -> dict:
+            readiness = compute_readiness(self.get_object()).as_dict()
+            return serializers.ReadinessSerializer(readiness).data
+
+        return _cached_json(request, key, build)
 
     @extend_schema(responses={200: serializers.ReleaseItemSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
