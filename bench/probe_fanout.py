@@ -39,87 +39,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(
-        DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name])
-        if not exists.fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--targets", type=int, default=200)
-    args = parser.parse_args()
-    ensure_database()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    call_command("migrate", verbosity=0)
-    from django.contrib.auth.models import User
-
-    from apps.accounts.models import Membership, Team
-    from apps.catalog.models import Environment, Service
-    from apps.checklists import services as checklists
-    from apps.probes import services
-    from apps.probes.models import ProbeConfig, ProbeRun
-    from apps.releases import services as releases
-    from config.celery import app
-
-    # The target runs in its own process (asyncio), so that its work shares no
-    # interpreter lock with what is measured.
-    port = free_port()
-    target = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "slow_server.py"), str(port), str(DELAY)]
-    )
-    time.sleep(0.5)
-    url = f"http://127.0.0.1:{port}/"
-
-    template = checklists.template_ensure_default()
-    stamp = str(time.time_ns())
-    team = Team.objects.create(name=f"bench {stamp}", slug=f"bench-{stamp}")
-    lead = User.objects.create(username=f"bench-{stamp}")
-    Membership.objects.create(team=team, user=lead, role="lead")
-    service = Service.objects.create(team=team, name="bench", slug=f"bench-{stamp}")
-    environment = Environment.objects.create(
-        service=service, name="bench", probe_zone=f"bench{stamp[-6:]}"
-    )
-    ProbeConfig.objects.bulk_create(
-        ProbeConfig(
-            environment=environment, name=f"t{n:03}", kind="http", target=url, timeout=5
-        )
-        for n in range(args.targets)
-    )
-
-    def new_release(version: str):
-        return releases.release_create(
-            service=service,
-            environment=environment,
-            template=template,
-            version=version,
-            by=lead,
-        )
-
-    # In-process (eager) run: SQL queries of a whole run.
-    app.conf.task_always_eager = True
-    release = new_release("eager")
-    with CaptureQueriesContext(connection) as queries:
-        run = services.probe_run_start(release=release, by=lead)
-    eager_queries = len(queries)
-    assert ProbeRun.objects.get(pk=run.pk).results.count() == args.targets
-
-    # Real worker run.
-    app.conf.task_always_eager = False
-    queue = f"probes.{environment.probe_zone}"
-    worker = subprocess.Popen(
+def start_worker(queue: str, *extra: str) -> subprocess.Popen:
+    """A real Celery worker (2 processes) on one queue, in its own process group."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -135,24 +57,125 @@ def main() -> None:
             "WARNING",
             "--without-gossip",
             "--without-mingle",
+            *extra,
         ],
         cwd=ROOT,
         env=os.environ.copy(),
         start_new_session=True,
     )
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(
+        DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name])
+        if not exists.fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_environment(targets: int, url: str):
+    """A team, service and environment (its own probe zone) with `targets` HTTP
+    probes of url; returns (new_release(version), environment)."""
+    from django.contrib.auth.models import User
+
+    from apps.accounts.models import Membership, Team
+    from apps.catalog.models import Environment, Service
+    from apps.checklists import services as checklists
+    from apps.probes.models import ProbeConfig
+    from apps.releases import services as releases
+
+    template = checklists.template_ensure_default()
+    stamp = str(time.time_ns())
+    team = Team.objects.create(name=f"bench {stamp}", slug=f"bench-{stamp}")
+    lead = User.objects.create(username=f"bench-{stamp}")
+    Membership.objects.create(team=team, user=lead, role="lead")
+    service = Service.objects.create(team=team, name="bench", slug=f"bench-{stamp}")
+    environment = Environment.objects.create(
+        service=service, name="bench", probe_zone=f"bench{stamp[-6:]}"
+    )
+    ProbeConfig.objects.bulk_create(
+        ProbeConfig(
+            environment=environment, name=f"t{n:03}", kind="http", target=url, timeout=5
+        )
+        for n in range(targets)
+    )
+
+    def new_release(version: str):
+        return releases.release_create(
+            service=service,
+            environment=environment,
+            template=template,
+            version=version,
+            by=lead,
+        )
+
+    return new_release, environment, lead
+
+
+def timed_run(release, lead, probes: int) -> float:
+    """Seconds from starting the release's probe run to its recorded finish."""
+    from apps.probes import services
+    from apps.probes.models import ProbeRun
+
+    started = time.perf_counter()
+    run = services.probe_run_start(release=release, by=lead)
+    while not ProbeRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
+        time.sleep(0.002)
+    seconds = time.perf_counter() - started
+    assert ProbeRun.objects.get(pk=run.pk).results.count() == probes
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", type=int, default=200)
+    args = parser.parse_args()
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", verbosity=0)
+
+    from apps.probes import services
+    from apps.probes.models import ProbeRun
+    from config.celery import app
+
+    # The target runs in its own process (asyncio), so that its work shares no
+    # interpreter lock with what is measured.
+    port = free_port()
+    target = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "slow_server.py"), str(port), str(DELAY)]
+    )
+    time.sleep(0.5)
+    url = f"http://127.0.0.1:{port}/"
+
+    new_release, environment, lead = bench_environment(args.targets, url)
+
+    # In-process (eager) run: SQL queries of a whole run.
+    app.conf.task_always_eager = True
+    release = new_release("eager")
+    with CaptureQueriesContext(connection) as queries:
+        run = services.probe_run_start(release=release, by=lead)
+    eager_queries = len(queries)
+    assert ProbeRun.objects.get(pk=run.pk).results.count() == args.targets
+
+    # Real worker run.
+    app.conf.task_always_eager = False
+    worker = start_worker(f"probes.{environment.probe_zone}")
     try:
         time.sleep(4)  # let the worker connect
         timings = []
         for attempt in range(3):
             release = new_release(f"worker-{attempt}")
-            started = time.perf_counter()
-            run = services.probe_run_start(release=release, by=lead)
-            while not ProbeRun.objects.filter(
-                pk=run.pk, finished_at__isnull=False
-            ).exists():
-                time.sleep(0.005)
-            timings.append(time.perf_counter() - started)
-            assert ProbeRun.objects.get(pk=run.pk).results.count() == args.targets
+            timings.append(timed_run(release, lead, args.targets))
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=20)

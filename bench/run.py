@@ -486,21 +486,32 @@ def measure_export() -> dict:
     }
 
 
-def probe_benchmark() -> dict:
-    """bench/probe_fanout.py, unchanged, against this run's database and Redis."""
+def _bench_script(name: str, *args: str) -> str:
+    """The output of another benchmark script, against this run's database and Redis."""
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": DATABASE_URL,
         "BENCH_REDIS_URL": REDIS_URL,
     }
-    output = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "probe_fanout.py")],
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / name), *args],
         capture_output=True,
         text=True,
         check=True,
         env=env,
         timeout=600,
     ).stdout
+
+
+def celery_benchmark() -> dict:
+    """bench/celery_overhead.py: an empty probe's task against a no-op task."""
+    output = _bench_script("celery_overhead.py", "--json")
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def probe_benchmark() -> dict:
+    """bench/probe_fanout.py, unchanged, against this run's database and Redis."""
+    output = _bench_script("probe_fanout.py")
     best = re.search(r"best ([0-9.]+) s", output)
     queries = re.search(r"in-process\): (\d+)", output)
     return {
@@ -577,6 +588,14 @@ def main() -> None:
         probes["goal"] = ("met" if met else "MISSED") + ": < 1.0 s"
         results["probe_run"] = probes
         print(f"200-target probe run: {probes['seconds']} s ({probes['goal']})")
+        celery = celery_benchmark()
+        results["celery_task_overhead"] = celery
+        print(
+            "Celery task of an empty probe: "
+            f"{celery['empty_probe']['ms_per_task']} ms of worker time, "
+            f"{celery['ratio']}x a no-op task "
+            f"({celery['noop']['ms_per_task']} ms)"
+        )
     print(
         "queries per release page (full / no probes):",
         results["queries_per_release_page"],
