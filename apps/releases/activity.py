@@ -1,40 +1,37 @@
-"""Triggers that count the writes to each team's releases (see TeamActivity).
+"""The trigger that stamps every write to a release with a new `activity` number.
 
-PostgreSQL: one row-level AFTER INSERT OR UPDATE OR DELETE trigger calling a
-plpgsql function. SQLite: one trigger per operation. Both upsert the team's row
-and add one; a release moved to another team counts for both teams.
+PostgreSQL: a BEFORE INSERT OR UPDATE row trigger sets `activity` from a
+sequence. `nextval()` takes no lock and is never rolled back, so the trigger adds
+no lock to a write and no lock ordering to think about; numbers only grow.
+SQLite: AFTER INSERT and AFTER UPDATE triggers set it to one more than the
+largest (SQLite runs one writer at a time; recursive triggers are off, so the
+trigger's own UPDATE does not fire it again).
 """
 
-# Statements built from this module's constant table names; no values.
+# Statements built from this module's constant names; no values.
 # ruff: noqa: S608
 
 TABLE = "releases_release"
-ACTIVITY = "releases_teamactivity"
+SEQUENCE = "releases_release_activity_seq"
 
 POSTGRES_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION releases_count_activity() RETURNS trigger
+CREATE OR REPLACE FUNCTION releases_stamp_activity() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        INSERT INTO {ACTIVITY} (team_id, version) VALUES (OLD.team_id, 1)
-        ON CONFLICT (team_id) DO UPDATE SET version = {ACTIVITY}.version + 1;
-    END IF;
-    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.team_id <> OLD.team_id) THEN
-        INSERT INTO {ACTIVITY} (team_id, version) VALUES (NEW.team_id, 1)
-        ON CONFLICT (team_id) DO UPDATE SET version = {ACTIVITY}.version + 1;
-    END IF;
-    RETURN NULL;
+    NEW.activity := nextval('{SEQUENCE}');
+    RETURN NEW;
 END
 $$;
 """
 
 
-def _sqlite_trigger(operation: str, row: str) -> str:
+def _sqlite_trigger(operation: str) -> str:
     return f"""
 CREATE TRIGGER IF NOT EXISTS releases_activity_{operation.lower()}
 AFTER {operation} ON {TABLE} FOR EACH ROW BEGIN
-    INSERT INTO {ACTIVITY} (team_id, version) VALUES ({row}.team_id, 1)
-    ON CONFLICT (team_id) DO UPDATE SET version = version + 1;
+    UPDATE {TABLE}
+    SET activity = (SELECT COALESCE(MAX(activity), 0) + 1 FROM {TABLE})
+    WHERE id = NEW.id;
 END;
 """
 
@@ -42,36 +39,25 @@ END;
 def install_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
+            f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}",
             POSTGRES_FUNCTION,
             f"DROP TRIGGER IF EXISTS releases_activity ON {TABLE}",
-            f"CREATE TRIGGER releases_activity AFTER INSERT OR UPDATE OR DELETE"
-            f" ON {TABLE} FOR EACH ROW EXECUTE FUNCTION releases_count_activity()",
+            f"CREATE TRIGGER releases_activity BEFORE INSERT OR UPDATE ON {TABLE}"
+            " FOR EACH ROW EXECUTE FUNCTION releases_stamp_activity()",
         ]
     if vendor == "sqlite":
-        return [
-            _sqlite_trigger("INSERT", "NEW"),
-            _sqlite_trigger("DELETE", "OLD"),
-            _sqlite_trigger("UPDATE", "NEW"),
-            # A release moved to another team also counts for the team it left.
-            f"""
-CREATE TRIGGER IF NOT EXISTS releases_activity_moved
-AFTER UPDATE OF team_id ON {TABLE} FOR EACH ROW
-WHEN NEW.team_id <> OLD.team_id BEGIN
-    INSERT INTO {ACTIVITY} (team_id, version) VALUES (OLD.team_id, 1)
-    ON CONFLICT (team_id) DO UPDATE SET version = version + 1;
-END;
-""",
-        ]
-    raise NotImplementedError(f"No release activity triggers for {vendor}.")
+        return [_sqlite_trigger("INSERT"), _sqlite_trigger("UPDATE")]
+    raise NotImplementedError(f"No release activity trigger for {vendor}.")
 
 
 def uninstall_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS releases_activity ON {TABLE}",
-            "DROP FUNCTION IF EXISTS releases_count_activity()",
+            "DROP FUNCTION IF EXISTS releases_stamp_activity()",
+            f"DROP SEQUENCE IF EXISTS {SEQUENCE}",
         ]
     return [
         f"DROP TRIGGER IF EXISTS releases_activity_{name}"
-        for name in ("insert", "delete", "update", "moved")
+        for name in ("insert", "update")
     ]

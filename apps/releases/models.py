@@ -67,6 +67,11 @@ class Release(models.Model):
     revision = models.PositiveIntegerField(
         default=0, help_text="Bumped on every change; keys cached fragments."
     )
+    # Set by a database trigger on every INSERT and UPDATE, through any code path
+    # (a service, the admin, a queryset update()), from one increasing sequence
+    # (apps/releases/activity.py). The newest per team tells whether anything in
+    # a team's releases changed, in one index lookup per team.
+    activity = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -77,7 +82,10 @@ class Release(models.Model):
                 name="one_live_release_per_environment_version",
             )
         ]
-        indexes = [models.Index(fields=["team", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["team", "status", "-created_at"]),
+            models.Index(fields=["team", "activity"], name="release_team_activity"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} {self.version} → {self.environment.name}"
@@ -163,25 +171,3 @@ class ReleaseItem(models.Model):
     @property
     def settled(self) -> bool:
         return self.state in (self.State.DONE, self.State.NOT_APPLICABLE)
-
-
-class TeamActivity(models.Model):
-    """How often a team's releases were written, kept by database triggers.
-
-    Every INSERT, UPDATE and DELETE of a release, through any code path (a
-    service, the admin, a queryset `update()`), adds one to its team's `version`
-    (apps/releases/activity.py installs the triggers). The dashboard and the
-    release list compare it to tell an unchanged list in one index lookup per
-    team instead of reading every release. `team_id` carries no foreign key: a
-    deleted team's row is harmless, and a constraint would make deleting a
-    team depend on the order its releases and this row are removed.
-    """
-
-    team_id = models.BigIntegerField(primary_key=True)
-    version = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name_plural = "team activity"
-
-    def __str__(self) -> str:
-        return f"team {self.team_id}: {self.version}"

@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.http import Http404
 
-from apps.releases.models import Release, TeamActivity
+from apps.releases.models import Release
 
 
 def _table(model) -> str:
@@ -125,31 +125,36 @@ def visible_releases(user: User, now) -> tuple:
     before their own queries run.
 
     It changes when any release of the viewer's teams is added, removed or
-    changed (every change that alters a release's readiness bumps its revision;
-    database triggers count every write in TeamActivity, read here per team),
+    changed (a database trigger stamps every write to a release, through any
+    code path, with a new `activity` number; the newest per team is read here),
     when a service or environment of theirs is added, renamed or removed (the
     filter's choices and the rows' names), when their memberships change, and
     when the set of overdue maintenance checklists changes. Whatever it misses
     (a freeze window opening) is bounded by the minute in every fragment key.
     """
-    from apps.accounts.models import Membership
+    from apps.accounts.models import Membership, Team
     from apps.catalog.models import Environment, Service
     from apps.maintenance.models import MaintenanceChecklist, MaintenancePlan
 
     if user.is_superuser:
         teams, team_params = "1 = 1", []
+        team_rows = f"(SELECT id AS team_id FROM {_table(Team)}) t"
     else:
         teams = (
             f"team_id IN (SELECT team_id FROM {_table(Membership)} WHERE user_id = %s)"
         )
         team_params = [user.pk]
+        team_rows = f"{_table(Membership)} t WHERE t.user_id = %s"
     # One row from each of four aggregates, so that each table is read once;
     # (statement, parameters) in the order of their placeholders.
     parts = [
         (
-            # Triggers count every write to a team's releases (TeamActivity).
-            "SELECT COUNT(*) AS teams, COALESCE(SUM(a.version), 0) AS writes"
-            f" FROM {_table(TeamActivity)} a WHERE a.{teams}",
+            # A trigger stamps every write to a release with a new, larger
+            # `activity`: the newest per team (an index lookup) tells any change.
+            "SELECT COUNT(*) AS teams, COALESCE(SUM(newest), 0) AS activity"
+            f" FROM (SELECT (SELECT MAX(r.activity) FROM {_table(Release)} r"
+            " WHERE r.team_id = t.team_id) AS newest"
+            f" FROM {team_rows}) newest_per_team",
             team_params,
         ),
         (

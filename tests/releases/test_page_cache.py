@@ -6,7 +6,7 @@ import re
 from django.urls import reverse
 
 from apps.releases import services
-from apps.releases.models import Release, ReleaseItem, TeamActivity
+from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoff_services
 from tests import factories
@@ -190,11 +190,17 @@ def test_a_write_that_bypasses_the_services_still_ends_the_304(
     assert "1.0.0-hotfix" in after.text
 
 
-def test_each_write_to_a_teams_releases_is_counted(release, lead, engineer):
-    activity = TeamActivity.objects.get(team_id=release.team_id)
-    before = activity.version
-    services.release_item_set_state(item=_open_item(release), state="done", by=engineer)
-    services.release_update(release=release, by=lead, notes="Later.")
+def test_every_write_to_a_release_gets_a_larger_activity_number(
+    release, lead, engineer
+):
+    def activity() -> int:
+        return Release.objects.values_list("activity", flat=True).get(pk=release.pk)
 
-    activity.refresh_from_db()
-    assert activity.version >= before + 2
+    created = activity()
+    services.release_item_set_state(item=_open_item(release), state="done", by=engineer)
+    ticked = activity()
+    services.release_update(release=release, by=lead, notes="Later.")
+    updated = activity()
+    Release.objects.filter(pk=release.pk).update(notes="By hand.")
+
+    assert 0 < created < ticked < updated < activity()
