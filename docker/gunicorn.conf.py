@@ -1,6 +1,5 @@
 """gunicorn settings for the image: sync workers, JSON-friendly logs, shared metrics."""
 
-import gc
 import os
 import shutil
 from pathlib import Path
@@ -40,18 +39,3 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
-
-
-FREEZE_AFTER_REQUESTS = 50
-
-
-def post_request(worker, req, environ, resp) -> None:
-    """Freeze the collector's view once more after a worker's first requests.
-
-    config/wsgi.py freezes what start-up loaded; the first requests still load
-    URL resolvers and compile templates, which then live as long as the worker.
-    Frozen, they are no longer walked by every full collection (in-process, the
-    dashboard's p99 went from 80 to 68 ms; bench/README.md).
-    """
-    if worker.nr == FREEZE_AFTER_REQUESTS:
-        gc.freeze()
