@@ -1,5 +1,7 @@
 """Shared fixtures: a team with a user per role, the default template, a release."""
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +21,10 @@ def pytest_configure(config) -> None:
     from config.celery import app
 
     app.conf.task_always_eager = True
+    # WhiteNoise warns on every new client when the collected static directory
+    # is missing, as in a fresh clone; pages find their files through the
+    # finders in tests either way.
+    Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
