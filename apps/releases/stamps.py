@@ -124,9 +124,10 @@ def visible_releases(user: User, now) -> tuple:
     unchanged dashboard or list is answered from the cache (or with a 304)
     before their own queries run.
 
-    It changes when any release of the viewer's teams is added, removed or
-    changed (a database trigger stamps every write to a release, through any
-    code path, with a new `activity` number; the newest per team is read here),
+    It changes when any release of the viewer's teams is added or changed (a
+    database trigger stamps every write to a release, through any code path,
+    with a new `activity` number; the newest per team is read here; releases
+    are never deleted, they are cancelled),
     when a service or environment of theirs is added, renamed or removed (the
     filter's choices and the rows' names), when their memberships change, and
     when the set of overdue maintenance checklists changes. Whatever it misses
