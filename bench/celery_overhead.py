@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import probe_fanout  # noqa: E402 - sets the environment it needs
+from bench import probe_fanout, support  # noqa: E402 - sets the environment
 
 PROCESSES = 2
 
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
-    probe_fanout.ensure_database()
+    support.ensure_database(probe_fanout.DATABASE_URL)
     import django
 
     django.setup()
@@ -48,7 +48,7 @@ def main() -> None:
     from config.celery import app
 
     call_command("migrate", verbosity=0)
-    port = probe_fanout.free_port()
+    port = support.free_port()
     target = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "slow_server.py"), str(port), "0"]
     )

@@ -13,7 +13,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-BATCH = 5000
+from bench import support
+
+BATCH = support.BATCH
 PASSWORD = "bench-password"  # noqa: S105 - a throwaway benchmark account
 VIEWER = "bench-lead"
 
@@ -243,40 +245,23 @@ def _probes(scale: Scale, releases) -> None:
 @transaction.atomic
 def _audit(scale: Scale, releases, team_id: int) -> None:
     """A valid chain appended after whatever the chain holds now."""
-    from apps.audit import chain
-    from apps.audit.models import AuditEvent, AuditHead
+    from apps.audit.models import AuditHead
 
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-    prev, seq = head.hash, head.seq
     start = timezone.now() - timedelta(days=60)
-    batch = []
-    for n in range(scale.audit_events):
-        seq += 1
-        release = releases[n % len(releases)]
-        values = {
-            "seq": seq,
-            "created_at": start + timedelta(seconds=n * 20),
-            "actor_id": None,
-            "actor_label": f"engineer{n % 17}",
-            "action": ("release_item.state_changed", "signoff.recorded")[n % 2],
-            "target_type": "releases.releaseitem",
-            "target_id": str(n),
-            "team_id": release.team_id,
-            "release_id": release.pk,
-            "before": {"state": "open", "note": ""},
-            "after": {"state": "done", "note": "Checked against the runbook"},
-            "request_id": f"{n:032x}",
-            "ip": "192.0.2.10",
-            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
-        }
-        digest = chain.event_hash(prev, values)
-        batch.append(AuditEvent(prev_hash=prev, hash=digest, **values))
-        prev = digest
-        if len(batch) == BATCH:
-            AuditEvent.objects.bulk_create(batch)
-            batch = []
-    AuditEvent.objects.bulk_create(batch)
-    AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    events = (
+        support.audit_event(
+            seq=head.seq + n + 1,
+            n=n,
+            created_at=start + timedelta(seconds=n * 20),
+            team_id=releases[n % len(releases)].team_id,
+            release_id=releases[n % len(releases)].pk,
+            note="Checked against the runbook",
+        )
+        for n in range(scale.audit_events)
+    )
+    prev = support.append_chain(events, head.hash)
+    AuditHead.objects.filter(pk=1).update(seq=head.seq + scale.audit_events, hash=prev)
 
 
 def build(scale: Scale, log=print) -> dict:

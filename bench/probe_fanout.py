@@ -9,7 +9,6 @@ and the SQL queries one run issues (measured in-process).
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import support  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shipshape_bench"
 )
@@ -31,12 +33,6 @@ os.environ.update(
 )
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 DELAY = 0.1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_worker(queue: str, *extra: str) -> subprocess.Popen:
@@ -63,18 +59,6 @@ def start_worker(queue: str, *extra: str) -> subprocess.Popen:
         env=os.environ.copy(),
         start_new_session=True,
     )
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(
-        DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name])
-        if not exists.fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def bench_environment(targets: int, url: str):
@@ -134,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--targets", type=int, default=200)
     args = parser.parse_args()
-    ensure_database()
+    support.ensure_database(DATABASE_URL)
     import django
 
     django.setup()
@@ -150,7 +134,7 @@ def main() -> None:
 
     # The target runs in its own process (asyncio), so that its work shares no
     # interpreter lock with what is measured.
-    port = free_port()
+    port = support.free_port()
     target = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "slow_server.py"), str(port), str(DELAY)]
     )

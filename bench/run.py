@@ -19,7 +19,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import report, support  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shipshape_bench11"
@@ -61,18 +60,6 @@ def configure() -> None:
     django.setup()
 
 
-def ensure_database() -> None:
-    import psycopg
-
-    base, name = DATABASE_URL.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not found:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def prepare() -> dict:
     """Migrate, collect static files, and build the data set unless it exists."""
     from django.core.management import call_command
@@ -90,17 +77,11 @@ def prepare() -> dict:
     return summary
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """gunicorn with the production configuration, bound to loopback."""
 
     def __init__(self, *, fragment_cache: bool) -> None:
-        self.port = free_port()
+        self.port = support.free_port()
         env = {**os.environ, **ENV, "BENCH_FRAGMENT_CACHE": str(fragment_cache)}
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for gunicorn
             prefix="bench-gunicorn-", delete=False
@@ -557,7 +538,7 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench does it)")
-    ensure_database()
+    support.ensure_database(DATABASE_URL)
     configure()
     info = machine()
     summary = prepare()

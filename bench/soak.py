@@ -26,7 +26,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,29 +37,14 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import support  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shipshape_soak"
 )
 PASSWORD = "soak-lead-password"  # noqa: S105 - a throwaway user in a throwaway database
 WARMUP_SECONDS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(
-        DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name])
-        if not exists.fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def tree_rss_kib(pid: int) -> int:
@@ -269,8 +253,8 @@ def main() -> None:
     redis_binary = shutil.which("redis-server")
     if redis_binary is None:
         raise SystemExit("redis-server is not installed")
-    ensure_database()
-    redis_port, web_port = free_port(), free_port()
+    support.ensure_database(DATABASE_URL)
+    redis_port, web_port = support.free_port(), support.free_port()
     env = {
         **os.environ,
         "DATABASE_URL": DATABASE_URL,
@@ -308,7 +292,7 @@ def main() -> None:
             [redis_binary, "--bind", "127.0.0.1", "--port", str(redis_port),
              "--save", "", "--appendonly", "no"]
         )  # fmt: skip
-        target_port = free_port()
+        target_port = support.free_port()
         spawn([sys.executable, str(ROOT / "bench" / "slow_server.py"),
                str(target_port), "0.05"])  # fmt: skip
         setup = prepare(env, f"http://127.0.0.1:{target_port}/")

@@ -1,9 +1,15 @@
 """Who may do what in a team: the one table of role permissions."""
 
+from typing import TypeVar
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
 
 from apps.accounts.models import Membership, Team
+
+M = TypeVar("M", bound=Model)
 
 Role = Membership.Role
 
@@ -60,3 +66,17 @@ def team_ids_for(user: User | AnonymousUser) -> list[int] | None:
         return None
     role_of(user, Team(pk=0))  # fills the per-request cache
     return list(user._shipshape_roles)
+
+
+def get_for_user(
+    queryset: QuerySet[M], user: User, pk: object, *, team_field: str, missing: str
+) -> M:
+    """The object pk of queryset if it belongs to one of the user's teams
+    (`team_field` leads to its team's id); a 404 saying `missing` otherwise."""
+    teams = team_ids_for(user)
+    if teams is not None:
+        queryset = queryset.filter(**{f"{team_field}__in": teams})
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(missing) from None

@@ -4,46 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import permissions
 from apps.catalog.forms import ProbeConfigForm
 from apps.catalog.models import Environment
+from apps.catalog.selectors import environment_get_for_user, environments_for_user
 from apps.checklists.models import TemplateItem
 from apps.core.htmx import wants_fragment
 from apps.probes import services as probe_services
-from apps.probes.models import ProbeConfig
+from apps.probes.selectors import config_get_for_user
 from apps.releases.forms import add_service_error
-
-
-def _environments(user) -> QuerySet[Environment]:
-    teams = permissions.team_ids_for(user)
-    environments = Environment.objects.select_related("service", "service__team")
-    if teams is None:
-        return environments
-    return environments.filter(service__team_id__in=teams)
-
-
-def _environment(user, pk: int) -> Environment:
-    try:
-        return _environments(user).get(pk=pk)
-    except Environment.DoesNotExist:
-        raise Http404("No such environment.") from None
-
-
-def _config(user, pk: int) -> ProbeConfig:
-    teams = permissions.team_ids_for(user)
-    configs = ProbeConfig.objects.select_related(
-        "environment", "environment__service", "environment__service__team"
-    )
-    if teams is not None:
-        configs = configs.filter(environment__service__team_id__in=teams)
-    try:
-        return configs.get(pk=pk)
-    except ProbeConfig.DoesNotExist:
-        raise Http404("No such probe.") from None
 
 
 def _items_for(environment: Environment) -> QuerySet[TemplateItem]:
@@ -61,7 +34,7 @@ def _items_for(environment: Environment) -> QuerySet[TemplateItem]:
 @login_required
 @require_GET
 def environment_list(request: HttpRequest) -> HttpResponse:
-    environments = _environments(request.user).annotate(
+    environments = environments_for_user(request.user).annotate(
         probe_count=Count("probe_configs")
     )
     context = {"environments": environments, "nav": "environments"}
@@ -71,7 +44,7 @@ def environment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    environment = _environment(request.user, pk)
+    environment = environment_get_for_user(request.user, pk)
     team = environment.service.team
     configs = environment.probe_configs.annotate(verifies_count=Count("verifies"))
     context = {
@@ -90,9 +63,11 @@ def probe_config_edit(
     request: HttpRequest, environment_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
     """Add a probe to an environment, or change one; secrets are never shown."""
-    config = _config(request.user, pk) if pk else None
+    config = config_get_for_user(request.user, pk) if pk else None
     environment = (
-        config.environment if config else _environment(request.user, environment_pk)
+        config.environment
+        if config
+        else environment_get_for_user(request.user, environment_pk)
     )
     permissions.require(request.user, "manage_probes", environment.service.team)
     initial = {}
@@ -136,7 +111,7 @@ def probe_config_edit(
 @login_required
 def probe_config_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Run one probe now and show its result in place; nothing is recorded."""
-    config = _config(request.user, pk)
+    config = config_get_for_user(request.user, pk)
     permissions.require(request.user, "run_probes", config.environment.service.team)
     result = probe_services.probe_test_config(config=config, by=request.user)
     context = {"config": config, "result": result}

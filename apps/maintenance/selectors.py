@@ -2,7 +2,6 @@
 
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q
-from django.http import Http404
 
 from apps.accounts import permissions
 from apps.catalog.models import Environment
@@ -29,16 +28,15 @@ def checklists_for_environment(environment: Environment) -> list[MaintenanceChec
 
 def item_get_for_user(user: User, pk: int) -> MaintenanceItem:
     """A check of one of the user's teams' checklists; 404 otherwise."""
-    items = MaintenanceItem.objects.select_related(
-        "checklist__plan__environment__service__team"
+    return permissions.get_for_user(
+        MaintenanceItem.objects.select_related(
+            "checklist__plan__environment__service__team"
+        ),
+        user,
+        pk,
+        team_field="checklist__plan__environment__service__team_id",
+        missing="No such check.",
     )
-    teams = permissions.team_ids_for(user)
-    if teams is not None:
-        items = items.filter(checklist__plan__environment__service__team_id__in=teams)
-    try:
-        return items.get(pk=pk)
-    except MaintenanceItem.DoesNotExist:
-        raise Http404("No such check.") from None
 
 
 def overdue_for_user(user: User, now) -> list[MaintenanceChecklist]:

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import permissions
+from apps.catalog.selectors import environment_get_for_user
 from apps.maintenance import selectors, services
-from apps.monitoring.selectors import environment_get_for_user
 
 
 @require_http_methods(["GET", "POST"])

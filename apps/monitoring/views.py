@@ -10,14 +10,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions
+from apps.catalog.selectors import environment_get_for_user
 from apps.monitoring import selectors, services
+from apps.probes.selectors import config_get_for_user
 
 
 @require_GET
 @login_required
 def environment_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Latest status per probe, a strip of its recent checks, and its schedule."""
-    environment = selectors.environment_get_for_user(request.user, pk)
+    environment = environment_get_for_user(request.user, pk)
     context = {
         "environment": environment,
         "rows": selectors.monitoring_rows(environment),
@@ -32,7 +34,7 @@ def environment_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def schedule_save(request: HttpRequest, config_id: int) -> HttpResponse:
     """Create or change a probe's schedule from the page's form; leads only."""
-    config = selectors.config_get_for_user(request.user, config_id)
+    config = config_get_for_user(request.user, config_id)
     permissions.require(request.user, "manage_probes", config.environment.service.team)
     data = request.POST
     try:

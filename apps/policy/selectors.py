@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db.models import CharField, DateTimeField, IntegerField, Q, Value
-from django.http import Http404
 from django.utils import timezone
 
 from apps.accounts import permissions
@@ -362,25 +361,23 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
 
 
 def waiver_get_for_user(user, pk: int) -> Waiver:
-    teams = permissions.team_ids_for(user)
-    waivers = Waiver.objects.select_related("release__team")
-    if teams is not None:
-        waivers = waivers.filter(release__team_id__in=teams)
-    waiver = waivers.filter(pk=pk).first()
-    if waiver is None:
-        raise Http404("No such waiver.")
-    return waiver
+    return permissions.get_for_user(
+        Waiver.objects.select_related("release__team"),
+        user,
+        pk,
+        team_field="release__team_id",
+        missing="No such waiver.",
+    )
 
 
 def exception_get_for_user(user, pk: int) -> EmergencyException:
-    teams = permissions.team_ids_for(user)
-    exceptions = EmergencyException.objects.select_related("release__team")
-    if teams is not None:
-        exceptions = exceptions.filter(release__team_id__in=teams)
-    exception = exceptions.filter(pk=pk).first()
-    if exception is None:
-        raise Http404("No such exception.")
-    return exception
+    return permissions.get_for_user(
+        EmergencyException.objects.select_related("release__team"),
+        user,
+        pk,
+        team_field="release__team_id",
+        missing="No such exception.",
+    )
 
 
 def record_facts(release: Release) -> dict:

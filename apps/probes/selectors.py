@@ -2,8 +2,9 @@
 
 from django.db.models import QuerySet
 
+from apps.accounts import permissions
 from apps.core.rows import Row
-from apps.probes.models import ProbeResult, ProbeRun
+from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.releases.models import Release
 
 
@@ -39,3 +40,14 @@ def release_evidence(release: Release) -> list[Evidence]:
 
 def probe_runs_for_release(release: Release) -> QuerySet[ProbeRun]:
     return ProbeRun.objects.filter(release=release).order_by("-created_at", "-id")
+
+
+def config_get_for_user(user, pk: int) -> ProbeConfig:
+    """A probe configuration of one of the user's teams; 404 otherwise."""
+    return permissions.get_for_user(
+        ProbeConfig.objects.select_related("environment__service__team"),
+        user,
+        pk,
+        team_field="environment__service__team_id",
+        missing="No such probe.",
+    )

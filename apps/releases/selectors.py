@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 
-from apps.accounts.permissions import team_ids_for
+from apps.accounts.permissions import get_for_user, team_ids_for
 from apps.core.rows import Row
 from apps.releases.models import Release, ReleaseItem
 
@@ -24,14 +24,13 @@ def release_get_for_user(user: User, pk: int) -> Release:
 
 
 def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
-    teams = team_ids_for(user)
-    items = ReleaseItem.objects.select_related("release", "release__team")
-    if teams is not None:
-        items = items.filter(release__team_id__in=teams)
-    try:
-        return items.get(pk=pk)
-    except (ReleaseItem.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such checklist item.") from None
+    return get_for_user(
+        ReleaseItem.objects.select_related("release", "release__team"),
+        user,
+        pk,
+        team_field="release__team_id",
+        missing="No such checklist item.",
+    )
 
 
 class GatingItem(Row):

@@ -25,6 +25,18 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _release_row(pk: int, sql: str, params: list) -> tuple:
+    """The one row of a statement about release pk, or 404 when there is none."""
+    if not isinstance(pk, int) or not 0 < pk < 2**63:
+        raise Http404("No such release.")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such release.")
+    return row
+
+
 @dataclass(frozen=True)
 class PageStamp:
     """What the release page's cached body depends on, read in one round trip."""
@@ -76,12 +88,8 @@ def release_page(user: User, pk: int) -> PageStamp:
     a cached body, so this read is the page's hot path: one hand-written query
     (the ORM spent several times the database's own time building it), with the
     viewer's role, so the membership check costs no second round trip."""
-    if not isinstance(pk, int) or not 0 < pk < 2**63:
-        raise Http404("No such release.")
-    with connection.cursor() as cursor:
-        cursor.execute(_page_stamp_sql(), [user.pk, pk])
-        row = cursor.fetchone()
-    if row is None or (row[3] is None and not user.is_superuser):
+    row = _release_row(pk, _page_stamp_sql(), [user.pk, pk])
+    if row[3] is None and not user.is_superuser:
         raise Http404("No such release.")
     return PageStamp(
         release_id=row[0],
@@ -100,8 +108,6 @@ def release_revision(user: User, pk: int) -> int:
     team the user is not in: one small query, for answers cached by revision."""
     from apps.accounts.models import Membership
 
-    if not isinstance(pk, int) or not 0 < pk < 2**63:
-        raise Http404("No such release.")
     sql = f"SELECT r.revision FROM {_table(Release)} r WHERE r.id = %s"
     params: list = [pk]
     if not user.is_superuser:
@@ -110,12 +116,7 @@ def release_revision(user: User, pk: int) -> int:
             f" {_table(Membership)} m WHERE m.user_id = %s)"
         )
         params.append(user.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such release.")
-    return row[0]
+    return _release_row(pk, sql, params)[0]
 
 
 def visible_releases(user: User, now) -> tuple:

@@ -25,7 +25,6 @@ URL = os.environ.get(
     "BENCH_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/shipshape_haudit_bench_export",
 )
-BATCH = 5000
 
 
 def _rss_mb() -> float:
@@ -40,35 +39,23 @@ def seed(count: int) -> None:
 
     from apps.accounts.models import Team
     from apps.audit import chain
-    from apps.audit.models import AuditEvent, AuditHead
+    from apps.audit.models import AuditHead
+    from bench import support
 
     team = Team.objects.create(name="Bench", slug="bench")
     start = timezone.now() - timedelta(days=30)
-    prev, batch = chain.GENESIS, []
-    for seq in range(1, count + 1):
-        values = {
-            "seq": seq,
-            "created_at": start + timedelta(seconds=seq),
-            "actor_id": None,
-            "actor_label": f"engineer{seq % 17}",
-            "action": ("release_item.state_changed", "signoff.recorded")[seq % 2],
-            "target_type": "releases.releaseitem",
-            "target_id": str(seq),
-            "team_id": team.pk,
-            "release_id": seq // 40 + 1,
-            "before": {"state": "open", "note": ""},
-            "after": {"state": "done", "note": "Checked against the runbook, step 4"},
-            "request_id": f"{seq:032x}",
-            "ip": "192.0.2.10",
-            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
-        }
-        digest = chain.event_hash(prev, values)
-        batch.append(AuditEvent(prev_hash=prev, hash=digest, **values))
-        prev = digest
-        if len(batch) == BATCH:
-            AuditEvent.objects.bulk_create(batch)
-            batch = []
-    AuditEvent.objects.bulk_create(batch)
+    events = (
+        support.audit_event(
+            seq=seq,
+            n=seq,
+            created_at=start + timedelta(seconds=seq),
+            team_id=team.pk,
+            release_id=seq // 40 + 1,
+            note="Checked against the runbook, step 4",
+        )
+        for seq in range(1, count + 1)
+    )
+    prev = support.append_chain(events, chain.GENESIS)
     AuditHead.objects.update_or_create(pk=1, defaults={"seq": count, "hash": prev})
 
 

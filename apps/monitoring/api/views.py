@@ -1,7 +1,6 @@
 """Probe schedules over the API: one per probe configuration, addressed by its id."""
 
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.request import Request
@@ -11,7 +10,7 @@ from apps.accounts.permissions import team_ids_for
 from apps.monitoring import services
 from apps.monitoring.api import serializers
 from apps.monitoring.models import ProbeSchedule
-from apps.probes.models import ProbeConfig
+from apps.probes.selectors import config_get_for_user
 from config.api_support import ViewSet, validated
 
 
@@ -33,23 +32,13 @@ class ProbeScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Vie
             return schedules
         return schedules.filter(config__environment__service__team_id__in=teams)
 
-    def _config(self, request: Request, config_id: str) -> ProbeConfig:
-        teams = team_ids_for(request.user)
-        configs = ProbeConfig.objects.select_related("environment__service__team")
-        if teams is not None:
-            configs = configs.filter(environment__service__team_id__in=teams)
-        config = configs.filter(pk=config_id).first()
-        if config is None:
-            raise Http404("No such probe.")
-        return config
-
     @extend_schema(
         request=serializers.ProbeScheduleWriteSerializer,
         responses={200: serializers.ProbeScheduleSerializer},
     )
     def update(self, request: Request, config: str) -> Response:
         """Set the probe's schedule (created when it has none)."""
-        probe = self._config(request, config)
+        probe = config_get_for_user(request.user, config)
         data = validated(serializers.ProbeScheduleWriteSerializer, request)
         schedule = services.probe_schedule_save(config=probe, by=request.user, **data)
         return Response(serializers.ProbeScheduleSerializer(schedule).data)
