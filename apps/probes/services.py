@@ -102,7 +102,8 @@ def probe_config_save(
     """Create or change a probe configuration.
 
     `secret=None` keeps a stored secret, "" removes it, any other value replaces
-    it (encrypted). Secrets never appear in the audit event.
+    it (encrypted). Secrets never appear in the audit event. `secret_env` may
+    name only a variable set aside for probes (apps/probes/secrets.py).
     """
     permissions.require(by, "manage_probes", environment.service.team)
     errors = {}
@@ -119,8 +120,10 @@ def probe_config_save(
         timeout = -1
     if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         errors["timeout"] = f"Use {MIN_TIMEOUT} to {MAX_TIMEOUT:.0f} seconds."
-    if secret_env and not secret_env.replace("_", "").isalnum():
-        errors["secret_env"] = "Name an environment variable (letters, digits, _)."  # noqa: S105
+    secret_env = (secret_env or "").strip()
+    refusal = secrets.env_name_refusal(secret_env) if secret_env else None
+    if refusal:
+        errors["secret_env"] = refusal
     if (secret or secret_env) and kind not in URL_SECRET_KINDS + TOKEN_KINDS:
         errors["secret"] = f"A {kind} probe takes no secret."
     if errors:
