@@ -192,9 +192,9 @@ def fetch(
 
     Every hop is vetted with its own port, so a redirect cannot leave the ports
     an allowed network opens. Raises Blocked if a hop's address and port are
-    refused, ProbeFailure
-    when the server cannot be reached or misbehaves, DeadlineExceeded when the
-    overall deadline passes, and ProbeError for a malformed URL.
+    refused, ProbeFailure when the server cannot be reached or misbehaves,
+    DeadlineExceeded when the overall deadline passes, and ProbeError for a
+    malformed URL.
     """
     parsed = net.parse_url(url, ("http", "https"))
     origin = (parsed.scheme, parsed.host, parsed.port)

@@ -124,9 +124,7 @@ class AllowedNetwork:
     ports: frozenset[int] = frozenset()
 
     def __str__(self) -> str:
-        if not self.ports:
-            return str(self.network)
-        return f"{self.network} {_PORTS_PREFIX}{','.join(map(str, sorted(self.ports)))}"
+        return network_text(str(self.network), self.ports)
 
     def covers(self, address: IPAddress) -> bool:
         return address.version == self.network.version and address in self.network
