@@ -4,17 +4,28 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+# Every variable the settings read, so that none of them can be handed to a
+# probe as its secret (PROBE_SECRET_ENV_ALLOWED, checked at the end of settings).
+_names_read: set[str] = set()
+
 
 class ConfigurationError(Exception):
     """A setting in the environment is missing or malformed."""
 
 
+def names_read() -> frozenset[str]:
+    """The environment variables read through these helpers so far."""
+    return frozenset(_names_read)
+
+
 def env_str(name: str, default: str = "") -> str:
+    _names_read.add(name)
     return os.environ.get(name, default)
 
 
 def env_bool(name: str, default: bool) -> bool:
     """Read a boolean that must be spelled true or false (any case), or be unset."""
+    _names_read.add(name)
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -27,6 +38,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    _names_read.add(name)
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -40,6 +52,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """Read a comma-separated list; blanks are dropped."""
+    _names_read.add(name)
     raw = os.environ.get(name)
     if raw is None:
         return list(default or [])
@@ -48,6 +61,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME, or the contents of the file named by NAME_FILE (Docker and k8s)."""
+    _names_read.update((name, f"{name}_FILE"))
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:

@@ -11,6 +11,7 @@ from config.env import (
     env_list,
     env_secret,
     env_str,
+    names_read,
     parse_database_url,
 )
 
@@ -34,6 +35,8 @@ try:
         "PROBE_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if DEBUG else []
     )
     PROBE_SECRET_KEY = env_secret("PROBE_SECRET_KEY")
+    # Variables a probe's secret_env may name besides SHIPSHAPE_PROBE_SECRET_*.
+    PROBE_SECRET_ENV_ALLOWED = env_list("PROBE_SECRET_ENV_ALLOWED")
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
@@ -476,3 +479,12 @@ try:
     PROBE_MAX_CONCURRENT_PER_TARGET = env_int("PROBE_MAX_CONCURRENT_PER_TARGET", 8)
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
+
+# Probe secrets: keep this check last, once every variable above has been read
+_own = sorted(set(PROBE_SECRET_ENV_ALLOWED) & names_read())
+if _own:
+    raise ImproperlyConfigured(
+        f"PROBE_SECRET_ENV_ALLOWED lists {', '.join(_own)}, which Shipshape reads "
+        "for its own configuration; a probe would send it to its target. List "
+        "only variables set aside for probes."
+    )

@@ -39,7 +39,9 @@ class ProbeConfigForm(forms.Form):
         required=False,
         max_length=100,
         label="Or read the secret from this variable",
-        help_text="An environment variable of the worker.",
+        help_text="An environment variable of the worker set aside for probes: "
+        "its name starts with SHIPSHAPE_PROBE_SECRET_, or the operator lists it "
+        "in PROBE_SECRET_ENV_ALLOWED.",
     )
     verifies = forms.ModelMultipleChoiceField(
         queryset=TemplateItem.objects.none(),

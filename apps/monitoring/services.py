@@ -201,7 +201,7 @@ def environment_check_run(
             "duration_ms": 0.0,
         }
     else:
-        allow = probes.allowed_networks(team.pk, config.target)
+        allow = probes.allowed_networks(team.pk)
         outcome = probes._execute(config, secret, allow)
     with transaction.atomic():
         # The schedule's lock orders concurrent checks of one probe, so each

@@ -136,7 +136,7 @@ def _measure(window: VerificationWindow, configs: list[ProbeConfig]) -> list[dic
         options = dict(config.options)
         if secret:
             options["token"] = secret
-        allow = probe_services.allowed_networks(window.release.team_id, config.target)
+        allow = probe_services.allowed_networks(window.release.team_id)
         result = run_kind(
             config.kind,
             config.target,

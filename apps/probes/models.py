@@ -26,8 +26,9 @@ class ProbeConfig(models.Model):
     """One automated check of an environment, and the checklist items it proves.
 
     A secret (a DSN password, a bearer token) is never stored in plain text:
-    either `secret_env` names an environment variable of the worker, or
-    `secret_encrypted` holds it encrypted with PROBE_SECRET_KEY.
+    either `secret_env` names an environment variable of the worker set aside
+    for probes (apps/probes/secrets.py), or `secret_encrypted` holds it
+    encrypted with PROBE_SECRET_KEY.
     """
 
     environment = models.ForeignKey(

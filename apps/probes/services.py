@@ -29,7 +29,7 @@ from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
 from apps.notifications import services as notifications
 from apps.probes import evidence, secrets, tasks
-from apps.probes.kinds import KINDS, run_kind
+from apps.probes.kinds import KINDS, net, run_kind
 from apps.probes.kinds.redaction import redact_target
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun, TeamNetwork
 from apps.releases.models import Release
@@ -102,7 +102,8 @@ def probe_config_save(
     """Create or change a probe configuration.
 
     `secret=None` keeps a stored secret, "" removes it, any other value replaces
-    it (encrypted). Secrets never appear in the audit event.
+    it (encrypted). Secrets never appear in the audit event. `secret_env` may
+    name only a variable set aside for probes (apps/probes/secrets.py).
     """
     permissions.require(by, "manage_probes", environment.service.team)
     errors = {}
@@ -119,8 +120,10 @@ def probe_config_save(
         timeout = -1
     if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         errors["timeout"] = f"Use {MIN_TIMEOUT} to {MAX_TIMEOUT:.0f} seconds."
-    if secret_env and not secret_env.replace("_", "").isalnum():
-        errors["secret_env"] = "Name an environment variable (letters, digits, _)."  # noqa: S105
+    secret_env = (secret_env or "").strip()
+    refusal = secrets.env_name_refusal(secret_env) if secret_env else None
+    if refusal:
+        errors["secret_env"] = refusal
     if (secret or secret_env) and kind not in URL_SECRET_KINDS + TOKEN_KINDS:
         errors["secret"] = f"A {kind} probe takes no secret."
     if errors:
@@ -244,26 +247,25 @@ def probe_configs_create_defaults(
 
 
 def allowed_networks(
-    team_id: int, target: str, networks: list[TeamNetwork] | None = None
+    team_id: int, networks: list[TeamNetwork] | None = None
 ) -> list[str]:
-    """Global allowed networks plus the team's internal ones open to the port."""
+    """Global allowed networks plus the team's internal ones, each with its ports.
+
+    The ports are not judged here against the target's text: the probe kind
+    judges every connection it makes (each redirect hop, the DSN's real port,
+    a DNS server) against address and port in apps/probes/kinds/net.py.
+    """
     if networks is None:
         networks = list(TeamNetwork.objects.filter(team_id=team_id))
     allowed = list(settings.PROBE_ALLOWED_NETWORKS)
-    port = _port_of(target)
     for network in networks:
-        ports = {p.strip() for p in network.ports.split(",") if p.strip()}
-        if not ports or (port is not None and str(port) in ports):
-            allowed.append(network.cidr)
+        ports = [p.strip() for p in network.ports.split(",") if p.strip()]
+        if not all(p.isdigit() and 0 < int(p) < 65536 for p in ports):
+            # An empty list would open every port, so a malformed row opens none.
+            log.warning("team network %s has malformed ports; ignored", network.pk)
+            continue
+        allowed.append(net.network_text(network.cidr, map(int, ports)))
     return allowed
-
-
-def _port_of(target: str) -> int | None:
-    try:
-        parts = urlsplit(target if "://" in target else f"//{target}")
-        return parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    except ValueError:
-        return None
 
 
 def _lock_release(release_id: int) -> None:
@@ -440,7 +442,7 @@ def probe_batch_execute(*, run_id: int, config_ids: list[int]) -> int:
                 )
             )
             continue
-        allow = allowed_networks(run.release.team_id, config.target, networks)
+        allow = allowed_networks(run.release.team_id, networks)
         futures.append((config, _pool().submit(_execute, config, secret, allow)))
     rows = []
     for config, outcome in futures:
@@ -593,7 +595,7 @@ def probe_test_config(*, config: ProbeConfig, by: User) -> dict:
             "observed": {},
             "duration_ms": 0.0,
         }
-    outcome = _execute(config, secret, allowed_networks(team.pk, config.target))
+    outcome = _execute(config, secret, allowed_networks(team.pk))
     audit.record(
         actor=by,
         action="probe_config.tested",

@@ -34,7 +34,7 @@ def policy(environment, template, lead):
         kind="prometheus",
         target="http://127.0.0.1:9090",
         options={"query": "sum(rate(errors[5m]))", "threshold": "0.001"},
-        secret_env="PROMETHEUS_TOKEN",
+        secret_env="SHIPSHAPE_PROBE_SECRET_PROMETHEUS_TOKEN",
     )
     ProbeConfig.objects.filter(name="Rate limiting").update(severity="advisory")
     monitoring.probe_schedule_save(
@@ -83,7 +83,7 @@ def test_the_default_policy_round_trips_without_loss(
     assert counts == {"items_changed": 0, "probes": 5, "freeze_windows": 2}
     assert policyfile.policy_export(environment, template) == policy
     assert "Response times acceptable" in policy
-    assert "PROMETHEUS_TOKEN" in policy
+    assert "SHIPSHAPE_PROBE_SECRET_PROMETHEUS_TOKEN" in policy
     assert "cron: 0 18 * * fri" in policy
     assert "interval_minutes: 5.0" in policy
     assert "at_time: '10:30:00'" in policy

@@ -220,12 +220,12 @@ def test_secret_from_a_missing_variable_is_an_error_result(
         name="DB",
         kind="postgres",
         target="postgresql://postgres@127.0.0.1:5432/postgres",
-        secret_env="SHIPSHAPE_TEST_UNSET_VARIABLE",
+        secret_env="SHIPSHAPE_PROBE_SECRET_TEST_UNSET",
     )
     run = run_now(release, lead)
     result = ProbeResult.objects.get(run=run)
     assert result.status == "error"
-    assert "SHIPSHAPE_TEST_UNSET_VARIABLE is not set" in result.summary
+    assert "SHIPSHAPE_PROBE_SECRET_TEST_UNSET is not set" in result.summary
     assert run.status == "errored"
 
 

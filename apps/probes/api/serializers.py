@@ -57,7 +57,12 @@ class ProbeConfigWriteSerializer(serializers.Serializer):
         help_text="Omit or null to keep the stored secret; empty to remove it.",
     )
     secret_env = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A worker variable set aside for probes: SHIPSHAPE_PROBE_SECRET_* "
+        "or one listed in PROBE_SECRET_ENV_ALLOWED; any other name is refused.",
     )
 
 

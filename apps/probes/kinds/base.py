@@ -24,7 +24,7 @@ class ProbeContext:
     """The plain values a kind runs with, and the secrets it must never show."""
 
     deadline: Deadline
-    allowed: tuple[net.IPNetwork, ...]
+    allowed: tuple[net.AllowedNetwork, ...]
     ca_file: str | None = None
     local_credentials: bool = False
     secrets: list[str] = field(default_factory=list)

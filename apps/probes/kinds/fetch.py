@@ -1,8 +1,8 @@
 """HTTP requests for probes: pinned to the vetted address, capped and deadline-bound.
 
 One httpx client per CA file is shared by every probe in the process. Its
-transport connects only to the address the egress policy vetted for the
-current request: the request URL carries that IP, while the Host header and
+transport connects only to the address and port the egress policy vetted for
+the current request: the request URL carries that IP, while the Host header and
 TLS SNI (and so certificate checking) keep the host name. Keep-alive is off,
 so a connection opened for one name is never reused for another name that
 happens to share an address. Redirects are followed by hand, at most three,
@@ -50,12 +50,13 @@ _clients_lock = threading.Lock()
 @dataclass
 class _Attempt:
     address: str
+    port: int
     deadline: Deadline
     guard: SocketGuard
 
 
 class _PinnedBackend(httpcore.SyncBackend):
-    """Connects only to the vetted address of the request running on this thread."""
+    """Connects only to the vetted address and port of this thread's request."""
 
     def connect_tcp(
         self,
@@ -66,8 +67,10 @@ class _PinnedBackend(httpcore.SyncBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         attempt: _Attempt | None = getattr(_local, "attempt", None)
-        if attempt is None or host != attempt.address:
-            raise httpcore.ConnectError(f"refusing to connect to unvetted {host}")
+        if attempt is None or (host, port) != (attempt.address, attempt.port):
+            raise httpcore.ConnectError(
+                f"refusing to connect to unvetted {host}:{port}"
+            )
         timeout = attempt.deadline.remaining(timeout)
         stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
         attempt.guard.add(stream.get_extra_info("socket"))
@@ -178,7 +181,7 @@ def fetch(
     url: str,
     *,
     deadline: Deadline,
-    allowed: Sequence[net.IPNetwork],
+    allowed: Sequence[net.AllowedNetwork],
     ca_file: str | None = None,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
@@ -187,9 +190,11 @@ def fetch(
 ) -> Fetched:
     """Request a URL under the egress policy, following up to three redirects.
 
-    Raises Blocked if a hop's host resolves to a refused address, ProbeFailure
-    when the server cannot be reached or misbehaves, DeadlineExceeded when the
-    overall deadline passes, and ProbeError for a malformed URL.
+    Every hop is vetted with its own port, so a redirect cannot leave the ports
+    an allowed network opens. Raises Blocked if a hop's address and port are
+    refused, ProbeFailure when the server cannot be reached or misbehaves,
+    DeadlineExceeded when the overall deadline passes, and ProbeError for a
+    malformed URL.
     """
     parsed = net.parse_url(url, ("http", "https"))
     origin = (parsed.scheme, parsed.host, parsed.port)
@@ -267,7 +272,7 @@ def _send(
     )
     where = parsed.netloc()
     with SocketGuard(deadline) as guard:
-        _local.attempt = _Attempt(vetted.address, deadline, guard)
+        _local.attempt = _Attempt(vetted.address, vetted.port, deadline, guard)
         started = time.monotonic()
         try:
             response = client.send(request, stream=True)

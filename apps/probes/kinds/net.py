@@ -1,11 +1,17 @@
 """The one egress policy every probe kind shares, against server-side request forgery.
 
 A target is parsed strictly, resolved once with getaddrinfo, and every address
-the resolver returns is judged after unwrapping IPv4 addresses embedded in IPv6
-forms. If any address is denied the probe is refused before a connection is
-made; otherwise the caller connects to exactly the vetted address, so a second
-DNS answer (DNS rebinding) never reaches a socket. Redirects are re-vetted hop
-by hop by the callers.
+the resolver returns is judged, together with the port, after unwrapping IPv4
+addresses embedded in IPv6 forms. If any address is denied the probe is refused
+before a connection is made; otherwise the caller connects to exactly the
+vetted address and port (`open_tcp` takes only a `Vetted`), so a second DNS
+answer (DNS rebinding) never reaches a socket. Every connection a kind makes
+goes through `vet`: each redirect hop, a DSN's host and port, a DNS server, a
+Redis server, the Kubernetes API, a TLS service.
+
+An allowed network may be limited to some ports (a team network such as
+`10.20.0.0/16 ports=5432`): an address it covers is then reachable on those
+ports only, and the port is judged per connection, never once per target.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ PRIVATE: tuple[tuple[IPNetwork, str], ...] = (
 _NAT64 = _net("64:ff9b::/96")
 _IPV4_COMPATIBLE = _net("::/96")
 _IPV4_TRANSLATED = _net("::ffff:0:0:0/96")
+_PORTS_PREFIX = "ports="
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]")
 
@@ -110,8 +117,29 @@ class ParsedURL:
 
 
 @dataclass(frozen=True)
+class AllowedNetwork:
+    """A network probes may reach beyond public addresses: any port, or `ports`."""
+
+    network: IPNetwork
+    ports: frozenset[int] = frozenset()
+
+    def __str__(self) -> str:
+        return network_text(str(self.network), self.ports)
+
+    def covers(self, address: IPAddress) -> bool:
+        return address.version == self.network.version and address in self.network
+
+    def admits(self, port: int | None) -> bool:
+        """Whether the port may be used; an unknown port only where any port may."""
+        return not self.ports or port in self.ports
+
+
+@dataclass(frozen=True)
 class Vetted:
-    """A host whose every resolved address passed the policy; connect to `address`."""
+    """A host whose every resolved address passed the policy, on this port.
+
+    Connect to `address` and `port` and nothing else.
+    """
 
     host: str
     port: int
@@ -119,14 +147,41 @@ class Vetted:
     addresses: tuple[str, ...]
 
 
-def parse_networks(cidrs: Iterable[str] | None) -> tuple[IPNetwork, ...]:
-    """Parse the allowed-network CIDRs; a malformed one is a ProbeError."""
+def network_text(cidr: str, ports: Iterable[int] = ()) -> str:
+    """The text form `parse_networks` reads: `CIDR` or `CIDR ports=P1,P2`."""
+    ports = sorted(set(ports))
+    return f"{cidr} {_PORTS_PREFIX}{','.join(map(str, ports))}" if ports else cidr
+
+
+def parse_networks(
+    entries: Iterable[str | AllowedNetwork] | None,
+) -> tuple[AllowedNetwork, ...]:
+    """Parse allowed networks: `CIDR` (any port) or `CIDR ports=P1,P2`.
+
+    A malformed CIDR or port list is a ProbeError.
+    """
     networks = []
-    for cidr in cidrs or ():
+    for entry in entries or ():
+        if isinstance(entry, AllowedNetwork):
+            networks.append(entry)
+            continue
+        cidr, _, rest = str(entry).strip().partition(" ")
         try:
-            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+            network = ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            raise ProbeError(f"allowed network {cidr!r} is not a CIDR") from None
+            raise ProbeError(f"allowed network {entry!r} is not a CIDR") from None
+        ports: set[int] = set()
+        rest = rest.strip()
+        if rest:
+            items = rest.removeprefix(_PORTS_PREFIX).split(",")
+            if not rest.startswith(_PORTS_PREFIX) or not all(
+                item.strip().isdigit() and 1 <= int(item) <= 65535 for item in items
+            ):
+                raise ProbeError(
+                    f"allowed network {entry!r} must be CIDR or CIDR ports=P1,P2"
+                )
+            ports = {int(item) for item in items}
+        networks.append(AllowedNetwork(network, frozenset(ports)))
     return tuple(networks)
 
 
@@ -158,14 +213,18 @@ def _match(address: IPAddress, table: Sequence[tuple[IPNetwork, str]]) -> str | 
 
 
 def denial_reason(
-    address: str | IPAddress, allowed: Sequence[IPNetwork] = ()
+    address: str | IPAddress,
+    allowed: Sequence[AllowedNetwork] = (),
+    port: int | None = None,
 ) -> str | None:
-    """Why an address is refused, or None when the policy lets probes reach it.
+    """Why an address and port are refused, or None when probes may use them.
 
     IPv4 addresses embedded in IPv6 forms are judged as the IPv4 address itself,
     because that is where the packets end up (NAT64 and 6to4 gateways,
     dual-stack sockets). Python's `is_private` alone is not used: it misses
     carrier-grade NAT and calls the NAT64 form of the metadata address global.
+    An allowed network limited to some ports opens the addresses it covers on
+    those ports only; with `port` unknown, only networks open on any port count.
     """
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     shown = str(ip)
@@ -173,19 +232,26 @@ def denial_reason(
         return f"{shown} has a zone index"
     inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
     if inner is not None:
-        reason = denial_reason(inner, allowed)
+        reason = denial_reason(inner, allowed, port)
         return None if reason is None else f"{shown} embeds {reason}"
     reason = _match(ip, ALWAYS_DENIED)
     if reason:
         return f"{shown} is {reason}"
-    if any(ip.version == net.version and ip in net for net in allowed):
+    covering = [network for network in allowed if network.covers(ip)]
+    if any(network.admits(port) for network in covering):
         return None
     reason = _match(ip, PRIVATE)
-    if reason:
-        return f"{shown} is {reason}"
-    if not ip.is_global:
-        return f"{shown} is not globally routable"
-    return None
+    if reason is None and not ip.is_global:
+        reason = "not globally routable"
+    if reason is None:
+        return None
+    if covering:
+        ports = sorted({p for network in covering for p in network.ports})
+        listed = ", ".join(map(str, ports))
+        only = f"port {listed}" if len(ports) == 1 else f"ports {listed}"
+        other = f", not port {port}" if port is not None else ""
+        return f"{shown} is {reason} (allowed on {only} only{other})"
+    return f"{shown} is {reason}"
 
 
 def parse_url(
@@ -303,13 +369,13 @@ def resolve(host: str, port: int, deadline: Deadline) -> list[str]:
 
 
 def vet(
-    host: str, port: int, allowed: Sequence[IPNetwork], deadline: Deadline
+    host: str, port: int, allowed: Sequence[AllowedNetwork], deadline: Deadline
 ) -> Vetted:
-    """Resolve a host and refuse it (Blocked) if any address is denied."""
+    """Resolve a host and refuse it (Blocked) if any address is denied on `port`."""
     addresses = resolve(host, port, deadline)
     for address in addresses:
         try:
-            reason = denial_reason(address, allowed)
+            reason = denial_reason(address, allowed, port)
         except ValueError:
             reason = f"{address} is not an IP address"
         if reason:
@@ -322,10 +388,9 @@ def vet(
     return Vetted(host, port, addresses[0], tuple(addresses))
 
 
-def open_tcp(
-    address: str, port: int, deadline: Deadline, guard: SocketGuard
-) -> socket.socket:
-    """Connect to a vetted address; the socket is cut off when the deadline passes."""
+def open_tcp(vetted: Vetted, deadline: Deadline, guard: SocketGuard) -> socket.socket:
+    """Connect to a vetted address and port; cut off when the deadline passes."""
+    address, port = vetted.address, vetted.port
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     guard.add(sock)

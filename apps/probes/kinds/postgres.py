@@ -13,11 +13,13 @@ from apps.probes.kinds.result import ProbeError, ProbeFailure, Result
 
 # Everything else libpq understands (hostaddr, sslkey, sslcert, sslrootcert,
 # passfile, service, options, ...) is refused: several read files on the
-# worker, and hostaddr would bypass the egress policy.
+# worker, and hostaddr or a service file would bypass the egress policy. Host
+# and port lists are refused too: exactly one host and one port are vetted.
 ACCEPTED = ("host", "port", "dbname", "user", "password", "sslmode")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-# A path that never exists, so libpq does not read the worker's ~/.pgpass.
-_NO_PASSFILE = "/nonexistent/shipshape-probe/pgpass"
+# A path that never exists, so libpq reads neither the worker's ~/.pgpass nor
+# its ~/.postgresql client certificate and key (a missing file means none).
+_NO_FILE = "/nonexistent/shipshape-probe/none"
 _LOGIN_REFUSED = (
     "password authentication failed",
     "does not exist",
@@ -40,10 +42,11 @@ def _prepare(local_credentials: bool) -> None:
 def run(target: str, options: Options, context: ProbeContext) -> Result:
     """Connect to a DSN (URL or key=value) and run SELECT 1.
 
-    Only host, port, dbname, user, password and sslmode are accepted; the
-    vetted address is pinned with libpq's hostaddr and connect_timeout is
-    always set. With `expected_head`, also check migrations: for Django
-    (`migrations=django`, the default) a comma-separated list of
+    Only host, port, dbname, user, password and sslmode are accepted, one
+    host and one port (the last `port` wins, as in libpq, and that is the one
+    vetted); the vetted address is pinned with libpq's hostaddr and
+    connect_timeout is always set. With `expected_head`, also check
+    migrations: for Django (`migrations=django`, the default) a list of
     `app.migration` that must each be the latest applied migration of its
     app; for Alembic (`migrations=alembic`) the set of revisions in
     alembic_version. Pass: SELECT 1 answered (and the head matches). Fail:
@@ -67,7 +70,9 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
         "sslmode": sslmode,
         # libpq counts whole seconds and treats anything under 2 as 2.
         "connect_timeout": str(max(2, math.ceil(deadline.remaining()))),
-        "passfile": _NO_PASSFILE,
+        "passfile": _NO_FILE,
+        "sslcert": _NO_FILE,
+        "sslkey": _NO_FILE,
         "gssencmode": "disable",
         "application_name": "shipshape-probe",
         "options": f"-c statement_timeout={max(remaining_ms, 1)}",

@@ -164,7 +164,7 @@ def connect(
     deadline = context.deadline
     vetted = net.vet(target.host, target.port, context.allowed, deadline)
     where = f"{target.host}:{target.port}"
-    sock = net.open_tcp(vetted.address, target.port, deadline, guard)
+    sock = net.open_tcp(vetted, deadline, guard)
     if target.tls:
         try:
             sock.settimeout(deadline.remaining())

@@ -70,8 +70,7 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
 
         def shake(ssl_context: ssl.SSLContext, hsts: bool = False) -> Handshake:
             return _handshake(
-                vetted.address,
-                port,
+                vetted,
                 sni,
                 ssl_context,
                 context,
@@ -221,8 +220,7 @@ def _try_version(version: str, shake: Any) -> bool | str:
 
 
 def _handshake(
-    address: str,
-    port: int,
+    vetted: net.Vetted,
     sni: str | None,
     ssl_context: ssl.SSLContext,
     context: ProbeContext,
@@ -231,7 +229,7 @@ def _handshake(
 ) -> Handshake:
     """Connect to the vetted address, complete one handshake, and say what it used."""
     deadline = context.deadline
-    sock = net.open_tcp(address, port, deadline, guard)
+    sock = net.open_tcp(vetted, deadline, guard)
     try:
         sock.settimeout(deadline.remaining())
         with ssl_context.wrap_socket(sock, server_hostname=sni) as tls:
@@ -248,7 +246,9 @@ def _handshake(
     except ssl.SSLError:
         raise
     except OSError as error:
-        raise net.connect_failure(error, address, port, deadline) from None
+        raise net.connect_failure(
+            error, vetted.address, vetted.port, deadline
+        ) from None
     finally:
         sock.close()
 

@@ -180,6 +180,51 @@ class DripServer:
                 time.sleep(self.interval)
 
 
+class CountingPort:
+    """One loopback port listening on TCP and UDP that counts who knocks.
+
+    The forbidden end of the egress tests: a probe that is refused must leave
+    both `accepted` (TCP connections) and `datagrams` (UDP, for DNS) at 0.
+    """
+
+    def __init__(self) -> None:
+        self.tcp = socket.socket()
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(64)
+        self.port = self.tcp.getsockname()[1]
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.accepted = 0
+        self.datagrams = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    @property
+    def knocks(self) -> int:
+        return self.accepted + self.datagrams
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.tcp.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                self.udp.recvfrom(4096)
+            except OSError:
+                return
+            self.datagrams += 1
+
+    def close(self) -> None:
+        self.tcp.close()
+        self.udp.close()
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
     with socket.socket() as sock:

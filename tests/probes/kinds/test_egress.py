@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from apps.probes.kinds import net
 from apps.probes.kinds.deadline import Deadline
 from apps.probes.kinds.result import Blocked, ProbeError
 from tests.probes.kinds.conftest import LOOPBACK, probe
+from tests.probes.kinds.servers import CountingPort, LoopbackHTTPServer
 
 ALLOWED = net.parse_networks(LOOPBACK)
 
@@ -281,3 +284,284 @@ def test_a_malformed_allowed_network_is_an_error() -> None:
 
     assert result.status == "error"
     assert result.summary == "allowed network 'loopback' is not a CIDR"
+
+
+# Port rules: a network opened on some ports only (a team network) ---------------
+
+
+@pytest.fixture
+def forbidden() -> Iterator[CountingPort]:
+    """A loopback port, TCP and UDP, that the port rule does not open."""
+    port = CountingPort()
+    yield port
+    port.close()
+
+
+def only(*ports: int) -> tuple[str, ...]:
+    """Loopback opened on these ports only, as a team network with ports is."""
+    return (net.network_text("127.0.0.1/32", ports),)
+
+
+def test_a_network_with_ports_opens_its_addresses_on_those_ports_only() -> None:
+    allowed = net.parse_networks(["127.0.0.1/32 ports=8102"])
+
+    assert net.denial_reason("127.0.0.1", allowed, 8102) is None
+    assert net.denial_reason("127.0.0.1", allowed, 8107) == (
+        "127.0.0.1 is loopback (allowed on port 8102 only, not port 8107)"
+    )
+    assert net.denial_reason("::ffff:127.0.0.1", allowed, 8107) == (
+        "::ffff:7f00:1 embeds 127.0.0.1 is loopback "
+        "(allowed on port 8102 only, not port 8107)"
+    )
+    assert net.denial_reason("127.0.0.1", allowed) == (
+        "127.0.0.1 is loopback (allowed on port 8102 only)"
+    )
+    assert net.denial_reason("127.0.0.2", allowed, 8102) == "127.0.0.2 is loopback"
+    assert net.denial_reason("8.8.8.8", allowed, 8107) is None
+
+
+def test_a_network_without_ports_opens_every_port() -> None:
+    allowed = net.parse_networks(["127.0.0.0/8"])
+
+    assert net.denial_reason("127.0.0.1", allowed, 8107) is None
+    assert net.denial_reason("127.0.0.1", allowed) is None
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "127.0.0.1/32 ports=",
+        "127.0.0.1/32 ports=0",
+        "127.0.0.1/32 ports=70000",
+        "127.0.0.1/32 ports=http",
+        "127.0.0.1/32 ports=80,",
+        "127.0.0.1/32 8102",
+    ],
+)
+def test_a_malformed_port_list_is_an_error(entry: str) -> None:
+    result = probe("http", "http://127.0.0.1:1/", allow=(entry,))
+
+    assert result.status == "error"
+    assert result.summary == (
+        f"allowed network {entry!r} must be CIDR or CIDR ports=P1,P2"
+    )
+
+
+def test_the_allowed_port_itself_is_reachable(http_server, url) -> None:
+    result = probe(
+        "http", url("/health"), allow=only(http_server.port), max_latency_ms="60000"
+    )
+
+    assert result.status == "pass"
+
+
+def _redirect(a: int, to: str) -> str:
+    return f"http://127.0.0.1:{a}/redirect-to?url={to}"
+
+
+# (kind, target, options, what the summary says); `a` is the open port (the
+# loopback HTTP server), `b` the forbidden one.
+SPELLINGS = {
+    "http redirect": (
+        "http",
+        lambda a, b: _redirect(a, f"http://127.0.0.1:{b}/"),
+        {},
+        "blocked: redirect to http://127.0.0.1:{b}/ refused: 127.0.0.1 is "
+        "loopback (allowed on port {a} only, not port {b})",
+    ),
+    "http redirect to 127.1": (
+        "http",
+        lambda a, b: _redirect(a, f"http://127.1:{b}/"),
+        {},
+        "127.1 resolves to a refused address: 127.0.0.1 is loopback "
+        "(allowed on port {a} only, not port {b})",
+    ),
+    "http redirect to a name": (
+        "http",
+        lambda a, b: _redirect(a, f"http://shop.test:{b}/x"),
+        {},
+        "shop.test resolves to a refused address",
+    ),
+    "http redirect to an IPv4-mapped address": (
+        "http",
+        lambda a, b: _redirect(a, f"http://[::ffff:127.0.0.1]:{b}/"),
+        {},
+        "embeds 127.0.0.1 is loopback (allowed on port {a} only, not port {b})",
+    ),
+    "http redirect to https": (
+        "http",
+        lambda a, b: _redirect(a, f"https://127.0.0.1:{b}/"),
+        {},
+        "not port {b}",
+    ),
+    "headers redirect": (
+        "headers",
+        lambda a, b: _redirect(a, f"http://127.0.0.1:{b}/"),
+        {},
+        "not port {b}",
+    ),
+    "postgres ?port=": (
+        "postgres",
+        lambda a, b: f"postgres://u@127.0.0.1:{a}/db?port={b}",
+        {},
+        "blocked: 127.0.0.1 is loopback (allowed on port {a} only, not port {b})",
+    ),
+    "postgres percent-encoded ?port=": (
+        "postgres",
+        lambda a, b: f"postgresql://u@127.0.0.1:{a}/db?p%6frt={b}",
+        {},
+        "not port {b}",
+    ),
+    "postgres ?host=&port=": (
+        "postgres",
+        lambda a, b: f"postgres://u@127.0.0.1:{a}/db?host=127.0.0.1&port={b}",
+        {},
+        "not port {b}",
+    ),
+    "postgres key=value, port twice": (
+        "postgres",
+        lambda a, b: f"host=127.0.0.1 port={a} dbname=db port={b}",
+        {},
+        "not port {b}",
+    ),
+    "postgres host list": (
+        "postgres",
+        lambda a, b: f"postgres://u@127.0.0.1:{a},127.0.0.1:{b}/db",
+        {},
+        "DSN host must be one host name or IP address",
+    ),
+    "postgres port list": (
+        "postgres",
+        lambda a, b: f"host=127.0.0.1 port={a},{b} dbname=db",
+        {},
+        "is not between 1 and 65535",
+    ),
+    "postgres hostaddr": (
+        "postgres",
+        lambda a, b: f"postgres://u@shop.test:{a}/db?hostaddr=127.0.0.1&port={b}",
+        {},
+        "DSN parameter hostaddr is not accepted",
+    ),
+    "postgres service": (
+        "postgres",
+        lambda a, b: f"postgres://u@127.0.0.1:{a}/db?service=elsewhere",
+        {},
+        "DSN parameter service is not accepted",
+    ),
+    "postgres passfile": (
+        "postgres",
+        lambda a, b: f"host=127.0.0.1 port={a} passfile=/etc/shadow",
+        {},
+        "DSN parameter passfile is not accepted",
+    ),
+    "redis": ("redis", lambda a, b: f"redis://127.0.0.1:{b}/0", {}, "not port {b}"),
+    "queue": ("queue", lambda a, b: f"redis://127.0.0.1:{b}/0", {}, "not port {b}"),
+    "tls": ("tls", lambda a, b: f"127.0.0.1:{b}", {}, "not port {b}"),
+    "dns server": (
+        "dns",
+        lambda a, b: "app.shop.example",
+        {"nameserver": "127.0.0.1:{b}"},
+        "not port {b}",
+    ),
+    "prometheus": (
+        "prometheus",
+        lambda a, b: f"http://127.0.0.1:{b}",
+        {"query": "up", "threshold": "1"},
+        "not port {b}",
+    ),
+    "ratelimit": (
+        "ratelimit",
+        lambda a, b: f"http://127.0.0.1:{b}/",
+        {},
+        "not port {b}",
+    ),
+    "kubernetes API server": (
+        "k8s",
+        lambda a, b: "shop",
+        {"api_server": "https://127.0.0.1:{b}", "token": "t"},
+        "not port {b}",
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_every_connection_is_judged_against_the_port_rule(
+    spelling: str, http_server, forbidden
+) -> None:
+    kind, target, options, says = SPELLINGS[spelling]
+    a, b = http_server.port, forbidden.port
+    filled = {key: value.format(b=b) for key, value in options.items()}
+
+    result = probe(kind, target(a, b), allow=only(a), timeout=3, **filled)
+
+    assert result.status in ("fail", "error"), result
+    assert says.format(a=a, b=b) in result.summary
+    assert forbidden.knocks == 0
+
+
+@pytest.mark.parametrize(
+    "dbname",
+    ["host=127.0.0.1 port={b}", "postgresql://127.0.0.1:{b}/db"],
+)
+def test_a_connection_string_in_dbname_is_not_expanded(
+    dbname: str, http_server, forbidden
+) -> None:
+    # libpq expands a dbname holding a connection string only when asked to
+    # (PQconnectdbParams with expand_dbname); the probe never asks.
+    a, b = http_server.port, forbidden.port
+    target = f"host=127.0.0.1 port={a} dbname='{dbname.format(b=b)}'"
+
+    result = probe("postgres", target, allow=only(a), timeout=3)
+
+    assert result.status == "fail"
+    assert forbidden.knocks == 0
+
+
+def test_a_dsn_on_the_open_port_connects_and_its_port_parameter_is_judged(
+    forbidden,
+) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.services import POSTGRES_URL, require
+
+    parts = urlsplit(require("PostgreSQL", POSTGRES_URL, 5432))
+    port = parts.port or 5432
+    base = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    allowed = probe("postgres", base, allow=only(port))
+    moved = probe("postgres", f"{base}?port={forbidden.port}", allow=only(port))
+
+    assert allowed.status == "pass", allowed.summary
+    assert moved.status == "fail"
+    assert moved.summary.startswith("blocked: 127.0.0.1 is loopback")
+    assert forbidden.knocks == 0
+
+
+def test_a_kubernetes_api_redirect_is_not_followed(ca, forbidden) -> None:
+    import base64
+
+    from tests.probes.kinds.conftest import _server_context
+
+    def elsewhere(handler) -> None:
+        location = f"http://127.0.0.1:{forbidden.port}/api/v1/namespaces"
+        handler.reply(302, b"", [("Location", location)])
+
+    routes = {"/api": elsewhere, "/apis": elsewhere}
+    server = LoopbackHTTPServer(routes, _server_context(ca.issue_cert("127.0.0.1")))
+    server.start()
+    try:
+        result = probe(
+            "k8s",
+            "shop",
+            allow=only(server.port),
+            api_server=f"https://127.0.0.1:{server.port}",
+            ca_data=base64.b64encode(ca.cert_pem.bytes()).decode(),
+            token="k8s-token",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert result.status == "fail"
+    assert server.accepted >= 1
+    assert forbidden.knocks == 0
