@@ -153,6 +153,7 @@ class Hop:
     address: str
     status_code: int
     location: str | None = None
+    set_cookies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -220,7 +221,10 @@ def fetch(
             ) from None
         fetched = _send(parsed, vetted, method, headers, deadline, ca_file, body_cap)
         location = fetched.headers.get("location")
-        hops.append(Hop(parsed.url, vetted.address, fetched.status_code, location))
+        cookies = fetched.headers.get_list("set-cookie")
+        hops.append(
+            Hop(parsed.url, vetted.address, fetched.status_code, location, cookies)
+        )
         fetched.hops = hops
         fetched.latency_ms = round((time.monotonic() - started) * 1000, 1)
         if not (follow_redirects and fetched.status_code in REDIRECT_STATUSES):

@@ -8,16 +8,6 @@ from dataclasses import dataclass
 
 _DIRECTIVE_NAME = re.compile(r"^[a-z0-9-]+$")
 _MAX_AGE = re.compile(r"^max-age\s*=\s*\"?(\d+)\"?$", re.IGNORECASE)
-_REFERRER_POLICIES = {
-    "no-referrer",
-    "no-referrer-when-downgrade",
-    "origin",
-    "origin-when-cross-origin",
-    "same-origin",
-    "strict-origin",
-    "strict-origin-when-cross-origin",
-    "unsafe-url",
-}
 _SESSION_HINTS = ("sess", "login")
 
 
@@ -58,16 +48,6 @@ def hsts_max_age(value: str) -> int | None:
                 return None
             max_age = int(match.group(1))
     return max_age
-
-
-def last_referrer_policy(value: str) -> str | None:
-    """The policy a browser applies: the last recognised token, lower-cased."""
-    chosen = None
-    for token in value.split(","):
-        token = token.strip().lower()
-        if token in _REFERRER_POLICIES:
-            chosen = token
-    return chosen
 
 
 @dataclass(frozen=True)

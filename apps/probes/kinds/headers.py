@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.probes.kinds import observatory
+from apps.probes.kinds import domains, observatory
 from apps.probes.kinds.base import ProbeContext, probe_kind
 from apps.probes.kinds.fetch import fetch
 from apps.probes.kinds.headerparse import Cookie, hsts_max_age, parse_csp
 from apps.probes.kinds.options import Options
-from apps.probes.kinds.result import Result, worst
+from apps.probes.kinds.result import ProbeFailure, Result, worst
 
 TRACKED = (
     "strict-transport-security",
@@ -19,10 +19,17 @@ TRACKED = (
     "referrer-policy",
 )
 HSTS_MIN_SECONDS = 180 * 24 * 3600
+PREFLIGHT_BODY_CAP = 64 * 1024
+
+
+def _prepare(local_credentials: bool) -> None:
+    """Load the Public Suffix List before the deadline starts (see base.py)."""
+    domains.load()
 
 
 @probe_kind(
     {"follow_redirects"},
+    prepare=_prepare,
     required=("missing", "findings"),
 )
 def run(target: str, options: Options, context: ProbeContext) -> Result:
@@ -34,21 +41,32 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
     credentials. Warn: `unsafe-inline` or `unsafe-eval` in script-src,
     wildcard CSP sources, no CSP at all, HSTS under 180 days, a missing or
     leaky Referrer-Policy, and cookies without Secure, HttpOnly or SameSite.
-    The observed score and grade follow MDN's HTTP Observatory.
+    The observed score and grade are those of MDN's HTTP Observatory
+    (algorithm version 5), which also sends a CORS preflight to the final URL.
     """
+    follow_redirects = options.boolean("follow_redirects", True)
     fetched = fetch(
         target,
         deadline=context.deadline,
         allowed=context.allowed,
         ca_file=context.ca_file,
         headers={"Origin": observatory.PROBE_ORIGIN},
-        follow_redirects=options.boolean("follow_redirects", True),
+        follow_redirects=follow_redirects,
+    )
+    preflight, preflight_status = _preflight(
+        fetched.hops[-1].url, context, follow_redirects=follow_redirects
     )
     page = observatory.Page(
         url=fetched.hops[-1].url,
         headers=list(fetched.headers.multi_items()),
         body=fetched.body,
         redirect_chain=[hop.url for hop in fetched.hops],
+        status_code=fetched.status_code,
+        set_cookies=[
+            (hop.url, cookie) for hop in fetched.hops for cookie in hop.set_cookies
+        ],
+        preflight=preflight,
+        redirects_followed=follow_redirects,
     )
     findings = judge(page)
     scored = observatory.score(page)
@@ -58,19 +76,53 @@ def run(target: str, options: Options, context: ProbeContext) -> Result:
         "final_url": page.url,
         "missing": [name for name in TRACKED if name not in present],
         "findings": findings,
+        "algorithm_version": scored["algorithm_version"],
         "score": scored["score"],
         "grade": scored["grade"],
         "tests": scored["tests"],
+        "cors_preflight_status": preflight_status,
         "headers": {name: page.value(name) for name in TRACKED if name in present},
     }
     status = worst(finding["severity"] for finding in findings)
     failing = [f for f in findings if f["severity"] == status and status != "pass"]
-    grade = f"Observatory {scored['grade']} ({scored['score']})"
+    if scored["grade"] is None:
+        grade = f"no Observatory grade for HTTP {fetched.status_code}"
+    else:
+        grade = f"Observatory {scored['grade']} ({scored['score']})"
     if status == "pass":
         return Result("pass", f"security headers in order; {grade}", observed)
     reasons = "; ".join(finding["message"] for finding in failing[:3])
     more = f" (+{len(failing) - 3} more)" if len(failing) > 3 else ""
     return Result(status, f"{reasons}{more}; {grade}", observed)
+
+
+def _preflight(
+    url: str, context: ProbeContext, *, follow_redirects: bool
+) -> tuple[list[tuple[str, str]] | None, int | None]:
+    """Send the Observatory's CORS preflight; its headers if it answered 2xx.
+
+    As in the Observatory, a preflight that fails or answers otherwise means
+    no CORS at all, and never fails the probe.
+    """
+    try:
+        answered = fetch(
+            url,
+            deadline=context.deadline,
+            allowed=context.allowed,
+            ca_file=context.ca_file,
+            method="OPTIONS",
+            headers={
+                "Origin": observatory.PROBE_ORIGIN,
+                "Access-Control-Request-Method": "GET",
+            },
+            follow_redirects=follow_redirects,
+            body_cap=PREFLIGHT_BODY_CAP,
+        )
+    except ProbeFailure:
+        return None, None
+    if not 200 <= answered.status_code < 300:
+        return None, answered.status_code
+    return list(answered.headers.multi_items()), answered.status_code
 
 
 def _finding(header: str, severity: str, message: str) -> dict[str, str]:

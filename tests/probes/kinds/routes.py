@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
@@ -85,6 +86,48 @@ def headers_route(handler: Handler) -> None:
     handler.reply(200, PAGE, headers, "text/html; charset=utf-8")
 
 
+def served(
+    headers: list[tuple[str, str]],
+    *,
+    body: str = "",
+    content_type: str | None = "text/html; charset=utf-8",
+    status: int = 200,
+) -> str:
+    """The path at which /observatory serves exactly this response.
+
+    The response is carried in the path (the Observatory's own scanner, run
+    against the same server, keeps the path but drops any query string).
+    """
+    spec = {"headers": headers, "body": body, "type": content_type, "status": status}
+    encoded = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode()
+    return f"/observatory/{encoded.rstrip('=')}"
+
+
+def observatory_page(handler: Handler) -> None:
+    """/observatory/<spec>: the status, headers and body `served()` encoded.
+
+    Every method gets the same answer, so a CORS preflight sees the page's
+    headers; `{origin}` in a header value is replaced by the request's Origin.
+    """
+    encoded = urlsplit(handler.path).path.rsplit("/", 1)[-1]
+    padded = encoded + "=" * (-len(encoded) % 4)
+    spec = json.loads(base64.urlsafe_b64decode(padded))
+    body = spec["body"].encode()
+    origin = handler.headers.get("Origin", "")
+    handler.send_response(spec["status"])
+    if spec["type"] is not None:
+        handler.send_header("Content-Type", spec["type"])
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("Connection", "close")
+    for name, value in spec["headers"]:
+        handler.send_header(name, value.replace("{origin}", origin))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        with contextlib.suppress(OSError):
+            handler.wfile.write(body)
+    handler.close_connection = True
+
+
 def redirect(handler: Handler) -> None:
     """/redirect/N redirects N times, then answers 200."""
     count = int(urlsplit(handler.path).path.rsplit("/", 1)[-1])
@@ -153,6 +196,7 @@ ROUTES = {
     "/health503": health_503,
     "/slow": slow,
     "/headers": headers_route,
+    "/observatory": observatory_page,
     "/redirect": redirect,
     "/redirect-to": redirect_to,
     "/limited": limited,
