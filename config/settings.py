@@ -255,6 +255,8 @@ try:
     NUM_PROXIES = env_int("NUM_PROXIES", 0)
     WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
     WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+    # /ready/ asks the workers with a recent heartbeat to answer a ping within this.
+    WORKER_PING_TIMEOUT_MS = env_int("WORKER_PING_TIMEOUT_MS", 1000)
     WORKER_HEARTBEAT_FILE = env_str(
         "WORKER_HEARTBEAT_FILE",
         "/tmp/shipshape-worker-heartbeat",  # noqa: S108
