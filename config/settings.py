@@ -177,7 +177,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+# A worker (and beat) that loses Redis retries for as long as it takes, 2, 4, 6 ...
+# up to 30 s apart: with 1 retry here a worker exited 2 s into an outage and queued
+# runs waited for a human. Publishing from the web is bounded by max_retries above.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "sweep-probe-runs": {
