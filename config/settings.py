@@ -180,7 +180,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+# A worker (and beat) that loses Redis retries for as long as it takes, 2, 4, 6 ...
+# up to 30 s apart: with 1 retry here a worker exited 2 s into an outage and queued
+# runs waited for a human. Publishing from the web is bounded by max_retries above.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "sweep-probe-runs": {
@@ -258,6 +261,8 @@ try:
     NUM_PROXIES = env_int("NUM_PROXIES", 0)
     WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
     WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+    # /ready/ asks the workers with a recent heartbeat to answer a ping within this.
+    WORKER_PING_TIMEOUT_MS = env_int("WORKER_PING_TIMEOUT_MS", 1000)
     WORKER_HEARTBEAT_FILE = env_str(
         "WORKER_HEARTBEAT_FILE",
         "/tmp/shipshape-worker-heartbeat",  # noqa: S108

@@ -66,14 +66,25 @@ def _broker() -> tuple[str, str]:
 
 
 def _workers() -> tuple[str, str]:
+    """At least one worker answers now; a stored heartbeat alone proves nothing."""
     client = worker_heartbeat.broker_client()
     if client is None:
         return IN_PROCESS, ""
     within = settings.WORKER_SEEN_WITHIN_SECONDS
-    seen = worker_heartbeat.workers_seen(client, within)
-    if not seen:
+    timeout = settings.WORKER_PING_TIMEOUT_MS / 1000
+    answered, expected = worker_heartbeat.workers_answering(client, within, timeout)
+    if not expected:
         return "down", f"no Celery worker heartbeat in the last {within} s"
-    return "ok", f"{len(seen)} seen: {', '.join(seen[:5])}"
+    silent = sorted(set(expected) - set(answered))
+    if not answered:
+        return "down", (
+            f"no Celery worker answered a ping within {timeout:g} s "
+            f"(heartbeats from: {', '.join(silent[:5])})"
+        )
+    detail = f"{len(answered)} answered: {', '.join(answered[:5])}"
+    if silent:
+        detail += f"; silent: {', '.join(silent[:5])}"
+    return "ok", detail
 
 
 CHECKS = {

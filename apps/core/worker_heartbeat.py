@@ -4,6 +4,11 @@ Each worker's event loop adds its host name to a sorted set scored by Redis's
 own clock (so hosts with drifting clocks agree) and touches a local file that
 the container's liveness check reads. Both run on the worker's timer, so they
 stop when the worker's loop hangs, which is what a liveness check should see.
+
+A heartbeat only says a worker was alive when it was written: one that died
+leaves a fresh-looking entry behind, and Redis keeps it across a restart.
+/ready/ therefore pings the workers the heartbeats name (workers_answering) and
+counts only those that answer now.
 """
 
 import logging
@@ -11,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import redis
-from celery import bootsteps
+from celery import bootsteps, current_app
 from django.conf import settings
 
 HEARTBEAT_KEY = "shipshape:workers:heartbeat"
@@ -59,6 +64,26 @@ def workers_seen(client: redis.Redis, within: float) -> list[str]:
     return sorted(name.decode() for name in names)
 
 
+def workers_answering(
+    client: redis.Redis, within: float, timeout: float
+) -> tuple[list[str], list[str]]:
+    """(answered, expected): the workers that beat within the last `within`
+    seconds, and those of them that answer a ping within `timeout` seconds now.
+
+    The ping is Celery's remote control, answered by the worker's own event loop
+    through the broker; the call returns as soon as every expected worker has
+    answered, so it waits the whole timeout only while one of them does not.
+    """
+    expected = workers_seen(client, within)
+    if not expected:
+        return [], []
+    replies = current_app.control.ping(
+        destination=expected, timeout=timeout, limit=len(expected)
+    )
+    answered = {name for reply in replies for name in reply}
+    return sorted(answered.intersection(expected)), expected
+
+
 class Heartbeat(bootsteps.StartStopStep):
     """A worker bootstep: beat now and then every WORKER_HEARTBEAT_SECONDS."""
 
@@ -67,6 +92,7 @@ class Heartbeat(bootsteps.StartStopStep):
     def __init__(self, worker, **kwargs) -> None:
         super().__init__(worker, **kwargs)
         self.tref = None
+        self.client = None
         self.hostname = worker.hostname
 
     def start(self, worker) -> None:
@@ -82,6 +108,13 @@ class Heartbeat(bootsteps.StartStopStep):
         if self.tref is not None:
             self.tref.cancel()
             self.tref = None
+        if self.client is not None:
+            try:
+                # A worker that stops cleanly says so; /ready/ then does not
+                # wait for its ping.
+                self.client.zrem(HEARTBEAT_KEY, self.hostname)
+            except redis.RedisError as error:
+                logger.warning("worker heartbeat not removed: %s", error)
 
     def _beat(self) -> None:
         try:

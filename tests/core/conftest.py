@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.core.private_redis import PrivateRedis
+from tests.probes.conftest import use_broker
 
 
 @pytest.fixture
@@ -25,7 +26,10 @@ def redis_settings(settings, private_redis):
         }
     }
     settings.CELERY_BROKER_URL = private_redis.url
-    return settings
+    # The Celery app too: /ready/ pings the workers through it.
+    use_broker(private_redis.url, eager=True)
+    yield settings
+    use_broker("memory://", eager=True)
 
 
 @pytest.fixture

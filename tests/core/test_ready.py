@@ -13,6 +13,7 @@ from kombu import Connection
 from apps.core import context, worker_heartbeat
 from config.celery import app
 from tests.core.private_redis import free_port
+from tests.core.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,22 +44,20 @@ def test_ready_without_redis_reports_in_process_and_is_ready(
     assert all("latency_ms" in check for check in body["checks"].values())
 
 
-def test_ready_is_ok_with_redis_up_and_a_recent_worker(
+def test_a_fresh_heartbeat_from_a_worker_that_does_not_answer_is_not_ready(
     db, client, redis_settings, private_redis
 ):
+    # What a worker that died a moment ago (or before Redis restarted) leaves.
     worker_heartbeat.beat(private_redis.client(), "celery@worker-a")
 
     response = client.get("/ready/")
 
-    assert response.status_code == 200
-    checks = response.json()["checks"]
-    assert {name: check["status"] for name, check in checks.items()} == {
-        "database": "ok",
-        "cache": "ok",
-        "broker": "ok",
-        "workers": "ok",
-    }
-    assert "celery@worker-a" in checks["workers"]["detail"]
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["workers"]
+    assert body["checks"]["workers"]["detail"] == (
+        "no Celery worker answered a ping within 1 s (heartbeats from: celery@worker-a)"
+    )
 
 
 def test_ready_is_503_naming_workers_when_no_worker_beat_recently(
@@ -82,8 +81,8 @@ def test_ready_is_503_naming_workers_when_no_worker_beat_recently(
 def test_ready_is_503_naming_cache_broker_and_workers_when_redis_stops(
     db, client, redis_settings, private_redis
 ):
-    worker_heartbeat.beat(private_redis.client(), "celery@worker-a")
-    assert client.get("/ready/").status_code == 200
+    # No worker here: a live one is test_ready_reports_a_killed_worker_down...
+    assert client.get("/ready/").json()["down"] == ["workers"]
 
     private_redis.stop()
     response = client.get("/ready/")
@@ -96,8 +95,8 @@ def test_ready_is_503_naming_cache_broker_and_workers_when_redis_stops(
     assert "Connection" in body["checks"]["broker"]["detail"]
 
     private_redis.start()
-    worker_heartbeat.beat(private_redis.client(), "celery@worker-a")
-    assert client.get("/ready/").status_code == 200
+    # Cache and broker are back without a restart.
+    assert client.get("/ready/").json()["down"] == ["workers"]
 
 
 def _ready_in_subprocess(env: dict) -> dict:
@@ -131,6 +130,42 @@ def test_ready_is_503_naming_the_database_when_postgres_does_not_answer():
     assert result["status"] == 503
     assert result["body"]["down"] == ["database"]
     assert result["body"]["checks"]["database"]["status"] == "down"
+
+
+def _ready_when(client, worker: WorkerProcess, status: int) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert worker.alive, worker.log()[-3000:]
+        response = client.get("/ready/")
+        if response.status_code == status:
+            return response.json()
+        time.sleep(0.5)
+    raise AssertionError(f"/ready/ never answered {status}: {response.json()}")
+
+
+@pytest.mark.celery
+@pytest.mark.fault
+def test_ready_reports_a_killed_worker_down_the_moment_it_is_asked(
+    db, client, redis_settings, private_redis, tmp_path
+):
+    worker = WorkerProcess(private_redis.url, tmp_path).start()
+    try:
+        body = _ready_when(client, worker, 200)
+        assert worker.name in body["checks"]["workers"]["detail"]
+
+        worker.kill()  # SIGKILL, the worker and its pool: no goodbye
+        redis = private_redis.client()
+        assert worker_heartbeat.workers_seen(redis, 60) == [worker.name]  # fresh
+        response = client.get("/ready/")
+    finally:
+        worker.stop()
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["workers"]
+    assert body["checks"]["workers"]["detail"] == (
+        f"no Celery worker answered a ping within 1 s (heartbeats from: {worker.name})"
+    )
 
 
 @pytest.mark.celery
@@ -188,6 +223,8 @@ def test_a_real_worker_is_seen_by_ready_and_gets_the_request_id(
     finally:
         worker.terminate()
         _, stderr = worker.communicate(timeout=30)
+    # A worker that stops cleanly takes its heartbeat with it.
+    assert worker_heartbeat.workers_seen(private_redis.client(), 60) == []
     # Python's own warnings (running as root here) are not log records.
     lines = [
         json.loads(line) for line in stderr.decode().splitlines() if line[:1] == "{"
