@@ -195,6 +195,24 @@ class AnonRateThrottle(_SettingsRateThrottle):
         }
 
 
+class AuthFailureThrottle(_SettingsRateThrottle):
+    """Refused credentials per client address, API_THROTTLE_AUTH_FAILURES a window.
+
+    Counted only when authentication fails, so a valid token costs nothing
+    extra; past the limit every refused token from that address is answered 429
+    (with Retry-After) until its window ends. The address is REMOTE_ADDR, or the
+    API_NUM_PROXIES-th entry from the right of X-Forwarded-For.
+    """
+
+    scope = "auth_failure"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": self.get_ident(request),
+        }
+
+
 class PagePagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"

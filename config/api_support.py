@@ -5,13 +5,14 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.request import Request
 
 from apps.accounts.models import Team
 from apps.accounts.permissions import team_ids_for
 from apps.catalog.models import Environment
 from apps.releases.models import Release
+from config.api_defaults import AuthFailureThrottle
 
 MAX_ID = 2**63 - 1
 
@@ -20,7 +21,9 @@ class ThrottleFirstMixin:
     """Throttle before checking permissions, so anonymous callers are counted too.
 
     DRF checks permissions first, which would answer every unauthenticated
-    request with 401 before the anonymous throttle ever saw it.
+    request with 401 before the anonymous throttle ever saw it. A refused token
+    never reaches the throttles at all, so refusals are counted per address
+    here, and past their limit answered 429 instead of 401.
     """
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -29,7 +32,13 @@ class ThrottleFirstMixin:
         request.accepted_renderer, request.accepted_media_type = negotiated
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
-        self.perform_authentication(request)
+        try:
+            self.perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            failures = AuthFailureThrottle()
+            if not failures.allow_request(request, self):
+                self.throttled(request, failures.wait())
+            raise
         self.check_throttles(request)
         self.check_permissions(request)
 

@@ -330,6 +330,8 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATES = {
     "user": env_str("API_THROTTLE_USER", "1200/min"),
     "anon": env_str("API_THROTTLE_ANON", "60/min"),
+    # Refused tokens per client address; past it, 429 until the window ends.
+    "auth_failure": env_str("API_THROTTLE_AUTH_FAILURES", "20/min"),
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 SPECTACULAR_SETTINGS = {
