@@ -84,10 +84,23 @@ class EmergencyExceptionCreateSerializer(serializers.Serializer):
 
 
 class VerificationWindowSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
     class Meta:
         model = VerificationWindow
-        exclude = ["started_by", "decided_by"]
+        exclude = ["started_by"]
         read_only_fields = ["id"]
+
+
+class VerificationDecisionSerializer(serializers.Serializer):
+    """A lead's decision on an inconclusive window."""
+
+    outcome = serializers.ChoiceField(
+        choices=[VerificationWindow.Outcome.PASSED, VerificationWindow.Outcome.FAILED]
+    )
+    note = serializers.CharField(max_length=2000)
 
 
 class VerificationStartSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from apps.accounts.permissions import team_ids_for
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
+from apps.policy.filters import VerificationWindowFilter
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
@@ -141,11 +142,14 @@ class VerificationWindowViewSet(
     """Post-deploy verification windows of the caller's teams' releases."""
 
     serializer_class = serializers.VerificationWindowSerializer
+    filterset_class = VerificationWindowFilter
     queryset = VerificationWindow.objects.none()
 
     def get_queryset(self) -> QuerySet[VerificationWindow]:
         return _scoped(
-            VerificationWindow.objects.all(), self.request.user, "release__team_id"
+            VerificationWindow.objects.select_related("decided_by"),
+            self.request.user,
+            "release__team_id",
         )
 
     @extend_schema(
@@ -160,3 +164,17 @@ class VerificationWindowViewSet(
         )
         body = serializers.VerificationWindowSerializer(window).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.VerificationDecisionSerializer,
+        responses={200: serializers.VerificationWindowSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        """Settle an inconclusive window as passed or failed, with a note (leads)."""
+        window = selectors.verification_window_get_for_user(request.user, int(pk))
+        data = validated(serializers.VerificationDecisionSerializer, request)
+        window = verification.verification_window_decide(
+            window=window, outcome=data["outcome"], note=data["note"], by=request.user
+        )
+        return Response(serializers.VerificationWindowSerializer(window).data)
