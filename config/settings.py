@@ -10,6 +10,7 @@ from config.env import (
     env_int,
     env_list,
     env_secret,
+    env_site_url,
     env_str,
     parse_database_url,
 )
@@ -435,6 +436,13 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+try:
+    # Where people reach Shipshape: emails and webhook payloads link to pages
+    # under it. Unset with DEBUG off, links stay relative and `check --deploy`
+    # warns (shipshape.W001).
+    SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # Recurring checks, maintenance and on-call: fixed beat entries, schedules are data
 try:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.audit import services as audit
+from apps.core.links import absolute_url
 from apps.notifications import services as notifications
 from apps.policy import tasks
 from apps.policy.models import VerificationSample, VerificationWindow
@@ -350,6 +351,7 @@ def _tell(window: VerificationWindow) -> None:
     if window.outcome == Outcome.FAILED:
         extra["rollback_plan"] = rollback_plan(release)
         extra["rollback_path"] = release.get_absolute_url() + "#phase-rollback"
+        extra["rollback_url"] = absolute_url(extra["rollback_path"])
     notifications.emit_for_release(f"verification.{window.outcome}", release, **extra)
 
 
