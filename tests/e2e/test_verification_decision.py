@@ -1,12 +1,9 @@
 """A lead decides an inconclusive verification window with the keyboard alone."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from apps.policy.models import VerificationWindow
 from apps.releases import services as release_services
+from tests import factories
 from tests.browser import ARTIFACTS, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -25,17 +22,8 @@ def test_a_lead_decides_an_inconclusive_window_from_the_keyboard(
     release = release_services.release_transition(
         release=release, target="deployed", by=lead, override=True, reason="e2e"
     )
-    now = timezone.now()
-    window = VerificationWindow.objects.create(
-        release=release,
-        config_ids=[],
-        interval_seconds=30,
-        duration_seconds=600,
-        outcome="inconclusive",
-        summary="Inconclusive: 1 in a row at the end, 3 needed.",
-        started_at=now - timedelta(minutes=10),
-        ends_at=now,
-        finished_at=now,
+    window = factories.VerificationWindowFactory(
+        release=release, summary="Inconclusive: 1 in a row at the end, 3 needed."
     )
     page = open_page(lead)
     page.goto(release.get_absolute_url())

@@ -142,7 +142,7 @@ def test_webhook_payloads_carry_absolute_links(
 
 def test_a_failed_window_points_at_the_rollback_plan_absolutely(release, lead):
     from apps.policy import verification
-    from apps.policy.models import VerificationWindow
+    from tests import factories
 
     Webhook.objects.create(
         team=release.team,
@@ -151,16 +151,7 @@ def test_a_failed_window_points_at_the_rollback_plan_absolutely(release, lead):
         events=["verification.failed"],
         created_by=lead,
     )
-    now = timezone.now()
-    window = VerificationWindow.objects.create(
-        release=release,
-        config_ids=[],
-        interval_seconds=30,
-        duration_seconds=60,
-        outcome="inconclusive",
-        started_at=now,
-        ends_at=now,
-    )
+    window = factories.VerificationWindowFactory(release=release)
 
     verification.verification_window_decide(
         window=window, outcome="failed", note="p95 over budget", by=lead

@@ -2,11 +2,9 @@
 lead deciding an inconclusive window (audited, announced like other outcomes)."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.notifications.models import Webhook, WebhookDelivery
@@ -27,20 +25,8 @@ def _deployed(release, lead):
     )
 
 
-def _window(release, outcome: str = "inconclusive", **fields) -> VerificationWindow:
-    now = timezone.now()
-    return VerificationWindow.objects.create(
-        release=release,
-        config_ids=[],
-        interval_seconds=30,
-        duration_seconds=600,
-        outcome=outcome,
-        summary=fields.pop("summary", f"{outcome.capitalize()}: measured."),
-        started_at=now - timedelta(minutes=10),
-        ends_at=now,
-        finished_at=None if outcome == "running" else now,
-        **fields,
-    )
+def _window(release, outcome: str = "inconclusive") -> VerificationWindow:
+    return factories.VerificationWindowFactory(release=release, outcome=outcome)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from django.utils import timezone
 from apps.accounts.tokens import token_create
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
-from apps.policy.models import VerificationWindow
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.signoffs import services as signoffs
 from tests import factories
@@ -283,15 +282,7 @@ def world(db, template):
             url="https://x.test",
         ),
         "maintenance_item": maintenance_item,
-        "window": VerificationWindow.objects.create(
-            release=release,
-            config_ids=[],
-            interval_seconds=30,
-            duration_seconds=60,
-            outcome=VerificationWindow.Outcome.INCONCLUSIVE,
-            started_at=timezone.now(),
-            ends_at=timezone.now(),
-        ),
+        "window": factories.VerificationWindowFactory(release=release),
         "auditor": factories.member(team, "auditor"),
         "stranger": factories.member(factories.TeamFactory(), "lead"),
     }
