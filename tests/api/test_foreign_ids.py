@@ -2,10 +2,11 @@
 
 Every write endpoint that takes the id of another object in its body is sent a
 body that is valid except for that id: once with an object of another team,
-once with an id that exists nowhere. The two answers must be identical, so the
-API never confirms that an id exists elsewhere. The list of such fields comes
-from the OpenAPI schema: a new write endpoint with an id in its body fails
-`test_every_id_in_a_write_body_is_walked` until it is added below.
+once with an id that exists nowhere. Every write endpoint with an id in its
+path is sent both ids there. The two answers must be identical, so the API
+never confirms that an id exists elsewhere. The endpoints come from the OpenAPI
+schema: a new one with an id in its body or path fails the coverage tests
+until it is added below.
 """
 
 from datetime import timedelta
@@ -15,6 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.checklists import services as checklists
+from apps.notifications.models import Webhook
+from apps.policy.models import EmergencyException, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
 from tests import factories
@@ -140,6 +143,7 @@ def _team_world(template) -> dict:
         environment=environment, name="web", kind="http", target="https://x.test/"
     )
     item = next(i for i in release.items.all() if i.gates_readiness)
+    later = timezone.now() + timedelta(days=1)
     return {
         "team": team,
         "lead": lead,
@@ -149,6 +153,22 @@ def _team_world(template) -> dict:
         "config": config,
         "item": item,
         "markdown": markdown,
+        "waiver": Waiver.objects.create(
+            release=release,
+            blocker_type="item",
+            blocker_id=str(item.pk),
+            label=item.text,
+            reason="known",
+            requested_by=lead,
+            expires_at=later,
+        ),
+        "exception": EmergencyException.objects.create(
+            release=release, reason="outage", requested_by=lead, expires_at=later
+        ),
+        "webhook": Webhook.objects.create(
+            team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+        ),
+        "window": factories.VerificationWindowFactory(release=release),
     }
 
 
@@ -222,3 +242,50 @@ def test_a_missing_freeze_window_environment_says_no_such_environment(ours):
 
     assert response.status_code == 400
     assert response.json() == {"environment": ["No such environment."]}
+
+
+# (method, path) of every write with an id in its path -> which object it names.
+PATHS = {
+    ("post", "/api/v1/emergency-exceptions/{id}/approve/"): "exception",
+    ("post", "/api/v1/items/{id}/state/"): "item",
+    ("put", "/api/v1/probe-configs/{id}/"): "config",
+    ("put", "/api/v1/probe-schedules/{config}/"): "config",
+    ("patch", "/api/v1/releases/{id}/"): "release",
+    ("post", "/api/v1/releases/{id}/transition/"): "release",
+    ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
+    ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
+    ("delete", "/api/v1/webhooks/{id}/"): "webhook",
+}
+
+
+def _path_writes(schema: dict) -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in ("post", "put", "patch", "delete") and "{" in path
+    }
+
+
+def test_every_write_with_an_id_in_its_path_is_walked():
+    assert _path_writes(_schema()) - set(PATHS) == set(), (
+        f"New writes with an id in their path: add each to PATHS in {__file__}"
+    )
+
+
+@pytest.mark.parametrize("key", sorted(PATHS), ids=lambda key: " ".join(key))
+def test_another_teams_object_and_a_missing_one_in_a_path_are_the_same_404(
+    key, ours, theirs
+):
+    method, template = key
+    foreign = theirs[PATHS[key]].pk
+    send = getattr(ours["client"], method)
+
+    answers = []
+    for pk in (foreign, foreign + 1_000_000):
+        path = template.replace("{id}", str(pk)).replace("{config}", str(pk))
+        response = send(path, {}, format="json")
+        answers.append((response.status_code, response.json()))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404
