@@ -7,6 +7,11 @@ The stock JSON parser answers JSON nested ten thousand levels deep with a 500
 floats that PostgreSQL's jsonb and most clients refuse), and lets lone UTF-16
 surrogates and NUL characters through to the database driver, which raises.
 Every one of those is a 400 here, and an oversized body is a 413.
+
+The parser reads the request stream itself, at most API_MAX_BODY_BYTES + 1
+bytes. DRF hands a JSONParser subclass `request.body` instead, which Django
+refuses past DATA_UPLOAD_MAX_MEMORY_SIZE with an HTML 400, and which would
+hold the whole body in memory first.
 """
 
 import json
@@ -78,8 +83,13 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
-class StrictJSONParser(parsers.JSONParser):
-    """JSON bodies only, bounded in size and depth, finite numbers, valid text."""
+class StrictJSONParser(parsers.BaseParser):
+    """JSON bodies only, bounded in size and depth, finite numbers, valid text.
+
+    A BaseParser, not a JSONParser, so that DRF passes the stream (see above).
+    """
+
+    media_type = "application/json"
 
     def parse(
         self,
@@ -179,6 +189,24 @@ class AnonRateThrottle(_SettingsRateThrottle):
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if request.user and request.user.is_authenticated:
             return None
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": self.get_ident(request),
+        }
+
+
+class AuthFailureThrottle(_SettingsRateThrottle):
+    """Refused credentials per client address, API_THROTTLE_AUTH_FAILURES a window.
+
+    Counted only when authentication fails, so a valid token costs nothing
+    extra; past the limit every refused token from that address is answered 429
+    (with Retry-After) until its window ends. The address is REMOTE_ADDR, or the
+    API_NUM_PROXIES-th entry from the right of X-Forwarded-For.
+    """
+
+    scope = "auth_failure"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
         return self.cache_format % {
             "scope": self.scope,
             "ident": self.get_ident(request),

@@ -73,6 +73,23 @@ def env_secret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_site_url(name: str, default: str = "") -> str:
+    """Read a site's base URL, http(s)://host[:port][/path], without a trailing /."""
+    raw = os.environ.get(name)
+    value = (default if raw is None or raw == "" else raw).strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(
+            f"{name} must be an http:// or https:// address such as "
+            f"https://shipshape.example.com, not {raw!r}."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{name} must not have a query or a fragment.")
+    return value
+
+
 def parse_database_url(url: str, *, base_dir: Path) -> dict:
     """Turn postgres://user:pass@host:port/name or sqlite:///path into DATABASES."""
     parts = urlsplit(url)

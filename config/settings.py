@@ -10,6 +10,7 @@ from config.env import (
     env_int,
     env_list,
     env_secret,
+    env_site_url,
     env_str,
     names_read,
     parse_database_url,
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
     "apps.core.middleware.OpsEndpointsMiddleware",
+    "apps.core.middleware.BodyLengthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -337,6 +339,8 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATES = {
     "user": env_str("API_THROTTLE_USER", "1200/min"),
     "anon": env_str("API_THROTTLE_ANON", "60/min"),
+    # Refused tokens per client address; past it, 429 until the window ends.
+    "auth_failure": env_str("API_THROTTLE_AUTH_FAILURES", "20/min"),
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 SPECTACULAR_SETTINGS = {
@@ -440,6 +444,13 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+try:
+    # Where people reach Shipshape: emails and webhook payloads link to pages
+    # under it. Unset with DEBUG off, links stay relative and `check --deploy`
+    # warns (shipshape.W001).
+    SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # Recurring checks, maintenance and on-call: fixed beat entries, schedules are data
 try:

@@ -2,19 +2,27 @@
 """Re-verify Shipshape audit events from an exported file (standard library only).
 
 Usage:
-    python3 verify_chain.py FILE [--complete] [--published SEQ:HASH]
+    python3 verify_chain.py FILE [--complete] [--published SEQ:HASH] [--unsealed]
 
-FILE is a deployment record downloaded as JSON (its "timeline"), a bulk export in
-JSON Lines (one event per line), or a JSON list of events. For every event the
-script recomputes SHA-256(previous hash + canonical content) and compares it with
-the stored hash; where two events with consecutive numbers are both in the file,
-it also checks that the later one links to the earlier. A deployment record holds
+FILE is a deployment record downloaded as JSON, a bulk export in JSON Lines (one
+event per line), or a JSON list of events. For every event the script
+recomputes SHA-256(previous hash + canonical content) and compares it with the
+stored hash; where two events with consecutive numbers are both in the file, it
+also checks that the later one links to the earlier. A deployment record holds
 only its release's events, so links across events of other releases cannot be
 checked from it; --complete insists on an unbroken chain from the first event
 (use it with a full bulk export). --published compares a head published earlier.
 
+A deployment record is also checked against its seal: the audit event its export
+wrote, which holds a digest of every section of the record and the number of its
+events. An edited or missing section, an added section, or an event removed or
+added fails the check. The seal's own hash is printed: compare it with the
+database (`manage.py verify_audit --published SEQ:HASH`) to rule out a seal that
+was recomputed along with the edit. --unsealed accepts a record exported before
+records were sealed, checking its timeline alone.
+
 Exit status: 0 intact, 1 broken (the first broken event is named), 2 bad input.
-The canonical form below must stay identical to apps/audit/chain.py; the test
+The canonical forms below must stay identical to apps/audit/chain.py; the test
 tests/audit/test_standalone_script.py proves that the two agree.
 """
 
@@ -42,6 +50,8 @@ FIELDS = (
     "user_agent",
 )
 PUBLISHED = re.compile(r"^(\d+):([0-9a-f]{64})$")
+SEAL = "seal"
+EXPORTED = "deployment_record.exported"
 
 
 class BadInput(Exception):
@@ -60,7 +70,30 @@ def event_hash(prev_hash: str, values: dict) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(values)).hexdigest()
 
 
-def load(path: str) -> list[dict]:
+def section_digests(document: dict) -> dict:
+    """SHA-256 of each top-level section's canonical JSON, but the seal's."""
+    return {
+        name: hashlib.sha256(
+            json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+        ).hexdigest()
+        for name, value in document.items()
+        if name != SEAL
+    }
+
+
+def _is_event(event: object) -> bool:
+    return (
+        isinstance(event, dict)
+        and all(f in event for f in (*FIELDS, "prev_hash", "hash"))
+        and isinstance(event["seq"], int)
+        and all(isinstance(event[f], str) for f in ("prev_hash", "hash"))
+    )
+
+
+def load(path: str) -> tuple[list[dict], dict | None]:
+    """The events of the file, by seq, and the deployment record if it is one."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -75,7 +108,9 @@ def load(path: str) -> list[dict]:
             raise BadInput(
                 f"{path} is neither JSON nor JSON Lines (line {error.lineno})"
             ) from None
+    record = None
     if isinstance(data, dict):
+        record = data if "timeline" in data else None
         data = data.get("timeline", data.get("events"))
     if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
         raise BadInput(f"{path} holds no list of audit events")
@@ -83,7 +118,51 @@ def load(path: str) -> list[dict]:
         missing = [f for f in (*FIELDS, "prev_hash", "hash") if f not in event]
         if missing or not isinstance(event["seq"], int):
             raise BadInput(f"an event in {path} lacks {', '.join(missing) or 'seq'}")
-    return sorted(data, key=lambda event: event["seq"])
+    return sorted(data, key=lambda event: event["seq"]), record
+
+
+def verify_seal(record: dict) -> tuple[bool, str]:
+    """Check every section and the event count of a record against its seal."""
+    seal = record.get(SEAL)
+    event = seal.get("event") if isinstance(seal, dict) else None
+    if not _is_event(event):
+        return False, (
+            "the record carries no seal, so its sections cannot be checked "
+            "(exported before records were sealed? download it again, or pass "
+            "--unsealed to check its timeline alone)"
+        )
+    name = f"the seal (event #{event['seq']})"
+    if event_hash(event["prev_hash"], event) != event["hash"]:
+        return False, f"{name} does not match its hash"
+    release = record.get("release")
+    release_id = release.get("id") if isinstance(release, dict) else None
+    if event["action"] != EXPORTED or event["target_id"] != str(release_id):
+        return False, f"{name} is not an export of release {release_id}"
+    after = event["after"] if isinstance(event["after"], dict) else {}
+    sealed, count = after.get("sections"), after.get("events")
+    if not isinstance(sealed, dict) or not isinstance(count, int):
+        return False, f"{name} holds no digests of the record"
+    timeline = record["timeline"]
+    if count != len(timeline):
+        return False, (
+            f"the record lists {len(timeline)} events, {name} counts {count}: "
+            "an event was removed or added"
+        )
+    actual = section_digests(record)
+    for section in sorted(set(sealed) | set(actual)):
+        if section not in actual:
+            return False, f"section {section!r} is missing; {name} covers it"
+        if section not in sealed:
+            return False, f"section {section!r} is not covered by {name}"
+        if actual[section] != sealed[section]:
+            return False, f"section {section!r} does not match {name}: edited"
+    if timeline and event["seq"] <= max(e["seq"] for e in timeline):
+        return False, f"{name} is older than the record's last event"
+    return True, (
+        f"sealed by event #{event['seq']} {event['hash']}, which every section "
+        "and the event count match (compare it with the database: manage.py "
+        f"verify_audit --published {event['seq']}:{event['hash']})"
+    )
 
 
 def verify(events: list[dict], *, complete: bool) -> tuple[bool, str]:
@@ -120,9 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file")
     parser.add_argument("--complete", action="store_true")
     parser.add_argument("--published", metavar="SEQ:HASH")
+    parser.add_argument(
+        "--unsealed",
+        action="store_true",
+        help="accept a deployment record exported before records were sealed",
+    )
     args = parser.parse_args(argv)
     try:
-        events = load(args.file)
+        events, record = load(args.file)
         published = None
         if args.published:
             match = PUBLISHED.match(args.published.strip().lower())
@@ -133,8 +217,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     ok, message = verify(events, complete=args.complete)
+    if ok and record is not None:
+        if args.unsealed and SEAL not in record:
+            message += "; the record is not sealed: only its timeline was checked"
+        else:
+            ok, sealed = verify_seal(record)
+            message = f"{message}; {sealed}" if ok else sealed
     if ok and published:
-        found = {event["seq"]: event["hash"] for event in events}.get(published[0])
+        known = (
+            [*events, record[SEAL]["event"]] if record and SEAL in record else events
+        )
+        found = {event["seq"]: event["hash"] for event in known}.get(published[0])
         if found != published[1]:
             ok, message = (
                 False,

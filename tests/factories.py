@@ -1,7 +1,10 @@
 """factory-boy factories, one per model that tests build directly."""
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from apps.accounts.models import Membership, Team
 from apps.catalog.models import Environment, Service
@@ -56,3 +59,21 @@ def member(team: Team, role: str, **fields) -> User:
     user = UserFactory(**fields)
     MembershipFactory(team=team, user=user, role=role)
     return user
+
+
+class VerificationWindowFactory(factory.django.DjangoModelFactory):
+    """A post-deploy verification window that has finished inconclusive."""
+
+    class Meta:
+        model = "policy.VerificationWindow"
+
+    config_ids = factory.LazyFunction(list)
+    interval_seconds = 30
+    duration_seconds = 600
+    outcome = "inconclusive"
+    summary = factory.LazyAttribute(lambda w: f"{w.outcome.capitalize()}: measured.")
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=10))
+    ends_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(
+        lambda w: None if w.outcome == "running" else w.ends_at
+    )

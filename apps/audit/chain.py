@@ -1,7 +1,8 @@
 """Canonical content and hashing of audit events, and walking the chain.
 
-scripts/verify_chain.py repeats canonical() and event_hash() with the standard
-library only; tests/audit/test_standalone_script.py proves the two agree.
+scripts/verify_chain.py repeats canonical(), event_hash() and section_digests()
+with the standard library only; tests/audit/test_standalone_script.py proves
+the two agree.
 """
 
 import hashlib
@@ -49,6 +50,27 @@ def canonical(values: dict) -> bytes:
 
 def event_hash(prev_hash: str, values: dict) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(values)).hexdigest()
+
+
+SEAL = "seal"
+
+
+def section_digests(document: dict) -> dict[str, str]:
+    """SHA-256 of each top-level section of an exported document, but its seal.
+
+    Each section is hashed as canonical JSON (sorted keys, no spaces), as
+    parsed back from the file, so the script computes the same bytes. An export
+    writes these into its own audit event, which the file carries as its seal.
+    """
+    return {
+        name: hashlib.sha256(
+            json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+        ).hexdigest()
+        for name, value in document.items()
+        if name != SEAL
+    }
 
 
 @dataclass(frozen=True)

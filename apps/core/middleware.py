@@ -1,4 +1,5 @@
-"""Middleware: request id, request metrics, the CSP header and the ops endpoints."""
+"""Middleware: request id, request metrics, the CSP header, the ops endpoints and
+bodies of unknown length."""
 
 import ipaddress
 import logging
@@ -7,9 +8,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core import context, metrics
+from apps.core.errors import API_PREFIX
 
 access_log = logging.getLogger("shipshape.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -160,3 +162,28 @@ class OpsEndpointsMiddleware:
             return self.get_response(request)
         request.metrics_view, view = route
         return view(request)
+
+
+class BodyLengthMiddleware:
+    """Refuses a body sent without Content-Length (chunked) with 411.
+
+    WSGI hands Django such a body as an empty one, so a chunked PATCH would be
+    answered 200 having changed nothing. The caller is told to send the length
+    instead: JSON for the API, plain text for pages.
+    """
+
+    MESSAGE = (
+        "Send the body with a Content-Length header; a body without one "
+        "(Transfer-Encoding: chunked) cannot be read."
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        if "HTTP_TRANSFER_ENCODING" not in meta or meta.get("CONTENT_LENGTH"):
+            return self.get_response(request)
+        if request.path.startswith(API_PREFIX):
+            return JsonResponse({"detail": self.MESSAGE}, status=411)
+        return HttpResponse(self.MESSAGE, status=411, content_type="text/plain")

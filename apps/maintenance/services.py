@@ -11,6 +11,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts import permissions
@@ -171,6 +172,7 @@ def maintenance_overdue_flag(now: datetime | None = None) -> int:
                 body=f"The {checklist} of {where} was due "
                 f"{checklist.due_at:%Y-%m-%d %H:%M %Z} (assigned to {who}).\n\n"
                 f"Still open:\n{lines}\n",
+                link=reverse("maintenance:environment", args=[environment.pk]),
                 team_id=environment.service.team_id,
                 data={
                     "environment": environment.pk,

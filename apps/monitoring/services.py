@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts import permissions
@@ -228,6 +229,7 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
     environment = config.environment
     previous_failing = schedule.last_status in ("fail", "error")
     where = f"{environment.service.name} / {environment.name}"
+    page = reverse("monitoring:environment", args=[environment.pk])
     facts = {
         "environment": environment.pk,
         "environment_name": where,
@@ -245,6 +247,7 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
             subject=f"FAILING: {config.name} on {where}",
             body=f"{config.name} ({config.kind}) on {where} is failing:\n"
             f"{check.summary}\n\n{oncall.on_call_text(team, environment.service)}\n",
+            link=page,
             team_id=team.pk,
             data=facts,
         )
@@ -255,6 +258,7 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
             subject=f"Recovered: {config.name} on {where}",
             body=f"{config.name} ({config.kind}) on {where} passes again:\n"
             f"{check.summary}\n",
+            link=page,
             team_id=team.pk,
             data=facts,
         )
@@ -269,6 +273,7 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
             body=f"The certificate checked by {config.name} on {where} expires in "
             f"{days} days (under {mark}).\n\n"
             f"{oncall.on_call_text(team, environment.service)}\n",
+            link=page,
             team_id=team.pk,
             data={**facts, "days_remaining": days, "mark": mark},
         )

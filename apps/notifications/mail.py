@@ -19,11 +19,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.accounts.models import Membership, Team
 from apps.audit import services as audit
+from apps.core.links import absolute_url
 from apps.notifications import tasks
 from apps.notifications.models import (
     EMAIL_EVENTS,
@@ -69,6 +71,7 @@ def notify(
     key: str,
     subject: str,
     body: str,
+    link: str = "",
     team_id: int | None = None,
     data: dict[str, Any] | None = None,
     recipients: Iterable[User] | None = None,
@@ -78,9 +81,15 @@ def notify(
 
     Recipients default to the team's members; each gets an email if their
     preferences want the event. With `webhooks`, the team's webhooks hear it too.
+    `link` is the path of the page the event is about: the email ends with it,
+    and the webhooks get it (`url`), as an absolute URL under SITE_URL.
     """
     if event not in EMAIL_EVENTS:
         raise ValueError(f"Unknown notification event {event!r}.")
+    if link:
+        url = absolute_url(link)
+        body = f"{body.rstrip()}\n\nOpen in Shipshape: {url}\n"
+        data = {**(data or {}), "url": url}
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             key=key[:200],
@@ -210,7 +219,11 @@ def email_digest_send() -> int:
                 f"{row.notification.subject}"
                 for row in rows
             ]
-            body = "Today in Shipshape:\n\n" + "\n".join(lines) + "\n"
+            body = (
+                "Today in Shipshape:\n\n"
+                + "\n".join(lines)
+                + f"\n\nOpen Shipshape: {absolute_url(reverse('releases:dashboard'))}\n"
+            )
             send_mail(
                 subject=f"Shipshape daily digest: {len(rows)} notifications",
                 message=body,
@@ -279,15 +292,14 @@ def signoff_request(
     what = f"{release.service.name} {release.version} → {release.environment.name}"
     body = (
         f"{by.get_full_name() or by.get_username()} asks you for the "
-        f"{role_name} sign-off of {what}.\n\n"
-        + (f"Note: {note}\n\n" if note else "")
-        + f"Open the release: {release.get_absolute_url()}\n"
+        f"{role_name} sign-off of {what}.\n\n" + (f"Note: {note}\n" if note else "")
     )
     notification = notify(
         event="signoff.requested",
         key=f"signoff.requested:{audit_event.seq}",
         subject=f"Sign-off requested: {role_name} for {what}",
         body=body,
+        link=release.get_absolute_url(),
         team_id=team.pk,
         data={
             "release": release.pk,

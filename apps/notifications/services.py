@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts import permissions
 from apps.accounts.models import Membership, Team
 from apps.audit import services as audit
+from apps.core.links import absolute_url
 from apps.notifications import egress, secrets, tasks
 from apps.notifications.models import EVENT_NAMES, Webhook, WebhookDelivery
 
@@ -292,6 +293,7 @@ def release_facts(release: Any, **extra: Any) -> dict[str, Any]:
             "version": release.version,
             "status": release.status,
             "path": release.get_absolute_url(),
+            "url": absolute_url(release.get_absolute_url()),
         },
         **extra,
     }
@@ -320,14 +322,14 @@ def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> Non
         subject = f"Ready to deploy: {what}"
     else:
         subject = f"Blocked: {what}: {extra.get('text', '')}"
-    body = f"{subject}\n\nOpen the release: {release.get_absolute_url()}\n"
     mail.notify(
         event=event,
         # Each call is one occurrence: a release can be blocked, freed and
         # blocked again, and each time is worth telling.
         key=f"{event}:{release.pk}:{uuid.uuid4().hex}",
         subject=subject,
-        body=body,
+        body=subject,
+        link=release.get_absolute_url(),
         team_id=release.team_id,
         data={"release": release.pk, **{k: str(v) for k, v in extra.items()}},
         webhooks=False,

@@ -380,6 +380,16 @@ def exception_get_for_user(user, pk: int) -> EmergencyException:
     )
 
 
+def verification_window_get_for_user(user, pk: int) -> VerificationWindow:
+    return permissions.get_for_user(
+        VerificationWindow.objects.select_related("release__team"),
+        user,
+        pk,
+        team_field="release__team_id",
+        missing="No such verification window.",
+    )
+
+
 def record_facts(release: Release) -> dict:
     """The policy part of a deployment record: the verdict with its warnings,
     waivers and freeze, every waiver and exception asked for, and the

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.audit import services as audit
+from apps.core.links import absolute_url
 from apps.notifications import services as notifications
 from apps.policy import tasks
 from apps.policy.models import VerificationSample, VerificationWindow
@@ -324,11 +325,10 @@ def rollback_plan(release: Release) -> list[dict]:
 
 def _announce(window: VerificationWindow) -> None:
     release = window.release
-    action = f"verification.{window.outcome}"
     audit.record(
         actor=None,
         actor_label=f"verification window #{window.pk}",
-        action=action,
+        action=f"verification.{window.outcome}",
         target=window,
         team_id=release.team_id,
         release_id=release.pk,
@@ -338,48 +338,69 @@ def _announce(window: VerificationWindow) -> None:
             "regression": window.regression,
         },
     )
-    if window.outcome in (Outcome.FAILED, Outcome.INCONCLUSIVE):
-        extra = {"window": window.pk, "summary": window.summary}
-        if window.outcome == Outcome.FAILED:
-            extra["rollback_plan"] = rollback_plan(release)
-            extra["rollback_path"] = release.get_absolute_url() + "#phase-rollback"
-        notifications.emit_for_release(action, release, **extra)
+    _tell(window)
+
+
+def _tell(window: VerificationWindow) -> None:
+    """Send a failed or inconclusive outcome to the team's webhooks; a failure
+    comes with the rollback plan. Passing is recorded, not announced."""
+    if window.outcome not in (Outcome.FAILED, Outcome.INCONCLUSIVE):
+        return
+    release = window.release
+    extra = {"window": window.pk, "summary": window.summary}
+    if window.outcome == Outcome.FAILED:
+        extra["rollback_plan"] = rollback_plan(release)
+        extra["rollback_path"] = release.get_absolute_url() + "#phase-rollback"
+        extra["rollback_url"] = absolute_url(extra["rollback_path"])
+    notifications.emit_for_release(f"verification.{window.outcome}", release, **extra)
 
 
 @transaction.atomic
 def verification_window_decide(
     *, window: VerificationWindow, outcome: str, note: str, by: User
 ) -> VerificationWindow:
-    """A lead settles an inconclusive window as passed or failed, with a note."""
+    """A lead settles an inconclusive window as passed or failed, with a note.
+
+    Refuses people who may not override (engineers, auditors), windows that are
+    not inconclusive, other outcomes and an empty note. The summary says who
+    decided and why; the outcome is announced as if the window had reached it
+    (a failure goes to webhooks with the rollback plan).
+    """
     release = window.release
     permissions.require(by, "override", release.team)
-    window = VerificationWindow.objects.select_for_update().get(pk=window.pk)
+    window = (
+        VerificationWindow.objects.select_for_update()
+        .select_related("release")
+        .get(pk=window.pk)
+    )
     if window.outcome != Outcome.INCONCLUSIVE:
         raise ValidationError("Only an inconclusive window needs a decision.")
     if outcome not in (Outcome.PASSED, Outcome.FAILED):
         raise ValidationError({"outcome": "Decide passed or failed."})
     if not (note or "").strip():
         raise ValidationError({"note": "Say why."})
+    before = {"outcome": window.outcome, "summary": window.summary}
     window.outcome, window.decided_by = outcome, by
     window.decision_note = note.strip()[:2000]
-    window.save(update_fields=["outcome", "decided_by", "decision_note"])
+    window.summary = (
+        f"{window.get_outcome_display()}, decided by {by.get_username()}: "
+        f"{window.decision_note} (measured: {before['summary']})"
+    )
+    window.save(update_fields=["outcome", "decided_by", "decision_note", "summary"])
     audit.record(
         actor=by,
         action="verification.decided",
         target=window,
         team_id=release.team_id,
         release_id=release.pk,
-        before={"outcome": Outcome.INCONCLUSIVE},
-        after={"outcome": outcome, "note": window.decision_note},
+        before=before,
+        after={
+            "outcome": outcome,
+            "note": window.decision_note,
+            "summary": window.summary,
+        },
     )
-    if outcome == Outcome.FAILED:
-        notifications.emit_for_release(
-            "verification.failed",
-            release,
-            window=window.pk,
-            summary=window.decision_note,
-            rollback_plan=rollback_plan(release),
-        )
+    _tell(window)
     return window
 
 

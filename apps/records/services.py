@@ -1,5 +1,6 @@
 """Exports of deployment records and of the audit trail; every export is audited."""
 
+import json
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.accounts import permissions
+from apps.audit import chain
 from apps.audit import services as audit
 from apps.audit.models import AuditEvent
 from apps.records import selectors
@@ -20,23 +22,41 @@ EVENT_FORMATS = ("csv", "jsonl")
 
 @transaction.atomic
 def deployment_record_export(*, release: Release, fmt: str, by: User) -> dict[str, Any]:
-    """Build a release's deployment record for `by` and audit that it was taken.
+    """Build a release's deployment record for `by`, audit that it was taken, and
+    seal the copy with that audit event.
 
-    Refuses people without "view" on the release's team. The export event names
-    the release as its target but carries no release id, so taking a copy does
-    not move the record's own last covering event.
+    The event holds a digest of every section of this copy and the number of
+    timeline events, and the copy carries the event (with its hashes) as
+    `seal`: editing any section or removing an event then fails
+    scripts/verify_chain.py, and the seal's hash can be compared with the
+    database (`verify_audit --published SEQ:HASH`). Refuses people without
+    "view" on the release's team. The event names the release as its target
+    but carries no release id, so taking a copy does not move the record's own
+    last covering event.
     """
     permissions.require(by, "view", release.team)
     if fmt not in FORMATS:
         raise ValueError(f"Unknown record format {fmt!r}.")
     record = selectors.deployment_record_build(release, by=by)
-    audit.record(
+    # Digests of the record as a reader parses it back from the JSON download.
+    sections = chain.section_digests(json.loads(json.dumps(record)))
+    event = audit.record(
         actor=by,
         action="deployment_record.exported",
         target=release,
         team_id=release.team_id,
-        after={"format": fmt, "audit_head": record["audit_head"]["seq"]},
+        after={
+            "format": fmt,
+            "audit_head": record["audit_head"]["seq"],
+            "events": len(record["timeline"]),
+            "sections": sections,
+        },
     )
+    record[chain.SEAL] = {
+        "event": selectors.event_values(
+            {field: getattr(event, field) for field in selectors.EVENT_FIELDS}
+        )
+    }
     return record
 
 

@@ -1,7 +1,9 @@
 """Reads of releases, scoped to the teams the user belongs to."""
 
+import re
+
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.permissions import get_for_user, team_ids_for
@@ -21,6 +23,52 @@ def release_get_for_user(user: User, pk: int) -> Release:
         return release_list_for_user(user).get(pk=pk)
     except (Release.DoesNotExist, ValueError, TypeError):
         raise Http404("No such release.") from None
+
+
+class ReleaseNotFound(LookupError):
+    """No release, or more than one, matches a reference; the message says which."""
+
+
+_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def release_find(reference: str) -> Release:
+    """The release an id or `service@version[@environment]` names (service by
+    slug or name; a cancelled release only when nothing else matches).
+
+    For commands, which act for the operator and see every team: `gate` and
+    `run_probes` share it. Raises ReleaseNotFound for a malformed reference,
+    no match, or a match in several environments.
+    """
+    reference = reference.strip()
+    if _ID.match(reference):
+        release = Release.objects.filter(pk=int(reference)).first()
+        if release is None:
+            raise ReleaseNotFound(f"No release has id {reference}.")
+        return release
+    parts = reference.split("@")
+    if len(parts) not in (2, 3) or not all(part.strip() for part in parts):
+        raise ReleaseNotFound(
+            f"{reference!r} is not a release: give an id or "
+            "service@version[@environment]."
+        )
+    service, version, *environment = (part.strip() for part in parts)
+    releases = Release.objects.filter(
+        Q(service__slug=service) | Q(service__name=service), version=version
+    ).select_related("service", "environment")
+    if environment:
+        releases = releases.filter(environment__name=environment[0])
+    live = [r for r in releases if r.status != Release.Status.CANCELLED]
+    candidates = live or list(releases)
+    if not candidates:
+        raise ReleaseNotFound(f"No release matches {reference}.")
+    if len(candidates) > 1:
+        names = ", ".join(sorted(r.environment.name for r in candidates))
+        raise ReleaseNotFound(
+            f"{reference} matches releases to several environments ({names}); "
+            "add @environment."
+        )
+    return candidates[0]
 
 
 def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:

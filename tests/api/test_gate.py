@@ -96,3 +96,84 @@ def test_the_plain_output_lists_each_blocker(release):
     assert lines[0].startswith(f"NOT READY: {release.service.name} 1.0.0")
     assert any(line.startswith("- [signoff] ") for line in lines[1:])
     assert any(line.startswith("- [item] ") for line in lines[1:])
+
+
+def _gate_process(*args: str, database_url: str | None = None):
+    """`manage.py gate` in its own process, as a pipeline runs it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    database = connection.settings_dict
+    url = database_url or (
+        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}"
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "gate", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["99999", "--json"], "No release has id 99999."),
+        (["--json", "web@"], "'web@' is not a release"),
+        (["--json"], "the following arguments are required: release"),
+    ],
+    ids=["missing", "malformed", "no argument"],
+)
+def test_every_error_of_gate_json_is_json_on_stdout_and_exit_2(args, error):
+    done = _gate_process(*args)
+
+    answer = json.loads(done.stdout)
+    assert done.returncode == 2, done.stderr
+    assert answer["ready"] is False
+    assert error in answer["error"]
+
+
+def test_an_unreachable_database_is_a_json_error_too():
+    done = _gate_process(
+        "5", "--json", database_url="postgres://nobody@127.0.0.1:1/nothing"
+    )
+
+    answer = json.loads(done.stdout)
+    assert done.returncode == 2, done.stderr
+    assert answer["ready"] is False
+    assert answer["error"]
+
+
+def test_an_ambiguous_reference_is_a_json_error(release, lead):
+    from apps.releases import services
+    from tests import factories
+
+    production = factories.EnvironmentFactory(
+        service=release.service, name="production"
+    )
+    services.release_create(
+        service=release.service,
+        environment=production,
+        template=release.template,
+        version="1.0.0",
+        by=lead,
+    )
+    out = StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("gate", f"{release.service.slug}@1.0.0", "--json", stdout=out)
+
+    assert refused.value.returncode == 2
+    assert json.loads(out.getvalue()) == {
+        "error": str(refused.value),
+        "ready": False,
+    }
+    assert "several environments" in str(refused.value)

@@ -70,3 +70,70 @@ def test_a_budget_comes_back_when_its_window_ends(settings, client_for, engineer
     time.sleep(1.1)
 
     assert client.get("/api/v1/me/").status_code == 200
+
+
+@pytest.fixture
+def failure_limit(settings):
+    settings.API_THROTTLE_RATES = {
+        "user": "1000/min",
+        "anon": "1000/min",
+        "auth_failure": "5/min",
+    }
+
+
+def _random_tokens(client: APIClient, count: int, **extra) -> list[int]:
+    return [
+        client.get(
+            "/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer shp_guess{n:04d}", **extra
+        ).status_code
+        for n in range(count)
+    ]
+
+
+def test_invalid_tokens_are_throttled_per_address(failure_limit):
+    here = APIClient(REMOTE_ADDR="192.0.2.30")
+    there = APIClient(REMOTE_ADDR="192.0.2.31")
+
+    statuses = _random_tokens(here, 150)
+    throttled = here.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer shp_once-more")
+
+    assert statuses == [401] * 5 + [429] * 145
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert _random_tokens(there, 1) == [401]
+
+
+def test_revoked_tokens_count_as_failures(failure_limit, client_for, engineer):
+    from apps.accounts.models import ApiToken
+
+    revoked = client_for(engineer)
+    ApiToken.objects.filter(user=engineer).update(revoked_at="2026-01-01T00:00Z")
+
+    statuses = [
+        revoked.get("/api/v1/me/", REMOTE_ADDR="192.0.2.32").status_code
+        for _ in range(6)
+    ]
+
+    assert statuses == [401] * 5 + [429]
+
+
+def test_failures_are_counted_per_client_behind_trusted_proxies(
+    failure_limit, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = APIClient(REMOTE_ADDR="10.0.0.1")
+
+    first = _random_tokens(proxy, 6, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = _random_tokens(proxy, 1, HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert first == [401] * 5 + [429]
+    assert second == [401]
+
+
+def test_a_valid_token_from_a_throttled_address_still_works(
+    failure_limit, client_for, engineer
+):
+    here = APIClient(REMOTE_ADDR="192.0.2.33")
+    _random_tokens(here, 6)
+    mine = client_for(engineer)
+
+    assert mine.get("/api/v1/me/", REMOTE_ADDR="192.0.2.33").status_code == 200

@@ -112,6 +112,12 @@ def test_script_and_app_agree_on_any_json_content(script, values, created_at):
     assert script.canonical(exported) == chain.canonical(with_time)
 
 
+@settings(max_examples=100, deadline=None)
+@given(document=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=5))
+def test_script_and_app_agree_on_section_digests(script, document):
+    assert script.section_digests(document) == chain.section_digests(document)
+
+
 def _exported_chain(length: int) -> list[dict]:
     events, prev = [], chain.GENESIS
     for seq in range(1, length + 1):
@@ -148,3 +154,94 @@ def test_script_names_a_reordered_link_and_a_wrong_published_head(
     assert "event #2: published hash" in capsys.readouterr().err
     head = _exported_chain(4)[1]["hash"]
     assert script.main([str(path), "--complete", "--published", f"2:{head}"]) == 0
+
+
+# A real deployment record, downloaded as JSON, then tampered with offline.
+from tests.records.conftest import deployed_release  # noqa: E402, F401 (fixture)
+
+
+@pytest.fixture
+def record_file(client, auditor, deployed_release, tmp_path):  # noqa: F811
+    client.force_login(auditor)
+    url = f"/records/releases/{deployed_release.pk}/record.json"
+    response = client.get(url)
+    assert response.status_code == 200
+    path = tmp_path / "record.json"
+    path.write_bytes(response.content)
+    return path
+
+
+def _run(script, path, *args) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "-I", str(SCRIPT), str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_an_untouched_deployment_record_passes_the_offline_check(script, record_file):
+    record = json.loads(record_file.read_text())
+
+    status, output = _run(script, record_file)
+
+    seal = record["seal"]["event"]
+    assert status == 0, output
+    assert output.startswith(f"OK: {len(record['timeline'])} events")
+    assert f"sealed by event #{seal['seq']} {seal['hash']}" in output
+
+
+def _drop_middle_event(record: dict) -> None:
+    del record["timeline"][len(record["timeline"]) // 2]
+
+
+TAMPERING = {
+    "an event removed from the middle": _drop_middle_event,
+    "the last event removed": lambda r: r["timeline"].pop(),
+    "the release edited": lambda r: r["release"].update(version="1.0.1"),
+    "a checklist item edited": lambda r: r["checklist"][0].update(state="blocked"),
+    "a sign-off edited": lambda r: r["signoffs"][0].update(comment="LGTM"),
+    "a sign-off role edited": lambda r: r["signoff_roles"][0].update(by="ceo"),
+    "probe evidence edited": lambda r: r["probe_evidence"][0].update(status="fail"),
+    "the policy edited": lambda r: r["policy"]["verdict"].update(ready=False),
+    "the audit head edited": lambda r: r["audit_head"].update(seq=1),
+    "who took the copy edited": lambda r: r.update(generated_by="someone else"),
+    "a section removed": lambda r: r.pop("probe_evidence"),
+    "a section added": lambda r: r.update(remarks=["approved by phone"]),
+    "the seal removed": lambda r: r.pop("seal"),
+    "the seal's counts edited": lambda r: r["seal"]["event"]["after"].update(
+        events=len(r["timeline"]) - 1
+    ),
+}
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERING))
+def test_a_tampered_deployment_record_fails_the_offline_check(
+    script, record_file, tampering
+):
+    record = json.loads(record_file.read_text())
+    TAMPERING[tampering](record)
+    record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+
+    status, output = _run(script, record_file)
+
+    assert status == 1, output
+    assert output.startswith("BROKEN: ")
+    assert "Traceback" not in output
+
+
+def test_a_record_from_before_seals_passes_only_when_asked_and_says_so(
+    script, record_file
+):
+    record = json.loads(record_file.read_text())
+    del record["seal"]
+    record_file.write_text(json.dumps(record))
+
+    refused = _run(script, record_file)
+    status, output = _run(script, record_file, "--unsealed")
+
+    assert refused[0] == 1
+    assert "carries no seal" in refused[1]
+    assert status == 0, output
+    assert "not sealed: only its timeline was checked" in output

@@ -20,6 +20,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "shipshape.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://shipshape.example.com",
+    "SITE_URL": "https://shipshape.example.com",
 }
 
 
@@ -62,6 +63,24 @@ def test_check_deploy_reports_nothing_at_all_with_debug_off():
 
     assert done.returncode == 0, done.stderr + done.stdout
     assert "System check identified no issues (0 silenced)." in done.stdout
+
+
+def test_check_deploy_warns_when_site_url_is_unset():
+    done = _run(["manage.py", "check", "--deploy"], {**PRODUCTION, "SITE_URL": ""})
+
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "shipshape.W001" in done.stderr + done.stdout
+    assert "SITE_URL is not set" in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    "value", ["shipshape.example.com", "ftp://x.example.com", "https://x/?a=1"]
+)
+def test_a_malformed_site_url_stops_startup_naming_it(value):
+    done = _run(["manage.py", "check"], {**PRODUCTION, "SITE_URL": value})
+
+    assert done.returncode != 0
+    assert "SITE_URL must" in done.stderr
 
 
 def test_debug_off_without_a_secret_key_refuses_to_start():

@@ -185,3 +185,19 @@ def test_every_fact_of_the_json_download_is_in_the_csv(
                 expected[(section, str(index), field)] = cell(value)
     assert {key: from_csv.get(key) for key in expected} == expected
     assert len(from_csv) == len(expected) + 2  # generated_at and generated_by
+
+
+def test_each_copy_is_sealed_by_its_own_export_event(client, auditor, deployed_release):
+    client.force_login(auditor)
+    page = client.get(reverse("records:record", args=[deployed_release.pk]))
+    record = _json(client, deployed_release)
+
+    exports = AuditEvent.objects.filter(action="deployment_record.exported")
+    page_event, json_event = exports.order_by("seq")
+    assert f"sealed by audit event <strong>#{page_event.seq}</strong>" in (
+        page.content.decode()
+    )
+    assert record["seal"]["event"]["seq"] == json_event.seq
+    assert record["seal"]["event"]["hash"] == json_event.hash
+    assert json_event.after["events"] == len(record["timeline"])
+    assert set(json_event.after["sections"]) == set(record) - {"seal"}

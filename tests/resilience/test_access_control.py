@@ -143,6 +143,8 @@ ARGUMENTS = {
     "maintenance:item-state": lambda w: {"pk": w["maintenance_item"]().pk},
     "oncall:team": lambda w: {"slug": w["team"].slug},
     "oncall:override-add": lambda w: {"slug": w["team"].slug},
+    "api:verification-window-decide": lambda w: {"pk": w["window"].pk},
+    "policy:verification-decide": lambda w: {"pk": w["window"].pk},
 }
 
 
@@ -280,6 +282,7 @@ def world(db, template):
             url="https://x.test",
         ),
         "maintenance_item": maintenance_item,
+        "window": factories.VerificationWindowFactory(release=release),
         "auditor": factories.member(team, "auditor"),
         "stranger": factories.member(factories.TeamFactory(), "lead"),
     }

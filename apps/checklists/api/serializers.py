@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import MAX_ID
+from config.api_support import team_field
 
 MAX_SOURCE = 1024 * 1024
 
@@ -31,9 +31,7 @@ class TemplateImportSerializer(serializers.Serializer):
     name = serializers.CharField(
         max_length=120, required=False, allow_blank=True, default=""
     )
-    team = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
-    )
+    team = team_field(required=False, allow_null=True, default=None)
 
 
 class TemplateExportSerializer(serializers.Serializer):

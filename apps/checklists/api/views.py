@@ -1,6 +1,6 @@
 """Checklist templates over the API: list, read, import and export as Markdown."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts import permissions
-from apps.accounts.models import Team
 from apps.checklists import services
 from apps.checklists.api import serializers
 from apps.checklists.filters import TemplateFilter
@@ -39,14 +38,8 @@ class TemplateViewSet(ReadOnlyViewSet):
     def import_markdown(self, request: Request) -> Response:
         """Import Markdown as a new version (leads for a team; admins for shared)."""
         data = validated(serializers.TemplateImportSerializer, request)
-        team = None
-        if data["team"] is not None:
-            teams = permissions.team_ids_for(request.user)
-            if teams is not None and data["team"] not in teams:
-                raise ValidationError({"team": "No such team."})
-            team = Team.objects.filter(pk=data["team"]).first()
-            if team is None:
-                raise ValidationError({"team": "No such team."})
+        team = data["team"]
+        if team is not None:
             permissions.require(request.user, "manage_templates", team)
         elif not request.user.is_superuser:
             raise PermissionDenied(

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.notifications.models import EVENTS, Webhook, WebhookDelivery
-from config.api_support import MAX_ID
+from config.api_support import team_field
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -25,7 +25,7 @@ class WebhookSerializer(serializers.ModelSerializer):
 
 
 class WebhookCreateSerializer(serializers.Serializer):
-    team = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    team = team_field()
     name = serializers.CharField(max_length=100)
     url = serializers.CharField(max_length=500)
     events = serializers.ListField(

@@ -8,6 +8,7 @@ from apps.policy.models import (
     VerificationWindow,
     Waiver,
 )
+from config.api_support import environment_field, release_field
 
 
 class WaiverSerializer(serializers.ModelSerializer):
@@ -35,7 +36,7 @@ class WaiverSerializer(serializers.ModelSerializer):
 
 
 class WaiverCreateSerializer(serializers.Serializer):
-    release = serializers.IntegerField()
+    release = release_field()
     blocker_type = serializers.ChoiceField(choices=Waiver.BlockerType.choices)
     blocker_id = serializers.CharField(max_length=40)
     reason = serializers.CharField(max_length=2000)
@@ -43,6 +44,8 @@ class WaiverCreateSerializer(serializers.Serializer):
 
 
 class FreezeWindowSerializer(serializers.ModelSerializer):
+    environment = environment_field()
+
     class Meta:
         model = FreezeWindow
         fields = [
@@ -75,20 +78,33 @@ class EmergencyExceptionSerializer(serializers.ModelSerializer):
 
 
 class EmergencyExceptionCreateSerializer(serializers.Serializer):
-    release = serializers.IntegerField()
+    release = release_field()
     reason = serializers.CharField(max_length=2000)
     expires_at = serializers.DateTimeField()
 
 
 class VerificationWindowSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
     class Meta:
         model = VerificationWindow
-        exclude = ["started_by", "decided_by"]
+        exclude = ["started_by"]
         read_only_fields = ["id"]
 
 
+class VerificationDecisionSerializer(serializers.Serializer):
+    """A lead's decision on an inconclusive window."""
+
+    outcome = serializers.ChoiceField(
+        choices=[VerificationWindow.Outcome.PASSED, VerificationWindow.Outcome.FAILED]
+    )
+    note = serializers.CharField(max_length=2000)
+
+
 class VerificationStartSerializer(serializers.Serializer):
-    release = serializers.IntegerField()
+    release = release_field()
     interval_seconds = serializers.FloatField(default=30)
     duration_seconds = serializers.FloatField(default=600)
     failure_limit = serializers.IntegerField(default=0, min_value=0)

@@ -1,8 +1,6 @@
 """The readiness policy over the API: waivers, freezes, exceptions, verification."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -10,24 +8,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
-from apps.catalog.models import Environment
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
+from apps.policy.filters import VerificationWindowFilter
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
     VerificationWindow,
     Waiver,
 )
-from apps.releases import selectors as release_selectors
 from config.api_support import ViewSet, validated
-
-
-def _release(request: Request, pk: int):
-    try:
-        return release_selectors.release_get_for_user(request.user, pk)
-    except Http404:
-        raise ValidationError({"release": "No such release."}) from None
 
 
 def _scoped(queryset: QuerySet, user, path: str) -> QuerySet:
@@ -53,7 +43,7 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         """Ask to waive one blocking item or probe of a release until a time."""
         data = validated(serializers.WaiverCreateSerializer, request)
         waiver = services.waiver_request(
-            release=_release(request, data["release"]),
+            release=data["release"],
             blocker_type=data["blocker_type"],
             blocker_id=data["blocker_id"],
             reason=data["reason"],
@@ -88,15 +78,8 @@ class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, View
     def create(self, request: Request) -> Response:
         """Add a one-off (starts_at, ends_at) or recurring (cron) freeze window."""
         data = validated(serializers.FreezeWindowSerializer, request)
-        environment = _scoped(
-            Environment.objects.filter(pk=data["environment"].pk),
-            request.user,
-            "service__team_id",
-        ).first()
-        if environment is None:
-            raise ValidationError({"environment": "No such environment."})
         window = services.freeze_window_save(
-            environment=environment,
+            environment=data["environment"],
             by=request.user,
             name=data["name"],
             reason=data.get("reason", ""),
@@ -132,7 +115,7 @@ class EmergencyExceptionViewSet(
         """Ask for an exception; it counts once two different leads approve it."""
         data = validated(serializers.EmergencyExceptionCreateSerializer, request)
         exception = services.emergency_exception_request(
-            release=_release(request, data["release"]),
+            release=data["release"],
             reason=data["reason"],
             expires_at=data["expires_at"],
             by=request.user,
@@ -159,11 +142,14 @@ class VerificationWindowViewSet(
     """Post-deploy verification windows of the caller's teams' releases."""
 
     serializer_class = serializers.VerificationWindowSerializer
+    filterset_class = VerificationWindowFilter
     queryset = VerificationWindow.objects.none()
 
     def get_queryset(self) -> QuerySet[VerificationWindow]:
         return _scoped(
-            VerificationWindow.objects.all(), self.request.user, "release__team_id"
+            VerificationWindow.objects.select_related("decided_by"),
+            self.request.user,
+            "release__team_id",
         )
 
     @extend_schema(
@@ -174,7 +160,21 @@ class VerificationWindowViewSet(
         """Start verifying a deployed release with its http and prometheus probes."""
         data = validated(serializers.VerificationStartSerializer, request)
         window = verification.verification_window_start(
-            release=_release(request, data.pop("release")), by=request.user, **data
+            release=data.pop("release"), by=request.user, **data
         )
         body = serializers.VerificationWindowSerializer(window).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.VerificationDecisionSerializer,
+        responses={200: serializers.VerificationWindowSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        """Settle an inconclusive window as passed or failed, with a note (leads)."""
+        window = selectors.verification_window_get_for_user(request.user, int(pk))
+        data = validated(serializers.VerificationDecisionSerializer, request)
+        window = verification.verification_window_decide(
+            window=window, outcome=data["outcome"], note=data["note"], by=request.user
+        )
+        return Response(serializers.VerificationWindowSerializer(window).data)

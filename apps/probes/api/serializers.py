@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.probes.models import KIND_CHOICES, ProbeConfig, ProbeResult, ProbeRun
 from apps.probes.services import MAX_TIMEOUT, MIN_TIMEOUT
-from config.api_support import MAX_ID
+from config.api_support import environment_field, release_field
 
 
 class ProbeConfigSerializer(serializers.ModelSerializer):
@@ -34,7 +34,7 @@ class ProbeConfigSerializer(serializers.ModelSerializer):
 
 
 class ProbeConfigWriteSerializer(serializers.Serializer):
-    environment = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    environment = environment_field()
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     target = serializers.CharField(max_length=500)
@@ -110,4 +110,4 @@ class ProbeRunSerializer(serializers.ModelSerializer):
 
 
 class ProbeRunStartSerializer(serializers.Serializer):
-    release = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    release = release_field()

@@ -1,10 +1,13 @@
 """Shapes of releases, checklist items and readiness in the API."""
 
+from django.db.models import Q
 from rest_framework import serializers
 
+from apps.catalog.models import Service
+from apps.checklists.models import ChecklistTemplate
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.services import MAX_NOTE
-from config.api_support import MAX_ID
+from config.api_support import MAX_ID, TeamObjectField
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -38,7 +41,13 @@ class ReleaseSerializer(serializers.ModelSerializer):
 class ReleaseCreateSerializer(serializers.Serializer):
     """A new release; the template defaults to the latest default checklist."""
 
-    service = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    service = TeamObjectField(
+        queryset=Service.objects.select_related("team"),
+        team_field="team_id",
+        noun="service",
+    )
+    # The environment and template are looked up among the service's own, in
+    # validate(), so they say nothing until the service is one of the caller's.
     environment = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     template = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
@@ -49,6 +58,24 @@ class ReleaseCreateSerializer(serializers.Serializer):
         max_length=MAX_NOTE, required=False, allow_blank=True, default=""
     )
     start = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, data: dict) -> dict:
+        service = data["service"]
+        data["environment"] = service.environments.filter(
+            pk=data["environment"]
+        ).first()
+        if data["environment"] is None:
+            raise serializers.ValidationError(
+                {"environment": f"No such environment of {service.name}."}
+            )
+        if data.get("template") is not None:
+            data["template"] = ChecklistTemplate.objects.filter(
+                Q(team__isnull=True) | Q(team_id=service.team_id),
+                pk=data["template"],
+            ).first()
+            if data["template"] is None:
+                raise serializers.ValidationError({"template": "No such template."})
+        return data
 
 
 class ReleaseUpdateSerializer(serializers.Serializer):

@@ -4,8 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -15,10 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.permissions import team_ids_for
-from apps.catalog.models import Environment, Service
 from apps.checklists import services as checklist_services
-from apps.checklists.models import ChecklistTemplate
 from apps.core import caching
 from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
@@ -26,10 +22,6 @@ from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import compute_readiness
 from config.api_support import ViewSet, validated
-
-
-def _visible(queryset: QuerySet, teams: list[int] | None, field: str) -> QuerySet:
-    return queryset if teams is None else queryset.filter(**{f"{field}__in": teams})
 
 
 def _cached_json(request: Request, key: str, build: Callable[[], Any]) -> HttpResponse:
@@ -97,29 +89,10 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def create(self, request: Request) -> Response:
         """Create a release with its checklist snapshot (leads), and start it."""
         data = validated(serializers.ReleaseCreateSerializer, request)
-        teams = team_ids_for(request.user)
-        service = _visible(Service.objects, teams, "team_id").filter(pk=data["service"])
-        service = service.select_related("team").first()
-        if service is None:
-            raise ValidationError({"service": "No such service."})
-        environment = Environment.objects.filter(
-            pk=data["environment"], service=service
-        ).first()
-        if environment is None:
-            raise ValidationError(
-                {"environment": f"No such environment of {service.name}."}
-            )
-        if data.get("template"):
-            template = ChecklistTemplate.objects.filter(
-                Q(team__isnull=True) | Q(team_id=service.team_id), pk=data["template"]
-            ).first()
-            if template is None:
-                raise ValidationError({"template": "No such template."})
-        else:
-            template = checklist_services.template_ensure_default()
+        template = data.get("template") or checklist_services.template_ensure_default()
         release = services.release_create(
-            service=service,
-            environment=environment,
+            service=data["service"],
+            environment=data["environment"],
             template=template,
             version=data["version"],
             planned_for=data.get("planned_for"),

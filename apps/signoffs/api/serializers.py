@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from apps.signoffs.models import SignOff
 from apps.signoffs.services import MAX_COMMENT
-from config.api_support import MAX_ID
+from config.api_support import release_field
 
 
 class SignOffSerializer(serializers.ModelSerializer):
@@ -26,7 +26,7 @@ class SignOffSerializer(serializers.ModelSerializer):
 
 
 class SignOffCreateSerializer(serializers.Serializer):
-    release = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    release = release_field()
     role_key = serializers.CharField(max_length=60)
     decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
     comment = serializers.CharField(

@@ -1,4 +1,8 @@
-"""manage.py run_probes RELEASE [--wait]: verify a release with its probes."""
+"""manage.py run_probes RELEASE [--wait]: verify a release with its probes.
+
+RELEASE is an id or service@version[@environment], as `gate` reads it. Exit
+status 2 when no release matches, 1 when the run failed or errored.
+"""
 
 import time
 
@@ -7,22 +11,22 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.probes import services
 from apps.probes.models import ProbeRun
-from apps.releases.models import Release
+from apps.releases.selectors import ReleaseNotFound, release_find
 
 
 class Command(BaseCommand):
-    help = "Start a probe run for a release (by id); --wait prints its results."
+    help = "Start a probe run for a release; --wait prints its results."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("release", help="release id")
+        parser.add_argument("release", help="id or service@version[@environment]")
         parser.add_argument("--wait", action="store_true", help="wait for the run")
         parser.add_argument("--timeout", type=float, default=120.0)
 
     def handle(self, *args, release: str, wait: bool, timeout: float, **options):
         try:
-            target = Release.objects.select_related("environment").get(pk=int(release))
-        except (ValueError, Release.DoesNotExist):
-            raise CommandError(f"No release with id {release!r}.") from None
+            target = release_find(release)
+        except ReleaseNotFound as missing:
+            raise CommandError(str(missing), returncode=2) from None
         try:
             run = services.probe_run_start(release=target, by=None)
         except ValidationError as error:

@@ -1,58 +1,22 @@
 """`manage.py gate RELEASE`: the readiness gate for deploy pipelines.
 
 Exit status 0 when the release is ready, 1 when it is not, 2 when it does not
-exist or the argument is malformed. RELEASE is an id or
+exist, the argument is malformed or the gate cannot answer. RELEASE is an id or
 service@version[@environment], where service is the service's slug or name.
+With --json, every answer is one JSON object on stdout, errors included:
+{"error": "...", "ready": false}.
 """
 
 import json
-import re
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from apps.releases.models import Release
 from apps.releases.readiness import compute_readiness
+from apps.releases.selectors import ReleaseNotFound, release_find
 
 READY, NOT_READY, MISSING = 0, 1, 2
-_ID = re.compile(r"^[0-9]{1,18}$")
-
-
-def find_release(reference: str) -> Release:
-    """The release an id or service@version[@environment] names; CommandError else."""
-    reference = reference.strip()
-    if _ID.match(reference):
-        release = Release.objects.filter(pk=int(reference)).first()
-        if release is None:
-            raise CommandError(f"No release has id {reference}.", returncode=MISSING)
-        return release
-    parts = reference.split("@")
-    if len(parts) not in (2, 3) or not all(part.strip() for part in parts):
-        raise CommandError(
-            f"{reference!r} is not a release: give an id or "
-            "service@version[@environment].",
-            returncode=MISSING,
-        )
-    service, version, *environment = (part.strip() for part in parts)
-    releases = Release.objects.filter(
-        Q(service__slug=service) | Q(service__name=service), version=version
-    ).select_related("service", "environment")
-    if environment:
-        releases = releases.filter(environment__name=environment[0])
-    live = [r for r in releases if r.status != Release.Status.CANCELLED]
-    candidates = live or list(releases)
-    if not candidates:
-        raise CommandError(f"No release matches {reference}.", returncode=MISSING)
-    if len(candidates) > 1:
-        names = ", ".join(sorted(r.environment.name for r in candidates))
-        raise CommandError(
-            f"{reference} matches releases to several environments ({names}); "
-            "add @environment.",
-            returncode=MISSING,
-        )
-    return candidates[0]
 
 
 class Command(BaseCommand):
@@ -63,11 +27,46 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help='print {"ready", "score", "blockers"} as the API does',
+            help='print {"ready", "score", "blockers"} as the API does '
+            '({"error", "ready": false} when it cannot)',
         )
 
+    def run_from_argv(self, argv: list[str]) -> None:
+        # Read before parsing, so that a usage error can answer in JSON too.
+        self.wants_json = "--json" in argv[2:]
+        super().run_from_argv(argv)
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        usage_error = parser.error
+
+        def error(message: str) -> None:
+            if getattr(self, "wants_json", False):
+                self._print_error(message)
+            usage_error(message)
+
+        parser.error = error
+        return parser
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        """Run the gate; with --json, any failure is printed as JSON, exit 2."""
+        if not options.get("json"):
+            return super().execute(*args, **options)
+        try:
+            return super().execute(*args, **options)
+        except Exception as error:  # every failure: a pipeline reads stdout
+            message = str(error) or type(error).__name__
+            self._print_error(message)
+            raise CommandError(message, returncode=MISSING) from error
+
+    def _print_error(self, message: str) -> None:
+        self.stdout.write(json.dumps({"error": message, "ready": False}))
+
     def handle(self, *args: Any, **options: Any) -> None:
-        release = find_release(options["release"])
+        try:
+            release = release_find(options["release"])
+        except ReleaseNotFound as missing:
+            raise CommandError(str(missing), returncode=MISSING) from None
         readiness = compute_readiness(release)
         if options["json"]:
             self.stdout.write(json.dumps(readiness.as_dict()))

@@ -1,0 +1,291 @@
+"""Another team's object and a missing one get the same answer, on every write.
+
+Every write endpoint that takes the id of another object in its body is sent a
+body that is valid except for that id: once with an object of another team,
+once with an id that exists nowhere. Every write endpoint with an id in its
+path is sent both ids there. The two answers must be identical, so the API
+never confirms that an id exists elsewhere. The endpoints come from the OpenAPI
+schema: a new one with an id in its body or path fails the coverage tests
+until it is added below.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.checklists import services as checklists
+from apps.notifications.models import Webhook
+from apps.policy.models import EmergencyException, Waiver
+from apps.probes.models import ProbeConfig
+from apps.releases import services as releases
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Integer fields of write bodies that are plain numbers, not ids (reviewed).
+NUMBERS = {
+    ("post", "/api/v1/freeze-windows/", "duration_minutes"),
+    ("post", "/api/v1/verification-windows/", "failure_limit"),
+    ("post", "/api/v1/verification-windows/", "consecutive_successes"),
+    ("post", "/api/v1/verification-windows/", "regression_percent"),
+}
+
+
+def _later(days: int = 1) -> str:
+    return (timezone.now() + timedelta(days=days)).isoformat()
+
+
+# (method, path, field) -> the body, valid but for `field`, given our objects
+# (`w`) and the id to try.
+BODIES = {
+    ("post", "/api/v1/releases/", "service"): lambda w, pk: {
+        "service": pk,
+        "environment": w["environment"].pk,
+        "version": "9.9.9",
+    },
+    ("post", "/api/v1/releases/", "environment"): lambda w, pk: {
+        "service": w["environment"].service_id,
+        "environment": pk,
+        "version": "9.9.9",
+    },
+    ("post", "/api/v1/releases/", "template"): lambda w, pk: {
+        "service": w["environment"].service_id,
+        "environment": w["environment"].pk,
+        "template": pk,
+        "version": "9.9.9",
+    },
+    ("post", "/api/v1/probe-configs/", "environment"): lambda w, pk: {
+        "environment": pk,
+        "name": "health",
+        "kind": "http",
+        "target": "https://example.com/health/",
+    },
+    ("put", "/api/v1/probe-configs/{id}/", "environment"): lambda w, pk: {
+        "environment": pk,
+        "name": "health",
+        "kind": "http",
+        "target": "https://example.com/health/",
+    },
+    ("post", "/api/v1/probe-runs/", "release"): lambda w, pk: {"release": pk},
+    ("post", "/api/v1/signoffs/", "release"): lambda w, pk: {
+        "release": pk,
+        "role_key": w["release"].signoff_roles[0]["key"],
+        "decision": "approve",
+    },
+    ("post", "/api/v1/webhooks/", "team"): lambda w, pk: {
+        "team": pk,
+        "name": "hook",
+        "url": "https://hooks.example.com/in",
+        "events": ["release.ready"],
+    },
+    ("post", "/api/v1/templates/import/", "team"): lambda w, pk: {
+        "team": pk,
+        "name": "ours",
+        "source": w["markdown"],
+    },
+    ("post", "/api/v1/waivers/", "release"): lambda w, pk: {
+        "release": pk,
+        "blocker_type": "item",
+        "blocker_id": str(w["item"].pk),
+        "reason": "known and accepted",
+        "expires_at": _later(),
+    },
+    ("post", "/api/v1/waivers/", "blocker_id"): lambda w, pk: {
+        "release": w["release"].pk,
+        "blocker_type": "item",
+        "blocker_id": str(pk),
+        "reason": "known and accepted",
+        "expires_at": _later(),
+    },
+    ("post", "/api/v1/freeze-windows/", "environment"): lambda w, pk: {
+        "environment": pk,
+        "name": "year end",
+        "starts_at": _later(1),
+        "ends_at": _later(2),
+    },
+    ("post", "/api/v1/emergency-exceptions/", "release"): lambda w, pk: {
+        "release": pk,
+        "reason": "outage fix",
+        "expires_at": _later(),
+    },
+    ("post", "/api/v1/verification-windows/", "release"): lambda w, pk: {"release": pk},
+}
+# Which of the other team's objects each field names.
+FOREIGN = {
+    "service": lambda t: t["environment"].service_id,
+    "environment": lambda t: t["environment"].pk,
+    "template": lambda t: t["template"].pk,
+    "release": lambda t: t["release"].pk,
+    "team": lambda t: t["team"].pk,
+    "blocker_id": lambda t: t["item"].pk,
+}
+
+
+def _team_world(template) -> dict:
+    """A team with a lead, an environment, a deployed release, a probe, a template."""
+    team = factories.TeamFactory()
+    lead = factories.member(team, "lead")
+    environment = factories.EnvironmentFactory(service__team=team)
+    release = releases.release_create(
+        service=environment.service,
+        environment=environment,
+        template=template,
+        version="1.0",
+        by=lead,
+    )
+    markdown = checklists.template_export(template)
+    own = checklists.template_import(
+        source=markdown, name=f"own-{team.pk}", team=team, by=lead
+    )
+    config = ProbeConfig.objects.create(
+        environment=environment, name="web", kind="http", target="https://x.test/"
+    )
+    item = next(i for i in release.items.all() if i.gates_readiness)
+    later = timezone.now() + timedelta(days=1)
+    return {
+        "team": team,
+        "lead": lead,
+        "environment": environment,
+        "release": release,
+        "template": own,
+        "config": config,
+        "item": item,
+        "markdown": markdown,
+        "waiver": Waiver.objects.create(
+            release=release,
+            blocker_type="item",
+            blocker_id=str(item.pk),
+            label=item.text,
+            reason="known",
+            requested_by=lead,
+            expires_at=later,
+        ),
+        "exception": EmergencyException.objects.create(
+            release=release, reason="outage", requested_by=lead, expires_at=later
+        ),
+        "webhook": Webhook.objects.create(
+            team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+        ),
+        "window": factories.VerificationWindowFactory(release=release),
+    }
+
+
+@pytest.fixture
+def ours(template, client_for):
+    world = _team_world(template)
+    world["client"] = client_for(world["lead"])
+    return world
+
+
+@pytest.fixture
+def theirs(template):
+    return _team_world(template)
+
+
+def _schema() -> dict:
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+def _id_fields(schema: dict) -> set[tuple[str, str, str]]:
+    """(method, path, field) of every id-like field of every write body."""
+    components = schema["components"]["schemas"]
+    found = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            body = content.get("application/json", {}).get("schema")
+            if method not in ("post", "put", "patch") or not body:
+                continue
+            if "$ref" in body:
+                body = components[body["$ref"].rsplit("/", 1)[1]]
+            for name, field in body.get("properties", {}).items():
+                if field.get("readOnly"):
+                    continue
+                if field.get("type") == "integer" or name.endswith("_id"):
+                    found.add((method, path, name))
+    return found
+
+
+def test_every_id_in_a_write_body_is_walked():
+    ids = _id_fields(_schema()) - NUMBERS
+
+    assert ids - set(BODIES) == set(), (
+        f"New id fields in write bodies: add each to BODIES (or NUMBERS) in {__file__}"
+    )
+
+
+@pytest.mark.parametrize("key", sorted(BODIES), ids=lambda key: " ".join(key))
+def test_another_teams_id_and_a_missing_id_get_the_same_answer(key, ours, theirs):
+    method, path, field = key
+    path = path.replace("{id}", str(ours["config"].pk))
+    foreign = FOREIGN[field](theirs)
+    missing = foreign + 1_000_000
+    send = getattr(ours["client"], method)
+
+    answers = []
+    for pk in (foreign, missing):
+        response = send(path, BODIES[key](ours, pk), format="json")
+        answers.append((response.status_code, response.json()))
+
+    assert answers[0] == answers[1]
+    status, body = answers[0]
+    assert status == 400
+    assert list(body) == [field], body
+
+
+def test_a_missing_freeze_window_environment_says_no_such_environment(ours):
+    body = BODIES[("post", "/api/v1/freeze-windows/", "environment")](ours, 10**9)
+
+    response = ours["client"].post("/api/v1/freeze-windows/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"environment": ["No such environment."]}
+
+
+# (method, path) of every write with an id in its path -> which object it names.
+PATHS = {
+    ("post", "/api/v1/emergency-exceptions/{id}/approve/"): "exception",
+    ("post", "/api/v1/items/{id}/state/"): "item",
+    ("put", "/api/v1/probe-configs/{id}/"): "config",
+    ("put", "/api/v1/probe-schedules/{config}/"): "config",
+    ("patch", "/api/v1/releases/{id}/"): "release",
+    ("post", "/api/v1/releases/{id}/transition/"): "release",
+    ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
+    ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
+    ("delete", "/api/v1/webhooks/{id}/"): "webhook",
+}
+
+
+def _path_writes(schema: dict) -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in ("post", "put", "patch", "delete") and "{" in path
+    }
+
+
+def test_every_write_with_an_id_in_its_path_is_walked():
+    assert _path_writes(_schema()) - set(PATHS) == set(), (
+        f"New writes with an id in their path: add each to PATHS in {__file__}"
+    )
+
+
+@pytest.mark.parametrize("key", sorted(PATHS), ids=lambda key: " ".join(key))
+def test_another_teams_object_and_a_missing_one_in_a_path_are_the_same_404(
+    key, ours, theirs
+):
+    method, template = key
+    foreign = theirs[PATHS[key]].pk
+    send = getattr(ours["client"], method)
+
+    answers = []
+    for pk in (foreign, foreign + 1_000_000):
+        path = template.replace("{id}", str(pk)).replace("{config}", str(pk))
+        response = send(path, {}, format="json")
+        answers.append((response.status_code, response.json()))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404
