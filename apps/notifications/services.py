@@ -142,6 +142,11 @@ def _text(event: str, data: dict[str, Any]) -> str:
     subject = f"{what} → {where}" if where else what
     details = {
         "release.ready": "is ready to deploy",
+        "release.overridden": (
+            f"was marked {data.get('status', '')} by {data.get('by', '')} "
+            f"against {len(data.get('blockers') or [])} blocker(s): "
+            f"{data.get('reason', '')}"
+        ),
         "release.blocked": f"is blocked: {data.get('text', '')}",
         "release.deployed": "was deployed",
         "release.rolled_back": f"was rolled back: {data.get('reason', '')}",
@@ -300,7 +305,8 @@ def release_facts(release: Any, **extra: Any) -> dict[str, Any]:
 def emit_for_release(event: str, release: Any, **extra: Any) -> list[int]:
     """emit() with the release's facts, looked up only when a webhook wants them.
 
-    A release becoming ready or blocked is also emailed to the team (mail.notify).
+    A release becoming ready, overridden or blocked is also emailed to the team
+    (mail.notify).
     """
     if event in RELEASE_EMAIL_EVENTS:
         _email_release_event(event, release, extra)
@@ -309,18 +315,31 @@ def emit_for_release(event: str, release: Any, **extra: Any) -> list[int]:
     return emit(event, release.team_id, release_facts(release, **extra))
 
 
-RELEASE_EMAIL_EVENTS = ("release.ready", "release.blocked")
+RELEASE_EMAIL_EVENTS = ("release.ready", "release.overridden", "release.blocked")
 
 
 def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> None:
     from apps.notifications import mail
 
     what = f"{release.service.name} {release.version} → {release.environment.name}"
+    details = ""
     if event == "release.ready":
         subject = f"Ready to deploy: {what}"
+    elif event == "release.overridden":
+        blockers = extra.get("blockers") or []
+        subject = (
+            f"Override: {what} marked {extra.get('status', '')} by "
+            f"{extra.get('by', '')} against {len(blockers)} blocker(s)"
+        )
+        details = f"Reason: {extra.get('reason', '')}\n\nBlockers overridden:\n"
+        details += "".join(f"- {blocker['text']}\n" for blocker in blockers[:20])
+        if len(blockers) > 20:
+            details += f"… and {len(blockers) - 20} more\n"
+        details += "\n"
+        extra = {**extra, "blockers": len(blockers)}
     else:
         subject = f"Blocked: {what}: {extra.get('text', '')}"
-    body = f"{subject}\n\nOpen the release: {release.get_absolute_url()}\n"
+    body = f"{subject}\n\n{details}Open the release: {release.get_absolute_url()}\n"
     mail.notify(
         event=event,
         # Each call is one occurrence: a release can be blocked, freed and

@@ -3,6 +3,8 @@
 Exit status 0 when the release is ready, 1 when it is not, 2 when it does not
 exist or the argument is malformed. RELEASE is an id or
 service@version[@environment], where service is the service's slug or name.
+A lead's override never opens the gate: the exit status is the verdict, and the
+override (who, when, why, the blockers it overrode) is printed beside it.
 """
 
 import json
@@ -63,14 +65,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help='print {"ready", "score", "blockers"} as the API does',
+            help='print {"ready", "score", "blockers", "override"} as the API does',
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         release = find_release(options["release"])
         readiness = compute_readiness(release)
+        override = release.override
         if options["json"]:
-            self.stdout.write(json.dumps(readiness.as_dict()))
+            self.stdout.write(json.dumps({**readiness.as_dict(), "override": override}))
         else:
             verdict = "READY" if readiness.ready else "NOT READY"
             self.stdout.write(
@@ -80,5 +83,11 @@ class Command(BaseCommand):
             )
             for blocker in readiness.blockers:
                 self.stdout.write(f"- [{blocker.type}] {blocker.text}")
+            if override:
+                self.stdout.write(
+                    f"OVERRIDE: {release.status_label} by {override['by']} at "
+                    f"{override['at']}, against {len(override['blockers'])} "
+                    f"blocker(s): {override['reason']}"
+                )
         if not readiness.ready:
             sys.exit(NOT_READY)
