@@ -127,7 +127,13 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
         action="webhook.deleted",
         target=webhook,
         team_id=webhook.team_id,
-        before={"name": webhook.name, "url": webhook.url, "events": webhook.events},
+        before={
+            "name": webhook.name,
+            "url": webhook.url,
+            "events": webhook.events,
+            "slack": webhook.slack,
+            "active": webhook.active,
+        },
     )
     webhook.delete()
 

@@ -20,7 +20,7 @@ def test_an_admin_opens_a_network_and_port_to_the_teams_probes(team, settings):
     other = factories.TeamFactory()
     assert services.allowed_networks(other.pk, "postgres://db@10.20.1.5:5432/a") == []
     event = AuditEvent.objects.get(action="team_network.added")
-    assert event.after == {"cidr": "10.20.0.0/16", "ports": "5432"}
+    assert event.after == {"cidr": "10.20.0.0/16", "ports": "5432", "note": ""}
 
 
 def test_leads_cannot_open_networks(team, lead):
