@@ -86,9 +86,19 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=MAX_NOTE, required=False, allow_blank=True, default=""
     )
-    override = serializers.BooleanField(required=False, default=False)
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A lead's override into ready or deployed against the blockers "
+        "(needs a reason); kept on the release with the blockers it overrode.",
+    )
     notes = serializers.CharField(
-        max_length=MAX_NOTE, required=False, allow_blank=True, default=""
+        max_length=MAX_NOTE,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Deployment notes, when deploying; the release notes stay as "
+        "they are.",
     )
 
 
