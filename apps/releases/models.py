@@ -1,6 +1,7 @@
 """A release of a service to an environment, and its checklist snapshot."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -172,7 +173,7 @@ class Release(models.Model):
         return "overridden" if self.override_stands else self.status
 
     @property
-    def status_by(self):
+    def status_by(self) -> "User | None":
         """Who moved the release to its current status, where that is kept."""
         field = {
             self.Status.DEPLOYED: "deployed_by",
