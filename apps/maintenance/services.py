@@ -65,6 +65,8 @@ def maintenance_plan_save(
         raise ValidationError({"template": "This template has no maintenance phase."})
     if assignee is not None and not permissions.can(assignee, "tick", team):
         raise ValidationError({"assignee": f"{assignee} cannot tick in {team}."})
+    existing = MaintenancePlan.objects.filter(environment=environment).first()
+    before = _plan_facts(existing) if existing else {}
     plan, created = MaintenancePlan.objects.update_or_create(
         environment=environment,
         defaults={
@@ -74,19 +76,26 @@ def maintenance_plan_save(
             "enabled": enabled,
         },
     )
+    before, after = audit.diff(before, _plan_facts(plan))
     audit.record(
         actor=by,
         action="maintenance_plan.created" if created else "maintenance_plan.changed",
         target=plan,
         team_id=team.pk,
-        after={
-            "template": str(template),
-            "time_zone": time_zone,
-            "assignee": assignee.get_username() if assignee else None,
-            "enabled": enabled,
-        },
+        before=before,
+        after=after,
     )
     return plan
+
+
+def _plan_facts(plan: MaintenancePlan) -> dict:
+    return {
+        "environment": plan.environment.name,
+        "template": str(plan.template),
+        "time_zone": plan.time_zone,
+        "assignee": plan.assignee.get_username() if plan.assignee else None,
+        "enabled": plan.enabled,
+    }
 
 
 def maintenance_checklists_create_due(now: datetime | None = None) -> int:
@@ -136,7 +145,13 @@ def _create(plan, cadence, start, due, texts) -> MaintenanceChecklist:
         action="maintenance_checklist.created",
         target=checklist,
         team_id=plan.environment.service.team_id,
-        after={"cadence": cadence, "period_start": start, "due_at": due},
+        after={
+            "plan": str(plan),
+            "cadence": cadence,
+            "period_start": start,
+            "due_at": due,
+            "assignee": plan.assignee.get_username() if plan.assignee else None,
+        },
     )
     return checklist
 
@@ -187,7 +202,8 @@ def maintenance_overdue_flag(now: datetime | None = None) -> int:
                 action="maintenance_checklist.overdue",
                 target=checklist,
                 team_id=environment.service.team_id,
-                after={"due_at": checklist.due_at},
+                before={"overdue_notified_at": None},
+                after={"due_at": checklist.due_at, "overdue_notified_at": now},
             )
             flagged += 1
     return flagged

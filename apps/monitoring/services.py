@@ -117,7 +117,7 @@ def probe_schedule_save(
         target=schedule,
         team_id=team.pk,
         before=changed_before,
-        after=changed_after,
+        after={"config": config.name, **changed_after},
     )
     return schedule
 

@@ -10,6 +10,7 @@ from apps.accounts.models import Team
 
 EVENTS = (
     ("release.ready", "A release became ready"),
+    ("release.overridden", "A lead moved a release on against its blockers"),
     ("release.blocked", "A checklist item was blocked"),
     ("release.deployed", "A release was deployed"),
     ("release.rolled_back", "A release was rolled back"),
@@ -33,6 +34,7 @@ EMAIL_EVENTS = (
     "certificate.expiring",
     "signoff.requested",
     "release.ready",
+    "release.overridden",
     "release.blocked",
     "maintenance.overdue",
     "audit.chain_failed",

@@ -128,7 +128,13 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
         action="webhook.deleted",
         target=webhook,
         team_id=webhook.team_id,
-        before={"name": webhook.name, "url": webhook.url, "events": webhook.events},
+        before={
+            "name": webhook.name,
+            "url": webhook.url,
+            "events": webhook.events,
+            "slack": webhook.slack,
+            "active": webhook.active,
+        },
     )
     webhook.delete()
 
@@ -143,6 +149,11 @@ def _text(event: str, data: dict[str, Any]) -> str:
     subject = f"{what} → {where}" if where else what
     details = {
         "release.ready": "is ready to deploy",
+        "release.overridden": (
+            f"was marked {data.get('status', '')} by {data.get('by', '')} "
+            f"against {len(data.get('blockers') or [])} blocker(s): "
+            f"{data.get('reason', '')}"
+        ),
         "release.blocked": f"is blocked: {data.get('text', '')}",
         "release.deployed": "was deployed",
         "release.rolled_back": f"was rolled back: {data.get('reason', '')}",
@@ -302,7 +313,8 @@ def release_facts(release: Any, **extra: Any) -> dict[str, Any]:
 def emit_for_release(event: str, release: Any, **extra: Any) -> list[int]:
     """emit() with the release's facts, looked up only when a webhook wants them.
 
-    A release becoming ready or blocked is also emailed to the team (mail.notify).
+    A release becoming ready, overridden or blocked is also emailed to the team
+    (mail.notify).
     """
     if event in RELEASE_EMAIL_EVENTS:
         _email_release_event(event, release, extra)
@@ -311,15 +323,28 @@ def emit_for_release(event: str, release: Any, **extra: Any) -> list[int]:
     return emit(event, release.team_id, release_facts(release, **extra))
 
 
-RELEASE_EMAIL_EVENTS = ("release.ready", "release.blocked")
+RELEASE_EMAIL_EVENTS = ("release.ready", "release.overridden", "release.blocked")
 
 
 def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> None:
     from apps.notifications import mail
 
     what = f"{release.service.name} {release.version} → {release.environment.name}"
+    details = ""
     if event == "release.ready":
         subject = f"Ready to deploy: {what}"
+    elif event == "release.overridden":
+        blockers = extra.get("blockers") or []
+        subject = (
+            f"Override: {what} marked {extra.get('status', '')} by "
+            f"{extra.get('by', '')} against {len(blockers)} blocker(s)"
+        )
+        details = f"Reason: {extra.get('reason', '')}\n\nBlockers overridden:\n"
+        details += "".join(f"- {blocker['text']}\n" for blocker in blockers[:20])
+        if len(blockers) > 20:
+            details += f"… and {len(blockers) - 20} more\n"
+        details += "\n"
+        extra = {**extra, "blockers": len(blockers)}
     else:
         subject = f"Blocked: {what}: {extra.get('text', '')}"
     mail.notify(
@@ -328,7 +353,7 @@ def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> Non
         # blocked again, and each time is worth telling.
         key=f"{event}:{release.pk}:{uuid.uuid4().hex}",
         subject=subject,
-        body=subject,
+        body=f"{subject}\n\n{details}".rstrip(),
         link=release.get_absolute_url(),
         team_id=release.team_id,
         data={"release": release.pk, **{k: str(v) for k, v in extra.items()}},

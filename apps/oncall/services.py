@@ -220,6 +220,7 @@ def override_add(
         target=override,
         team_id=team.pk,
         after={
+            "rotation": str(rotation),
             "user": user.get_username(),
             "starts_at": starts_at,
             "ends_at": ends_at,

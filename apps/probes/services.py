@@ -165,6 +165,8 @@ def probe_config_save(
     if secret:
         after["secret"] = "changed"  # noqa: S105 (a marker, redacted anyway)
     changes_before, changes_after = audit.diff(before, after)
+    if not before:
+        changes_after = {"environment": environment.name, **changes_after}
     audit.record(
         actor=by,
         action="probe_config.created" if not before else "probe_config.changed",
@@ -322,7 +324,11 @@ def probe_run_start(*, release: Release, by: User | None) -> ProbeRun:
         target=run,
         team_id=release.team_id,
         release_id=release.pk,
-        after={"probes": len(configs), "queue": run.queue},
+        after={
+            "environment": environment.name,
+            "probes": len(configs),
+            "queue": run.queue,
+        },
     )
     transaction.on_commit(partial(probe_run_dispatch, run.pk))
     return run
@@ -475,6 +481,9 @@ def _outcome(future, config: ProbeConfig) -> dict:
         }
 
 
+RUN_COUNTS = ("passed", "warned", "failed", "errored")
+
+
 @transaction.atomic
 def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
     """Finish the run when every probe has a result (or, with lost_reason, record
@@ -506,6 +515,10 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
             ],
             ignore_conflicts=True,
         )
+    before = {
+        "status": run.status,
+        **{field: getattr(run, field) for field in RUN_COUNTS},
+    }
     counts = run.results.aggregate(
         passed=Count("id", filter=Q(status="pass")),
         warned=Count("id", filter=Q(status="warn")),
@@ -544,6 +557,7 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
         target=run,
         team_id=run.release.team_id,
         release_id=run.release_id,
+        before=before,
         after={"status": run.status, **counts},
     )
     evidence.apply(run)
@@ -625,6 +639,6 @@ def team_network_add(*, team, cidr: str, ports: str = "", note: str = "", by: Us
         action="team_network.added",
         target=row,
         team_id=team.pk,
-        after={"cidr": str(network), "ports": ports},
+        after={"cidr": str(network), "ports": ports, "note": note},
     )
     return row

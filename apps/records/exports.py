@@ -48,7 +48,12 @@ def record_rows(record: dict[str, Any]) -> Iterator[list[str]]:
         yield ["record", "", key, cell(record[key])]
     for section in ("release", "audit_head"):
         for field, value in record[section].items():
-            yield [section, "", field, cell(value)]
+            if isinstance(value, dict):
+                # The override: one row per fact, its blockers as one JSON cell.
+                for key, part in value.items():
+                    yield [section, "", f"{field}.{key}", cell(part)]
+            else:
+                yield [section, "", field, cell(value)]
     for section in LIST_SECTIONS:
         for index, entry in enumerate(record[section]):
             for field, value in entry.items():

@@ -48,6 +48,19 @@ def _role(role: dict[str, str], decision: SignOff | None) -> dict[str, str]:
     }
 
 
+def _override(release: Release) -> dict[str, Any] | None:
+    """Who moved the release on against its blockers, why, and the blockers."""
+    if not release.overridden:
+        return None
+    return {
+        "status": release.override_status,
+        "by": _name(release.override_by),
+        "at": _when(release.override_at),
+        "reason": release.override_reason,
+        "blockers": release.override_blockers,
+    }
+
+
 def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
     """Everything an auditor files about a release, as plain data.
 
@@ -84,10 +97,17 @@ def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
             "planned_for": _when(release.planned_for),
             "created_at": _when(release.created_at),
             "created_by": _name(release.created_by),
+            "status_label": release.status_label,
             "deployed_at": _when(release.deployed_at),
             "deployed_by": _name(release.deployed_by),
+            "rolled_back_at": _when(release.rolled_back_at),
+            "rolled_back_by": _name(release.rolled_back_by),
+            "cancelled_at": _when(release.cancelled_at),
+            "cancelled_by": _name(release.cancelled_by),
             "notes": release.notes,
+            "deployment_notes": release.deployment_notes,
             "status_reason": release.status_reason,
+            "override": _override(release),
         },
         "checklist": [
             {

@@ -102,8 +102,18 @@ class ReleaseAdmin(TeamScopedAdmin):
             "planned_for",
             "deployed_at",
             "deployed_by",
+            "rolled_back_at",
+            "rolled_back_by",
+            "cancelled_at",
+            "cancelled_by",
             "notes",
+            "deployment_notes",
             "status_reason",
+            "override_status",
+            "override_by",
+            "override_at",
+            "override_reason",
+            "override_blockers",
         ]
 
     def get_fieldsets(self, request, obj=None):

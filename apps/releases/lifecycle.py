@@ -22,6 +22,12 @@ OVERRIDES: dict[str, frozenset[str]] = {
 # Targets that need a written reason even without an override.
 REASON_REQUIRED = frozenset({S.ROLLED_BACK, S.CANCELLED})
 
+# Targets entered only on a ready verdict, judged again at the moment of the
+# move, or by a lead's override that keeps the blockers it overrode.
+VERDICT_REQUIRED = frozenset({S.READY, S.DEPLOYED})
+# Targets that open a release again: an override it was given no longer stands.
+REOPENED = frozenset({S.DRAFT, S.IN_PROGRESS})
+
 # Statuses in which the checklist and sign-offs can still change.
 OPEN_STATUSES = frozenset({S.DRAFT, S.IN_PROGRESS, S.READY})
 # After deployment, post-deployment checks and procedure steps may still be ticked.

@@ -1,6 +1,7 @@
 """A release of a service to an environment, and its checklist snapshot."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -39,7 +40,10 @@ class Release(models.Model):
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="What the release is about.")
+    deployment_notes = models.TextField(
+        blank=True, help_text="What happened during the deployment."
+    )
     signoff_roles = models.JSONField(
         default=list, help_text="The template's sign-off roles when it was created."
     )
@@ -52,8 +56,47 @@ class Release(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status_reason = models.TextField(
         blank=True, help_text="Why the last transition was made (rollback, override)."
+    )
+    # The override under which the release entered `ready` or `deployed` against
+    # the verdict (or skipping `ready`): set by release_transition() as it enters
+    # either, cleared when it enters them on a ready verdict or is reopened.
+    override_status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        blank=True,
+        help_text="The status the override let the release enter.",
+    )
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    override_blockers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The readiness blockers that were overridden, as they stood.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -92,6 +135,54 @@ class Release(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("releases:detail", args=[self.pk])
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_at is not None
+
+    @property
+    def override(self) -> dict | None:
+        """The override as the API, the gate and the record show it, or None."""
+        if self.override_at is None:
+            return None
+        return {
+            "status": self.override_status,
+            "by": self.override_by.get_username() if self.override_by else "",
+            "at": self.override_at.isoformat(),
+            "reason": self.override_reason,
+            "blockers": self.override_blockers,
+        }
+
+    @property
+    def override_stands(self) -> bool:
+        """Whether the current status was entered by an override."""
+        return self.overridden and self.status == self.override_status
+
+    @property
+    def status_label(self) -> str:
+        """The status as people read it: an override is never plain "Ready"."""
+        if self.override_stands:
+            if self.status == self.Status.READY:
+                return "Ready (override)"
+            return "Deployed with override"
+        return self.get_status_display()
+
+    @property
+    def badge_status(self) -> str:
+        """The look of the status badge: an override has its own."""
+        return "overridden" if self.override_stands else self.status
+
+    @property
+    def status_by(self) -> "User | None":
+        """Who moved the release to its current status, where that is kept."""
+        field = {
+            self.Status.DEPLOYED: "deployed_by",
+            self.Status.ROLLED_BACK: "rolled_back_by",
+            self.Status.CANCELLED: "cancelled_by",
+        }.get(self.status)
+        if field is None:
+            return self.override_by if self.override_stands else None
+        return getattr(self, field)
 
 
 class ReleaseItem(models.Model):

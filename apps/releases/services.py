@@ -106,12 +106,17 @@ def release_create(
         team_id=release.team_id,
         release_id=release.pk,
         after={
+            "team": service.team.name,
             "service": service.name,
             "environment": environment.name,
             "version": version,
             "template": str(template),
+            "status": release.status,
+            "planned_for": release.planned_for,
+            "notes": release.notes,
+            "signoff_roles": roles,
+            "allow_shared_signoffs": release.allow_shared_signoffs,
             "items": len(items),
-            "signoff_roles": [role["key"] for role in roles],
         },
     )
     if start:
@@ -241,8 +246,13 @@ def release_transition(
 ) -> Release:
     """Move a release to another status; the one place the lifecycle is enforced.
 
-    `ready` needs a ready checklist; `deployed` needs `ready` first, unless a lead
-    overrides with a written reason. Rollback and cancel need a reason too.
+    Entering `ready` or `deployed` judges readiness again, under the release's
+    row lock: every writer that changes what readiness reads takes that lock
+    too, so nothing can change between the verdict and the write. A release that
+    is not ready is refused with its blockers, unless a lead overrides with a
+    written reason; the override is kept on the release with the blockers it
+    overrode. `deployed` also needs `ready` first, unless a lead overrides.
+    Rollback and cancel need a reason. `notes` are the deployment notes.
     """
     permissions.require(by, "transition", release.team)
     release = Release.objects.select_for_update().get(pk=release.pk)
@@ -250,53 +260,51 @@ def release_transition(
     reason = (reason or "").strip()[:MAX_NOTE]
     if target not in Release.Status.values:
         raise ValidationError({"status": f"Unknown status {target!r}."})
-    forced = False
-    if target not in lifecycle.allowed(current):
-        if not (override and lifecycle.needs_override(current, target)):
-            raise ValidationError(
-                {
-                    "status": f"A {release.get_status_display().lower()} release "
-                    f"cannot become {Release.Status(target).label.lower()}."
-                }
-            )
-        forced = True
-    if target == Release.Status.READY and not override:
+    skips = target not in lifecycle.allowed(current)
+    if skips and not (override and lifecycle.needs_override(current, target)):
+        raise ValidationError(
+            {
+                "status": f"A {release.get_status_display().lower()} release "
+                f"cannot become {Release.Status(target).label.lower()}."
+            }
+        )
+    blockers: list[dict] = []
+    if target in lifecycle.VERDICT_REQUIRED:
         readiness = compute_readiness(release)
-        if not readiness.ready:
-            raise ValidationError(
-                {
-                    "status": "Not ready: "
-                    + "; ".join(b.text for b in readiness.blockers[:5])
-                    + (" …" if len(readiness.blockers) > 5 else "")
-                }
-            )
-    elif target == Release.Status.READY:
-        forced = True
+        blockers = [blocker.as_dict() for blocker in readiness.blockers]
+        if blockers and not override:
+            raise ValidationError({"status": _not_ready(readiness.blockers)})
+    forced = skips or bool(blockers)
     if forced:
         permissions.require(by, "override", release.team)
         if not reason:
             raise ValidationError({"reason": "An override needs a written reason."})
     if target in lifecycle.REASON_REQUIRED and not reason:
         raise ValidationError({"reason": "Say why."})
-    before = {"status": current}
-    after: dict = {"status": target}
-    release.status = target
-    release.status_reason = reason
-    fields = ["status", "status_reason", "updated_at", "revision"]
+    now = timezone.now()
+    before = _transition_facts(release)
+    release.status, release.status_reason = target, reason
     if target == Release.Status.DEPLOYED:
-        release.deployed_at, release.deployed_by = timezone.now(), by
-        fields += ["deployed_at", "deployed_by"]
-        after["deployed_by"] = by.get_username()
-        if notes.strip():
-            release.notes = notes.strip()[:MAX_NOTE]
-            fields.append("notes")
-            after["notes"] = release.notes
-    if reason:
-        after["reason"] = reason
+        release.deployed_at, release.deployed_by = now, by
+        release.deployment_notes = (notes or "").strip()[:MAX_NOTE]
+    elif target == Release.Status.ROLLED_BACK:
+        release.rolled_back_at, release.rolled_back_by = now, by
+    elif target == Release.Status.CANCELLED:
+        release.cancelled_at, release.cancelled_by = now, by
     if forced:
-        after["override"] = True
+        release.override_status, release.override_by = target, by
+        release.override_at, release.override_reason = now, reason
+        release.override_blockers = blockers
+    elif target in lifecycle.VERDICT_REQUIRED or target in lifecycle.REOPENED:
+        # Entered on a ready verdict, or open again: no override stands.
+        release.override_status, release.override_by = "", None
+        release.override_at, release.override_reason = None, ""
+        release.override_blockers = []
+    after = _transition_facts(release)
     release.revision += 1
-    release.save(update_fields=fields)
+    release.save(update_fields=[*TRANSITION_FIELDS, "updated_at", "revision"])
+    before, after = audit.diff(before, after)
+    before["status"], after["status"] = current, target
     audit.record(
         actor=by,
         action="release.transitioned",
@@ -306,10 +314,70 @@ def release_transition(
         before=before,
         after=after,
     )
-    event = TRANSITION_EVENTS.get(target)
-    if event:
-        notifications.emit_for_release(event, release, reason=reason, by=by.username)
+    _announce(release, target, reason=reason, by=by)
     return release
+
+
+# The fields release_transition() may change, besides the bookkeeping ones.
+TRANSITION_FIELDS = (
+    "status",
+    "status_reason",
+    "deployed_at",
+    "deployed_by",
+    "deployment_notes",
+    "rolled_back_at",
+    "rolled_back_by",
+    "cancelled_at",
+    "cancelled_by",
+    "override_status",
+    "override_by",
+    "override_at",
+    "override_reason",
+    "override_blockers",
+)
+
+
+def _name(user: User | None) -> str | None:
+    return user.get_username() if user else None
+
+
+def _transition_facts(release: Release) -> dict:
+    """What a transition may change, as its audit event shows it."""
+    return {
+        "status": release.status,
+        "reason": release.status_reason,
+        "deployed_at": release.deployed_at,
+        "deployed_by": _name(release.deployed_by),
+        "deployment_notes": release.deployment_notes,
+        "rolled_back_at": release.rolled_back_at,
+        "rolled_back_by": _name(release.rolled_back_by),
+        "cancelled_at": release.cancelled_at,
+        "cancelled_by": _name(release.cancelled_by),
+        "override": release.override,
+    }
+
+
+def _not_ready(blockers: list) -> str:
+    return (
+        "Not ready: "
+        + "; ".join(b.text for b in blockers[:5])
+        + (f" … and {len(blockers) - 5} more" if len(blockers) > 5 else "")
+    )
+
+
+def _announce(release: Release, target: str, *, reason: str, by: User) -> None:
+    """Tell webhooks and email: `release.ready` only on a ready verdict, and
+    `release.overridden` whenever an override let the release in."""
+    override = release.override if release.override_status == target else None
+    event = TRANSITION_EVENTS.get(target)
+    if event == "release.ready" and override:
+        event = None
+    if event:
+        notifications.emit_for_release(
+            event, release, reason=reason, by=by.username, override=override
+        )
+    if override:
+        notifications.emit_for_release("release.overridden", release, **override)
 
 
 @transaction.atomic

@@ -148,7 +148,7 @@ def _status_actions(
     for target in ACTION_ORDER:
         override = False
         if target in lifecycle.allowed(release.status):
-            override = target == S.READY and not readiness.ready
+            override = target in lifecycle.VERDICT_REQUIRED and not readiness.ready
         elif lifecycle.needs_override(release.status, target):
             override = True
         else:
@@ -277,7 +277,9 @@ def history(request: HttpRequest) -> HttpResponse:
     releases = selectors.release_list_for_user(request.user).filter(status__in=FINISHED)
     outcomes = [(value, label) for value, label in S.choices if value in FINISHED]
     form = _filter_form(request, HistoryFilterForm, releases, outcomes)
-    releases = releases.annotate(finished=Coalesce("deployed_at", "updated_at"))
+    releases = releases.annotate(
+        finished=Coalesce("rolled_back_at", "cancelled_at", "deployed_at", "updated_at")
+    )
     if form.is_valid():
         releases = _filtered(releases, form.cleaned_data)
         if form.cleaned_data["finished_from"]:
@@ -288,7 +290,9 @@ def history(request: HttpRequest) -> HttpResponse:
             releases = releases.filter(
                 finished__date__lte=form.cleaned_data["finished_to"]
             )
-    releases = releases.select_related("deployed_by").order_by("-finished", "-pk")
+    releases = releases.select_related(
+        "deployed_by", "rolled_back_by", "cancelled_by", "override_by"
+    ).order_by("-finished", "-pk")
     page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "nav": "history"}
     return render(request, "releases/history.html", context)
@@ -487,9 +491,7 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(
-                request, f"The release is now {release.get_status_display().lower()}."
-            )
+            _say_moved(request, release)
             if wants_fragment(request):
                 return HttpResponseClientRedirect(release.get_absolute_url())
             return redirect(release)
@@ -499,8 +501,22 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
     readiness = compute_readiness(release)
     context = {
         "release": release,
+        "readiness": readiness,
         "actions": _status_actions(release, readiness, request.user),
         "action_form": form,
         "failed_target": request.POST.get("target"),
     }
     return render(request, "releases/partials/status_actions.html", context)
+
+
+def _say_moved(request: HttpRequest, release: Release) -> None:
+    """Confirm a status change; an override is never confirmed as readiness."""
+    if not release.override_stands:
+        messages.success(request, f"The release is now {release.status_label.lower()}.")
+        return
+    count = len(release.override_blockers)
+    messages.warning(
+        request,
+        f"{release.status_label}: {count} blocker{'s' if count != 1 else ''} "
+        "overridden. The override, its reason and the blockers are on record.",
+    )

@@ -39,6 +39,7 @@ def test_a_ready_release_passes_the_gate_and_the_endpoint_agrees(
         "warnings": [],
         "waivers": [],
         "freeze": None,
+        "override": None,
     }
     assert endpoint.status_code == 200
     assert endpoint.json() == json.loads(output)

@@ -94,4 +94,5 @@ def test_a_pipeline_creates_probes_waits_and_passes_the_gate(
         "warnings": [],
         "waivers": [],
         "freeze": None,
+        "override": None,
     }

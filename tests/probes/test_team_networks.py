@@ -23,7 +23,7 @@ def test_an_admin_opens_a_network_and_port_to_the_teams_probes(team, settings):
     other = factories.TeamFactory()
     assert services.allowed_networks(other.pk) == []
     events = AuditEvent.objects.filter(action="team_network.added").order_by("seq")
-    assert events[0].after == {"cidr": "10.20.0.0/16", "ports": "5432"}
+    assert events[0].after == {"cidr": "10.20.0.0/16", "ports": "5432", "note": ""}
 
 
 def test_a_network_row_with_malformed_ports_opens_nothing(team, settings):

@@ -61,7 +61,8 @@ def test_json_download_carries_facts_and_hashes(
     assert record["release"]["version"] == "1.0.0"
     assert record["release"]["status"] == "deployed"
     assert record["release"]["deployed_by"] == lead.username
-    assert record["release"]["notes"] == "Deployed in the 14:00 window"
+    assert record["release"]["deployment_notes"] == "Deployed in the 14:00 window"
+    assert record["release"]["override"] is None
     first = record["checklist"][0]
     assert (first["state"], first["note"]) == ("na", '=HYPERLINK("http://x")')
     assert {r["decision"] for r in record["signoff_roles"]} == {"approve"}

@@ -114,7 +114,8 @@ def test_full_lifecycle_to_deployed_and_rolled_back(release, six_people, lead):
     )
     assert release.deployed_by == lead
     assert release.deployed_at is not None
-    assert release.notes == "Went fine."
+    assert release.deployment_notes == "Went fine."
+    assert release.notes == ""
     with pytest.raises(ValidationError, match="Say why"):
         services.release_transition(release=release, target=S.ROLLED_BACK, by=lead)
     release = services.release_transition(
@@ -144,12 +145,16 @@ def test_lead_override_needs_a_reason_and_is_recorded(release, lead):
     )
     assert release.status == S.DEPLOYED
     event = AuditEvent.objects.filter(action="release.transitioned").first()
-    assert event.after == {
-        "status": "deployed",
-        "deployed_by": lead.username,
-        "reason": "Hotfix for an outage",
-        "override": True,
-    }
+    assert event.after["status"] == "deployed"
+    assert event.after["deployed_by"] == lead.username
+    assert event.after["reason"] == "Hotfix for an outage"
+    override = event.after["override"]
+    assert (override["by"], override["reason"], override["status"]) == (
+        lead.username,
+        "Hotfix for an outage",
+        "deployed",
+    )
+    assert override["blockers"] == release.override_blockers != []
 
 
 def test_engineer_cannot_transition_or_override(release, engineer):

@@ -17,6 +17,7 @@ STATUS_LOOK = {
     "deployed": ("rocket", "ok"),
     "rolled_back": ("undo", "bad"),
     "cancelled": ("ban", "neutral"),
+    "overridden": ("alert", "warn"),
     "open": ("circle", "neutral"),
     "done": ("check", "ok"),
     "na": ("minus", "neutral"),

@@ -10,9 +10,27 @@ from apps.releases.services import MAX_NOTE
 from config.api_support import MAX_ID, TeamObjectField
 
 
+class BlockerSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["item", "signoff", "probe", "freeze"])
+    id = serializers.CharField()
+    text = serializers.CharField()
+
+
+class OverrideSerializer(serializers.Serializer):
+    """A lead's override: the status it let the release enter, who, when, why,
+    and the readiness blockers as they stood at that moment."""
+
+    status = serializers.ChoiceField(choices=["ready", "deployed"])
+    by = serializers.CharField()
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    blockers = BlockerSerializer(many=True)
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
     environment_name = serializers.CharField(source="environment.name", read_only=True)
+    override = OverrideSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Release
@@ -26,12 +44,17 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "template",
             "version",
             "status",
+            "status_label",
             "planned_for",
             "notes",
+            "deployment_notes",
             "signoff_roles",
             "allow_shared_signoffs",
             "deployed_at",
+            "rolled_back_at",
+            "cancelled_at",
             "status_reason",
+            "override",
             "created_at",
             "updated_at",
         ]
@@ -90,16 +113,20 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=MAX_NOTE, required=False, allow_blank=True, default=""
     )
-    override = serializers.BooleanField(required=False, default=False)
-    notes = serializers.CharField(
-        max_length=MAX_NOTE, required=False, allow_blank=True, default=""
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A lead's override into ready or deployed against the blockers "
+        "(needs a reason); kept on the release with the blockers it overrode.",
     )
-
-
-class BlockerSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["item", "signoff", "probe", "freeze"])
-    id = serializers.CharField()
-    text = serializers.CharField()
+    notes = serializers.CharField(
+        max_length=MAX_NOTE,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Deployment notes, when deploying; the release notes stay as "
+        "they are.",
+    )
 
 
 class WaivedSerializer(BlockerSerializer):
@@ -119,6 +146,7 @@ class ReadinessSerializer(serializers.Serializer):
     warnings = BlockerSerializer(many=True, required=False)
     waivers = WaivedSerializer(many=True, required=False)
     freeze = serializers.JSONField(allow_null=True, required=False)
+    override = OverrideSerializer(allow_null=True, required=False)
 
 
 class ReleaseItemSerializer(serializers.ModelSerializer):

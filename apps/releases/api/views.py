@@ -48,8 +48,10 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     queryset = Release.objects.none()
 
     def get_queryset(self) -> QuerySet[Release]:
-        return selectors.release_list_for_user(self.request.user).order_by(
-            "-created_at", "-id"
+        return (
+            selectors.release_list_for_user(self.request.user)
+            .select_related("override_by")
+            .order_by("-created_at", "-id")
         )
 
     def get_object(self) -> Release:
@@ -137,8 +139,12 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         key = caching.fragment_key("readiness", pk, revision)
 
         def build() -> dict:
-            readiness = compute_readiness(self.get_object()).as_dict()
-            return serializers.ReadinessSerializer(readiness).data
+            release = self.get_object()
+            answer = {
+                **compute_readiness(release).as_dict(),
+                "override": release.override,
+            }
+            return serializers.ReadinessSerializer(answer).data
 
         return _cached_json(request, key, build)
 

@@ -4,7 +4,9 @@ Exit status 0 when the release is ready, 1 when it is not, 2 when it does not
 exist, the argument is malformed or the gate cannot answer. RELEASE is an id or
 service@version[@environment], where service is the service's slug or name.
 With --json, every answer is one JSON object on stdout, errors included:
-{"error": "...", "ready": false}.
+{"error": "...", "ready": false}. A lead's override never opens the gate: the exit
+status is the verdict, and the override (who, when, why, the blockers it overrode)
+is printed beside it.
 """
 
 import json
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help='print {"ready", "score", "blockers"} as the API does '
+            help='print {"ready", "score", "blockers", "override"} as the API does '
             '({"error", "ready": false} when it cannot)',
         )
 
@@ -68,8 +70,9 @@ class Command(BaseCommand):
         except ReleaseNotFound as missing:
             raise CommandError(str(missing), returncode=MISSING) from None
         readiness = compute_readiness(release)
+        override = release.override
         if options["json"]:
-            self.stdout.write(json.dumps(readiness.as_dict()))
+            self.stdout.write(json.dumps({**readiness.as_dict(), "override": override}))
         else:
             verdict = "READY" if readiness.ready else "NOT READY"
             self.stdout.write(
@@ -79,5 +82,11 @@ class Command(BaseCommand):
             )
             for blocker in readiness.blockers:
                 self.stdout.write(f"- [{blocker.type}] {blocker.text}")
+            if override:
+                self.stdout.write(
+                    f"OVERRIDE: {release.status_label} by {override['by']} at "
+                    f"{override['at']}, against {len(override['blockers'])} "
+                    f"blocker(s): {override['reason']}"
+                )
         if not readiness.ready:
             sys.exit(NOT_READY)

@@ -1,0 +1,626 @@
+"""One or more calls of every writing service, on real data, for the audit test.
+
+A scenario takes the World (the objects it needs, made on first use through
+the services themselves) and returns the call to observe, not yet made: only
+the call is compared with its audit events, not what the scenario set up.
+"""
+
+from collections.abc import Callable
+from datetime import date, time, timedelta
+from functools import cached_property, partial
+
+from django.utils import timezone
+
+from apps.accounts import services as accounts
+from apps.audit import services as audit
+from apps.checklists import services as checklists
+from apps.maintenance import services as maintenance
+from apps.monitoring import services as monitoring
+from apps.notifications import services as notifications
+from apps.oncall import services as oncall
+from apps.policy import services as policy
+from apps.probes import services as probes
+from apps.probes.models import ProbeRun
+from apps.records import services as records
+from apps.releases import services as releases
+from apps.signoffs import services as signoffs
+from tests import factories
+from tests.api.conftest import make_ready
+
+Call = Callable[[], object]
+MARKDOWN = "# Small\n\n## Pre-Deployment\n\n### 1. Checks\n\n- [ ] Tests pass\n"
+SCENARIOS: dict[str, list[Callable[["World"], Call]]] = {}
+
+
+class World:
+    """A team with a lead and an engineer, an environment, the default template,
+    a release in progress, and whatever else a scenario asks for."""
+
+    def __init__(self, team, lead, engineer, environment, template, release):
+        self.team, self.lead, self.engineer = team, lead, engineer
+        self.environment, self.template = environment, template
+        self.release = release
+
+    @cached_property
+    def second_lead(self):
+        return factories.member(self.team, "lead")
+
+    @cached_property
+    def admin(self):
+        return factories.member(self.team, "admin")
+
+    @cached_property
+    def ready(self):
+        make_ready(self.release, self.lead)
+        return releases.release_transition(
+            release=self.release, target="ready", by=self.lead
+        )
+
+    @cached_property
+    def config(self):
+        return probes.probe_config_save(
+            environment=self.environment,
+            by=self.lead,
+            name="Health",
+            kind="http",
+            target="http://127.0.0.1:9/health",
+        )
+
+    @cached_property
+    def schedule(self):
+        return monitoring.probe_schedule_save(
+            config=self.config, by=self.lead, kind="interval", interval_minutes=5
+        )
+
+    @cached_property
+    def run(self) -> ProbeRun:
+        self.config  # noqa: B018 (a run needs a probe)
+        return probes.probe_run_start(release=self.release, by=self.lead)
+
+    @cached_property
+    def plan(self):
+        return maintenance.maintenance_plan_save(
+            environment=self.environment, template=self.template, by=self.lead
+        )
+
+    @cached_property
+    def checklist(self):
+        self.plan  # noqa: B018
+        maintenance.maintenance_checklists_create_due()
+        return self.plan.checklists.order_by("id").first()
+
+    @cached_property
+    def rotation(self):
+        return oncall.rotation_save(
+            team=self.team,
+            by=self.lead,
+            time_zone="UTC",
+            handover_weekday=0,
+            handover_time=time(9, 0),
+            starts_on=date(2026, 1, 5),
+            members=[self.lead, self.engineer],
+        )
+
+    @cached_property
+    def waiver(self):
+        item = self.release.items.filter(phase="pre_deployment", kind="check").first()
+        return policy.waiver_request(
+            release=self.release,
+            blocker_type="item",
+            blocker_id=item.pk,
+            reason="Checked by hand",
+            expires_at=timezone.now() + timedelta(hours=2),
+            by=self.lead,
+        )
+
+    @cached_property
+    def freeze(self):
+        return policy.freeze_window_save(
+            environment=self.environment,
+            by=self.lead,
+            name="Holidays",
+            starts_at=timezone.now() + timedelta(days=1),
+            ends_at=timezone.now() + timedelta(days=2),
+        )
+
+    @cached_property
+    def exception(self):
+        return policy.emergency_exception_request(
+            release=self.release,
+            reason="Security fix",
+            expires_at=timezone.now() + timedelta(hours=2),
+            by=self.lead,
+        )
+
+    @cached_property
+    def webhook(self):
+        hook, _secret = notifications.webhook_create(
+            team=self.team,
+            name="bot",
+            url="http://127.0.0.1:9/hook",
+            events=["release.ready"],
+            by=self.lead,
+        )
+        return hook
+
+
+def scenario(service: Callable) -> Callable:
+    """Register the decorated function as a scenario of `service`."""
+
+    def register(build: Callable[[World], Call]) -> Callable[[World], Call]:
+        name = f"{service.__module__}.{service.__name__}"
+        SCENARIOS.setdefault(name, []).append(build)
+        return build
+
+    return register
+
+
+# accounts, audit, checklists, records --------------------------------------------
+
+
+@scenario(accounts.team_create)
+def _(w: World) -> Call:
+    return partial(accounts.team_create, name="Payments", by=None)
+
+
+@scenario(accounts.membership_set)
+def _(w: World) -> Call:
+    return partial(
+        accounts.membership_set, team=w.team, user=w.engineer, role="lead", by=None
+    )
+
+
+@scenario(accounts.membership_set)
+def _(w: World) -> Call:
+    newcomer = factories.UserFactory()
+    return partial(
+        accounts.membership_set, team=w.team, user=newcomer, role="auditor", by=None
+    )
+
+
+@scenario(accounts.membership_remove)
+def _(w: World) -> Call:
+    membership = w.engineer.memberships.get(team=w.team)
+    return partial(accounts.membership_remove, membership=membership, by=None)
+
+
+@scenario(audit.audit_head_publish)
+def _(w: World) -> Call:
+    return audit.audit_head_publish
+
+
+@scenario(audit.audit_prune)
+def _(w: World) -> Call:
+    return audit.audit_prune
+
+
+@scenario(audit.audit_verify_scheduled)
+def _(w: World) -> Call:
+    return audit.audit_verify_scheduled
+
+
+@scenario(checklists.template_import)
+def _(w: World) -> Call:
+    return partial(checklists.template_import, source=MARKDOWN, by=w.lead, team=w.team)
+
+
+@scenario(checklists.template_ensure_default)
+def _(w: World) -> Call:
+    return checklists.template_ensure_default
+
+
+@scenario(records.deployment_record_export)
+def _(w: World) -> Call:
+    return partial(
+        records.deployment_record_export, release=w.release, fmt="json", by=w.lead
+    )
+
+
+@scenario(records.audit_events_export)
+def _(w: World) -> Call:
+    return partial(
+        records.audit_events_export, by=w.lead, fmt="csv", team_ids=[w.team.pk]
+    )
+
+
+# maintenance, monitoring, notifications, on-call -------------------------------
+
+
+@scenario(maintenance.maintenance_plan_save)
+def _(w: World) -> Call:
+    return partial(
+        maintenance.maintenance_plan_save,
+        environment=w.environment,
+        template=w.template,
+        by=w.lead,
+        time_zone="Europe/Berlin",
+        assignee=w.engineer,
+    )
+
+
+@scenario(maintenance.maintenance_plan_save)
+def _(w: World) -> Call:
+    w.plan  # noqa: B018 (changed, not created)
+    return partial(
+        maintenance.maintenance_plan_save,
+        environment=w.environment,
+        template=w.template,
+        by=w.lead,
+        assignee=w.engineer,
+        enabled=False,
+    )
+
+
+@scenario(maintenance.maintenance_checklists_create_due)
+def _(w: World) -> Call:
+    w.plan  # noqa: B018
+    return maintenance.maintenance_checklists_create_due
+
+
+@scenario(maintenance.maintenance_tick)
+def _(w: World) -> Call:
+    w.checklist  # noqa: B018 (this period's exist: the tick makes later ones)
+    later = timezone.now() + timedelta(days=40)
+    return partial(maintenance.maintenance_tick, now=later)
+
+
+@scenario(maintenance.maintenance_overdue_flag)
+def _(w: World) -> Call:
+    w.checklist  # noqa: B018
+    later = timezone.now() + timedelta(days=40)
+    return partial(maintenance.maintenance_overdue_flag, now=later)
+
+
+@scenario(maintenance.maintenance_item_set_state)
+def _(w: World) -> Call:
+    return partial(
+        maintenance.maintenance_item_set_state,
+        item=w.checklist.items.first(),
+        state="skipped",
+        note="Not this week",
+        by=w.engineer,
+    )
+
+
+@scenario(maintenance.maintenance_checklist_assign)
+def _(w: World) -> Call:
+    return partial(
+        maintenance.maintenance_checklist_assign,
+        checklist=w.checklist,
+        assignee=w.engineer,
+        by=w.lead,
+    )
+
+
+@scenario(monitoring.probe_schedule_save)
+def _(w: World) -> Call:
+    return partial(
+        monitoring.probe_schedule_save,
+        config=w.config,
+        by=w.lead,
+        kind="cron",
+        cron_expression="*/5 * * * *",
+        time_zone="Europe/Berlin",
+    )
+
+
+@scenario(monitoring.probe_schedule_save)
+def _(w: World) -> Call:
+    w.schedule  # noqa: B018 (changed, not created)
+    return partial(
+        monitoring.probe_schedule_save,
+        config=w.config,
+        by=w.lead,
+        kind="daily",
+        at_time=time(6, 30),
+        enabled=False,
+    )
+
+
+@scenario(monitoring.probe_schedules_dispatch)
+def _(w: World) -> Call:
+    w.schedule  # noqa: B018
+    return monitoring.probe_schedules_dispatch
+
+
+@scenario(monitoring.environment_check_run)
+def _(w: World) -> Call:
+    return partial(
+        monitoring.environment_check_run,
+        schedule_id=w.schedule.pk,
+        scheduled_for=timezone.now().isoformat(),
+    )
+
+
+@scenario(notifications.webhook_create)
+def _(w: World) -> Call:
+    return partial(
+        notifications.webhook_create,
+        team=w.team,
+        name="deploy bot",
+        url="http://127.0.0.1:9/deploys",
+        events=["release.deployed", "release.overridden"],
+        slack=True,
+        by=w.lead,
+    )
+
+
+@scenario(notifications.webhook_delete)
+def _(w: World) -> Call:
+    return partial(notifications.webhook_delete, webhook=w.webhook, by=w.lead)
+
+
+@scenario(oncall.rotation_save)
+def _(w: World) -> Call:
+    w.rotation  # noqa: B018 (changed, not created)
+    return partial(
+        oncall.rotation_save,
+        team=w.team,
+        by=w.lead,
+        time_zone="Europe/Berlin",
+        handover_weekday=2,
+        handover_time=time(10, 30),
+        starts_on=date(2026, 1, 7),
+        members=[w.engineer, w.lead],
+    )
+
+
+@scenario(oncall.override_add)
+def _(w: World) -> Call:
+    return partial(
+        oncall.override_add,
+        rotation=w.rotation,
+        user=w.engineer,
+        starts_at=timezone.now() + timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=5),
+        reason="Swap",
+        by=w.lead,
+    )
+
+
+# policy --------------------------------------------------------------------------
+
+
+@scenario(policy.waiver_request)
+def _(w: World) -> Call:
+    return lambda: w.waiver
+
+
+@scenario(policy.waiver_approve)
+def _(w: World) -> Call:
+    return partial(policy.waiver_approve, waiver=w.waiver, by=w.second_lead)
+
+
+@scenario(policy.freeze_window_save)
+def _(w: World) -> Call:
+    return lambda: w.freeze
+
+
+@scenario(policy.freeze_window_save)
+def _(w: World) -> Call:
+    return partial(
+        policy.freeze_window_save,
+        environment=w.environment,
+        by=w.lead,
+        name="Weekend",
+        reason="Few people around",
+        cron="0 18 * * fri",
+        time_zone="Europe/Berlin",
+        duration_minutes=60 * 60,
+        window=w.freeze,
+    )
+
+
+@scenario(policy.freeze_window_delete)
+def _(w: World) -> Call:
+    return partial(policy.freeze_window_delete, window=w.freeze, by=w.lead)
+
+
+@scenario(policy.emergency_exception_request)
+def _(w: World) -> Call:
+    return lambda: w.exception
+
+
+@scenario(policy.emergency_exception_approve)
+def _(w: World) -> Call:
+    return partial(
+        policy.emergency_exception_approve, exception=w.exception, by=w.second_lead
+    )
+
+
+# probes --------------------------------------------------------------------------
+
+
+@scenario(probes.probe_config_save)
+def _(w: World) -> Call:
+    return lambda: w.config
+
+
+@scenario(probes.probe_config_save)
+def _(w: World) -> Call:
+    return partial(
+        probes.probe_config_save,
+        environment=w.environment,
+        by=w.lead,
+        name="Health check",
+        kind="http",
+        target="http://127.0.0.1:9/healthz",
+        options={"expect_status": "204"},
+        timeout=3,
+        enabled=False,
+        config=w.config,
+    )
+
+
+@scenario(probes.probe_configs_create_defaults)
+def _(w: World) -> Call:
+    return partial(
+        probes.probe_configs_create_defaults,
+        environment=w.environment,
+        template=w.template,
+        by=w.lead,
+    )
+
+
+@scenario(probes.probe_run_start)
+def _(w: World) -> Call:
+    w.config  # noqa: B018
+    return partial(probes.probe_run_start, release=w.release, by=w.lead)
+
+
+@scenario(probes.probe_run_dispatch)
+def _(w: World) -> Call:
+    return partial(probes.probe_run_dispatch, run_id=w.run.pk)
+
+
+@scenario(probes.probe_batch_execute)
+def _(w: World) -> Call:
+    return partial(
+        probes.probe_batch_execute, run_id=w.run.pk, config_ids=w.run.config_ids
+    )
+
+
+@scenario(probes.probe_run_finish_if_complete)
+def _(w: World) -> Call:
+    return partial(
+        probes.probe_run_finish_if_complete,
+        run_id=w.run.pk,
+        lost_reason="the worker was lost",
+    )
+
+
+@scenario(probes.probe_runs_sweep)
+def _(w: World) -> Call:
+    past = timezone.now() - timedelta(minutes=1)
+    ProbeRun.objects.filter(pk=w.run.pk).update(deadline=past)
+    return probes.probe_runs_sweep
+
+
+@scenario(probes.probe_test_config)
+def _(w: World) -> Call:
+    return partial(probes.probe_test_config, config=w.config, by=w.lead)
+
+
+@scenario(probes.team_network_add)
+def _(w: World) -> Call:
+    return partial(
+        probes.team_network_add,
+        team=w.team,
+        cidr="10.20.0.0/16",
+        ports="5432",
+        note="Database network",
+        by=w.admin,
+    )
+
+
+# releases and sign-offs ------------------------------------------------------------
+
+
+@scenario(releases.bump_revision)
+def _(w: World) -> Call:
+    return partial(releases.bump_revision, w.release)
+
+
+@scenario(releases.release_create)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_create,
+        service=w.environment.service,
+        environment=w.environment,
+        template=w.template,
+        version="3.0.0",
+        planned_for=timezone.now() + timedelta(days=1),
+        notes="The new checkout",
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_update)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_update,
+        release=w.release,
+        planned_for=timezone.now() + timedelta(days=3),
+        notes="Moved to Thursday",
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_transition)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_transition,
+        release=w.release,
+        target="deployed",
+        override=True,
+        reason="Hotfix",
+        notes="Canary clean",
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_transition)
+def _(w: World) -> Call:
+    make_ready(w.release, w.lead)
+    return partial(
+        releases.release_transition, release=w.release, target="ready", by=w.lead
+    )
+
+
+@scenario(releases.release_transition)
+def _(w: World) -> Call:
+    releases.release_transition(
+        release=w.release, target="ready", by=w.lead, override=True, reason="Demo"
+    )
+    return partial(
+        releases.release_transition,
+        release=w.release,
+        target="in_progress",
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_transition)
+def _(w: World) -> Call:
+    releases.release_transition(release=w.ready, target="deployed", by=w.lead)
+    return partial(
+        releases.release_transition,
+        release=w.ready,
+        target="rolled_back",
+        reason="Errors",
+        by=w.second_lead,
+    )
+
+
+@scenario(releases.release_transition)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_transition,
+        release=w.release,
+        target="cancelled",
+        reason="Superseded",
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_item_set_state)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_item_set_state,
+        item=w.release.items.filter(kind="check").first(),
+        state="blocked",
+        note="Waiting for the vendor",
+        by=w.engineer,
+    )
+
+
+@scenario(signoffs.signoff_record)
+def _(w: World) -> Call:
+    return partial(
+        signoffs.signoff_record,
+        release=w.release,
+        role_key=w.release.signoff_roles[0]["key"],
+        decision="reject",
+        comment="Runbook incomplete",
+        by=w.engineer,
+    )
