@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
-from apps.accounts.api.views import MeView
+from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.audit.api.views import AuditEventViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import TemplateViewSet
@@ -81,6 +81,7 @@ router.register(
     "support-resources", SupportResourceViewSet, basename="support-resource"
 )
 router.register("templates", TemplateViewSet, basename="template")
+router.register("signoff-groups", SignOffGroupViewSet, basename="signoff-group")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
