@@ -97,6 +97,7 @@ LISTS = {
     "api:template-list",
     "api:template-import-markdown",
     "api:signoff-group-list",
+    "api:signoff-eligibility-list",
     "api:audit-event-list",
     "api:webhook-list",
 }

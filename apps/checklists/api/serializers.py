@@ -17,7 +17,9 @@ class TemplateSerializer(serializers.ModelSerializer):
             "version",
             "title",
             "team",
+            "based_on",
             "allow_shared_signoffs",
+            "allow_creator_approval",
             "success_criteria",
             "created_at",
         ]
@@ -41,3 +43,49 @@ class TemplateExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.IntegerField()
     markdown = serializers.CharField()
+
+
+class TemplateOptionsSerializer(serializers.Serializer):
+    """Options left out stay as they are. `team`: whose own version a change to
+    a template the caller does not own becomes."""
+
+    allow_creator_approval = serializers.BooleanField(required=False)
+    allow_shared_signoffs = serializers.BooleanField(required=False)
+    team = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
+    )
+
+
+class SignOffEligibilitySerializer(serializers.Serializer):
+    """Who may sign one role of a team; `anyone` when it names no one."""
+
+    team = serializers.IntegerField()
+    role_key = serializers.CharField()
+    role_name = serializers.CharField()
+    anyone = serializers.BooleanField()
+    who = serializers.CharField()
+    team_roles = serializers.ListField(child=serializers.CharField())
+    users = serializers.ListField(child=serializers.CharField())
+    groups = serializers.ListField(child=serializers.IntegerField())
+
+
+class SignOffEligibilitySetSerializer(serializers.Serializer):
+    """Everything left empty lets anyone on the team sign the role."""
+
+    team = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    role_key = serializers.SlugField(max_length=60)
+    team_roles = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, default=list
+    )
+    users = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        default=list,
+        max_length=500,
+    )
+    groups = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=100,
+    )

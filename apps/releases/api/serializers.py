@@ -36,7 +36,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
-    """A new release; the template defaults to the latest default checklist."""
+    """A new release; the template defaults to the team's default checklist: its
+    own version of `default` when it has one, otherwise the shared one."""
 
     service = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     environment = serializers.IntegerField(min_value=1, max_value=MAX_ID)

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
 from apps.catalog.models import Environment, Service
+from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.checklists.models import ChecklistTemplate
 from apps.core import caching
@@ -116,7 +117,10 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
             if template is None:
                 raise ValidationError({"template": "No such template."})
         else:
-            template = checklist_services.template_ensure_default()
+            template = (
+                checklist_selectors.template_default_for_team(service.team_id)
+                or checklist_services.template_ensure_default()
+            )
         release = services.release_create(
             service=service,
             environment=environment,
