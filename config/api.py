@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
-from apps.accounts.api.views import MeView
+from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.audit.api.views import AuditEventViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
-from apps.checklists.api.views import TemplateViewSet
+from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
 from apps.notifications.api.views import WebhookViewSet
@@ -81,6 +81,10 @@ router.register(
     "support-resources", SupportResourceViewSet, basename="support-resource"
 )
 router.register("templates", TemplateViewSet, basename="template")
+router.register("signoff-groups", SignOffGroupViewSet, basename="signoff-group")
+router.register(
+    "signoff-eligibility", SignOffEligibilityViewSet, basename="signoff-eligibility"
+)
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")

@@ -1,4 +1,4 @@
-"""Teams and the role each member holds in them."""
+"""Teams, the role each member holds in them, and their sign-off groups."""
 
 from django.conf import settings
 from django.db import models
@@ -42,6 +42,63 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.team}"
+
+
+class SignOffGroup(TimeStampedModel):
+    """A named set of a team's members, such as Security reviewers, that a
+    sign-off role can name as the people who may sign it.
+
+    Kept by the team's admins through services; a single sign-on role map can
+    later fill it too, marking those members as external.
+    """
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="signoff_groups"
+    )
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "name"], name="signoff_group_name_per_team"
+            ),
+        ]
+        ordering = ["team__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+
+class SignOffGroupMember(models.Model):
+    """One person in a sign-off group, and where that fact comes from."""
+
+    class Source(models.TextChoices):
+        LOCAL = "local", "Added here"
+        EXTERNAL = "external", "Single sign-on"
+
+    group = models.ForeignKey(
+        SignOffGroup, on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="signoff_group_memberships",
+    )
+    source = models.CharField(
+        max_length=10, choices=Source.choices, default=Source.LOCAL
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "user"], name="one_membership_per_signoff_group"
+            ),
+        ]
+        ordering = ["group", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group.name}"
 
 
 class ApiToken(models.Model):

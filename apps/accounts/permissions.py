@@ -27,7 +27,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage_probes": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_contacts": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_templates": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_signers": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_members": frozenset({Role.ADMIN}),
+    "manage_signoff_groups": frozenset({Role.ADMIN}),
 }
 
 
@@ -80,3 +82,12 @@ def get_for_user(
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404(missing) from None
+
+
+def team_or_none(user: User | AnonymousUser, pk: object) -> Team | None:
+    """One of the user's teams by id (any team for a superuser), or None, for
+    the API to answer "No such team." about a body's team field."""
+    teams = team_ids_for(user)
+    if teams is not None and pk not in teams:
+        return None
+    return Team.objects.filter(pk=pk).first()

@@ -1,12 +1,13 @@
-"""Changing teams and memberships. Every change is audited."""
+"""Changing teams, memberships and sign-off groups. Every change is audited."""
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from apps.accounts import permissions
-from apps.accounts.models import Membership, Team
+from apps.accounts.models import Membership, SignOffGroup, SignOffGroupMember, Team
 from apps.audit import services as audit
 
 
@@ -60,13 +61,181 @@ def membership_set(*, team: Team, user: User, role: str, by: User | None) -> Mem
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: User | None) -> None:
+    """Take a user out of a team, and out of the team's sign-off groups."""
     if by is not None:
         permissions.require(by, "manage_members", membership.team)
+    groups = SignOffGroupMember.objects.filter(
+        group__team_id=membership.team_id, user_id=membership.user_id
+    )
+    before = {"user": membership.user.get_username(), "role": membership.role}
+    group_names = sorted(groups.values_list("group__name", flat=True))
+    if group_names:
+        before["signoff_groups"] = group_names
     audit.record(
         actor=by,
         action="membership.removed",
         target=membership,
         team_id=membership.team_id,
-        before={"user": membership.user.get_username(), "role": membership.role},
+        before=before,
     )
+    groups.delete()
     membership.delete()
+
+
+def _group_name(team: Team, name: str, *, group: SignOffGroup | None = None) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": "Give the group a name of 1 to 120 characters."})
+    taken = SignOffGroup.objects.filter(team=team, name__iexact=name)
+    if group is not None:
+        taken = taken.exclude(pk=group.pk)
+    if taken.exists():
+        raise ValidationError({"name": f"{team} already has a group named {name}."})
+    return name
+
+
+@transaction.atomic
+def signoff_group_create(*, team: Team, name: str, by: User | None) -> SignOffGroup:
+    """Create a named sign-off group in a team (the team's admins)."""
+    if by is not None:
+        permissions.require(by, "manage_signoff_groups", team)
+    name = _group_name(team, name)
+    try:
+        with transaction.atomic():
+            group = SignOffGroup.objects.create(team=team, name=name)
+    except IntegrityError:
+        raise ValidationError(
+            {"name": f"{team} already has a group named {name}."}
+        ) from None
+    audit.record(
+        actor=by,
+        action="signoff_group.created",
+        target=group,
+        team_id=team.pk,
+        after={"name": name},
+    )
+    return group
+
+
+@transaction.atomic
+def signoff_group_rename(
+    *, group: SignOffGroup, name: str, by: User | None
+) -> SignOffGroup:
+    """Give a sign-off group another name; its members and uses stay."""
+    if by is not None:
+        permissions.require(by, "manage_signoff_groups", group.team)
+    name = _group_name(group.team, name, group=group)
+    before = {"name": group.name}
+    group.name = name
+    try:
+        with transaction.atomic():
+            group.save(update_fields=["name", "updated_at"])
+    except IntegrityError:
+        raise ValidationError(
+            {"name": f"{group.team} already has a group named {name}."}
+        ) from None
+    audit.record(
+        actor=by,
+        action="signoff_group.renamed",
+        target=group,
+        team_id=group.team_id,
+        before=before,
+        after={"name": name},
+    )
+    return group
+
+
+@transaction.atomic
+def signoff_group_delete(*, group: SignOffGroup, by: User | None) -> None:
+    """Delete a sign-off group. Refused while a sign-off role names it: the role
+    would otherwise fall back to letting anyone on the team sign."""
+    if by is not None:
+        permissions.require(by, "manage_signoff_groups", group.team)
+    before = {
+        "name": group.name,
+        "members": sorted(group.members.values_list("user__username", flat=True)),
+    }
+    audit.record(
+        actor=by,
+        action="signoff_group.deleted",
+        target=group,
+        team_id=group.team_id,
+        before=before,
+    )
+    try:
+        with transaction.atomic():
+            group.delete()
+    except ProtectedError:
+        raise ValidationError(
+            f"A sign-off role names {group.name}; choose who signs that role "
+            "without it first."
+        ) from None
+
+
+@transaction.atomic
+def signoff_group_member_add(
+    *,
+    group: SignOffGroup,
+    user: User,
+    by: User | None,
+    source: str = SignOffGroupMember.Source.LOCAL,
+) -> SignOffGroupMember:
+    """Put a member of the group's team who may sign off into the group.
+
+    Refuses people outside the team and auditors (they never sign off).
+    """
+    if by is not None:
+        permissions.require(by, "manage_signoff_groups", group.team)
+    if source not in SignOffGroupMember.Source.values:
+        raise ValidationError({"source": f"Unknown source {source!r}."})
+    role = (
+        Membership.objects.filter(team_id=group.team_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role not in permissions.ACTIONS["signoff"]:
+        raise ValidationError(
+            {
+                "user": f"{user.get_username()} is not a member of {group.team} "
+                "who may sign off (auditors never sign)."
+            }
+        )
+    member, created = SignOffGroupMember.objects.get_or_create(
+        group=group, user=user, defaults={"source": source}
+    )
+    if not created:
+        raise ValidationError(
+            {"user": f"{user.get_username()} is already in {group.name}."}
+        )
+    group.save(update_fields=["updated_at"])
+    audit.record(
+        actor=by,
+        action="signoff_group.member_added",
+        target=group,
+        team_id=group.team_id,
+        after={"user": user.get_username(), "source": source},
+    )
+    return member
+
+
+@transaction.atomic
+def signoff_group_member_remove(
+    *, group: SignOffGroup, user: User, by: User | None
+) -> None:
+    """Take a person out of a sign-off group."""
+    if by is not None:
+        permissions.require(by, "manage_signoff_groups", group.team)
+    member = SignOffGroupMember.objects.filter(group=group, user=user).first()
+    if member is None:
+        raise ValidationError(
+            {"user": f"{user.get_username()} is not in {group.name}."}
+        )
+    audit.record(
+        actor=by,
+        action="signoff_group.member_removed",
+        target=group,
+        team_id=group.team_id,
+        before={"user": user.get_username(), "source": member.source},
+    )
+    member.delete()
+    group.save(update_fields=["updated_at"])

@@ -1,10 +1,22 @@
 """Reads of the audit trail, scoped to what the user may see."""
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.permissions import team_ids_for
 from apps.audit.models import AuditEvent
+
+# Changes to a template every team shares carry no team, yet every team's
+# releases may use that template: readers of any team see them.
+SHARED_TARGET_TYPES = ("checklists.checklisttemplate",)
+
+
+def audit_scope(teams: list[int]) -> Q:
+    """The events readers of these teams see: the teams' own, and the changes to
+    templates every team shares."""
+    return Q(team_id__in=teams) | Q(
+        team_id__isnull=True, target_type__in=SHARED_TARGET_TYPES
+    )
 
 
 def audit_events_for_release(release_id: int) -> QuerySet[AuditEvent]:
@@ -13,7 +25,8 @@ def audit_events_for_release(release_id: int) -> QuerySet[AuditEvent]:
 
 
 def audit_event_list_for_user(user: User) -> QuerySet[AuditEvent]:
-    """Events of the user's teams; a superuser also sees events with no team."""
+    """Events of the user's teams and of shared templates; a superuser sees
+    every event, also those with no team."""
     teams = team_ids_for(user)
     events = AuditEvent.objects.all()
-    return events if teams is None else events.filter(team_id__in=teams)
+    return events if teams is None else events.filter(audit_scope(teams))

@@ -1,4 +1,5 @@
-"""The template import form: a Markdown file or pasted text, for one team."""
+"""Template forms: import (a Markdown file or pasted text, for one team) and the
+sign-off options of a template."""
 
 from django import forms
 
@@ -26,9 +27,13 @@ class ImportForm(forms.Form):
         strip=False,
     )
 
-    def __init__(self, *args, teams, **kwargs) -> None:
+    def __init__(self, *args, teams, shared: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+        if shared:
+            # Administrators may also import a template every team shares.
+            self.fields["team"].required = False
+            self.fields["team"].empty_label = "Every team (shared)"
 
     def clean(self) -> dict:
         data = super().clean()
@@ -44,3 +49,30 @@ class ImportForm(forms.Form):
         if not (data.get("source") or "").strip():
             raise forms.ValidationError("Choose a file or paste the Markdown.")
         return data
+
+
+class OptionsForm(forms.Form):
+    """Who may approve a release of this template. `team` appears for people who
+    do not own the template: their change becomes that team's own version."""
+
+    allow_creator_approval = forms.BooleanField(
+        required=False,
+        label="The person who created a release may approve it",
+        help_text="Off: another person must approve (prevent approval by author).",
+    )
+    allow_shared_signoffs = forms.BooleanField(
+        required=False,
+        label="One person may approve more than one role",
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        label="Save as the own version of",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if teams is None:
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams

@@ -1,9 +1,10 @@
-"""Versioned checklist templates: phases, sections, items, sign-off roles, runbook."""
+"""Versioned checklist templates: phases, sections, items, sign-off roles, runbook;
+and who may sign each sign-off role in a team."""
 
 from django.conf import settings
 from django.db import models
 
-from apps.accounts.models import Team
+from apps.accounts.models import SignOffGroup, Team
 from apps.checklists.markdown import OTHER_KINDS, PHASES
 
 
@@ -15,7 +16,13 @@ class Severity(models.TextChoices):
 
 
 class ChecklistTemplate(models.Model):
-    """One version of a checklist. Versions are immutable once releases use them."""
+    """One version of a checklist, owned by a team or, with no team, by the
+    administrators and shared by every team.
+
+    Releases copy its items when they open. Only the owner changes a version in
+    place (severities, runbook links, options); anyone else who changes it gets
+    their team's own new version instead (`based_on` names the original).
+    """
 
     name = models.CharField(max_length=120)
     version = models.PositiveIntegerField()
@@ -32,6 +39,19 @@ class ChecklistTemplate(models.Model):
     allow_shared_signoffs = models.BooleanField(
         default=False,
         help_text="Let one person approve more than one sign-off role of a release.",
+    )
+    allow_creator_approval = models.BooleanField(
+        default=True,
+        help_text="Let the person who created a release approve it; off, another "
+        "person must (prevent approval by author).",
+    )
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The version another team owns that this one was copied from.",
     )
     success_criteria = models.JSONField(default=list, blank=True)
     source = models.TextField(
@@ -155,6 +175,73 @@ class SignOffRole(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SignOffEligibility(models.Model):
+    """Who may sign one sign-off role (by its key) of one team's releases.
+
+    It belongs to the team, not to a template version, so every version and
+    every copy of a template with that role uses it, and a release reads it
+    when someone signs. With no row, any lead, engineer or admin of the team
+    may sign the role.
+    """
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="signoff_eligibility"
+    )
+    role_key = models.SlugField(max_length=60)
+    team_roles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Membership roles whose holders may sign, such as lead.",
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
+    groups = models.ManyToManyField(
+        SignOffGroup,
+        blank=True,
+        through="SignOffEligibilityGroup",
+        related_name="eligibilities",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["team", "role_key"]
+        verbose_name_plural = "sign-off eligibility"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "role_key"], name="one_eligibility_per_team_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_key} of {self.team}"
+
+
+class SignOffEligibilityGroup(models.Model):
+    """A sign-off group named by a role. A named group cannot be deleted: the
+    role would silently fall back to letting anyone sign."""
+
+    eligibility = models.ForeignKey(SignOffEligibility, on_delete=models.CASCADE)
+    group = models.ForeignKey(SignOffGroup, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["eligibility", "group"], name="group_named_once_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group.name} signs {self.eligibility.role_key}"
 
 
 class RunbookEntry(models.Model):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("import/", views.template_import, name="import"),
     path("<int:pk>/", views.template_detail, name="detail"),
     path("<int:pk>/export/", views.template_export, name="export"),
+    path("<int:pk>/options/", views.template_options, name="options"),
 ]

@@ -6,7 +6,9 @@ severities and schedules) and its freeze windows. Import validates the whole fil
 reporting every problem with its line, then applies it in one transaction:
 probes and freezes missing from the file are removed. Secrets are never
 written: a probe names the environment variable that holds its secret, and a
-secret stored encrypted stays as it is.
+secret stored encrypted stays as it is. Template changes go through
+`template_change()`: on a template the importer's team does not own, they make
+the team's own version, and the environment's probes verify its items.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import yaml
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
+from apps.checklists import services as checklist_services
 from apps.checklists.models import (
     ChecklistTemplate,
     RunbookEntry,
@@ -326,8 +330,12 @@ def policy_import(text: str, *, by: User, actor_label: str = "") -> dict:
         .select_related("service__team")
         .first()
     )
+    # Only a template the environment's team may use: a shared one or its own.
     template = ChecklistTemplate.objects.filter(
-        name=str(tpl_part["name"]), version=tpl_part["version"]
+        Q(team__isnull=True)
+        | Q(team_id=environment.service.team_id if environment else None),
+        name=str(tpl_part["name"]),
+        version=tpl_part["version"],
     ).first()
     if environment is None:
         problems.append(
@@ -385,7 +393,6 @@ def policy_import(text: str, *, by: User, actor_label: str = "") -> dict:
                 template,
                 items,
                 advisory,
-                runbook,
                 tpl_part,
                 probes,
                 freezes,
@@ -435,7 +442,6 @@ def _apply(
     template,
     items,
     advisory,
-    runbook,
     tpl_part,
     probes,
     freezes,
@@ -444,21 +450,20 @@ def _apply(
     actor_label,
 ) -> dict:
     problems: list[str] = []
-    changed_items = 0
     severities: dict[str, str] = {}
     removed: list[str] = []
-    for item in items:
-        severity = Severity.ADVISORY if item.text in advisory else Severity.BLOCKING
-        if item.severity != severity:
-            TemplateItem.objects.filter(pk=item.pk).update(severity=severity)
-            changed_items += 1
-    links = {e["problem"]: e for e in tpl_part.get("runbook") or []}
-    for problem, entry in runbook.items():
-        wanted = links.get(problem, {})
-        kinds, sections = wanted.get("probe_kinds") or [], wanted.get("sections") or []
-        if (entry.probe_kinds, entry.sections) != (kinds, sections):
-            entry.probe_kinds, entry.sections = kinds, sections
-            entry.save(update_fields=["probe_kinds", "sections"])
+    change = checklist_services.template_change(
+        template=template,
+        by=by,
+        team=environment.service.team,
+        advisory_items=advisory,
+        runbook_links={e["problem"]: e for e in tpl_part.get("runbook") or []},
+        actor_label=actor_label,
+    )
+    before = set(change.before.get("advisory_items", []))
+    after = set(change.after.get("advisory_items", before))
+    if change.template != template:
+        items = TemplateItem.objects.filter(phase__template=change.template)
     by_text: dict[str, list[TemplateItem]] = {}
     for item in items:
         by_text.setdefault(item.text, []).append(item)
@@ -535,7 +540,8 @@ def _apply(
         target=environment,
         team_id=environment.service.team_id,
         after={
-            "template": str(template),
+            "template": str(change.template),
+            **({"template_copied_from": str(template)} if change.copied_from else {}),
             "probes": len(probes),
             "freeze_windows": len(freezes),
             "advisory_items": sorted(advisory),
@@ -543,8 +549,12 @@ def _apply(
             "schedules_removed": removed,
         },
     )
-    return {
-        "items_changed": changed_items,
+    counts = {
+        "items_changed": len(before ^ after),
         "probes": len(probes),
         "freeze_windows": len(freezes),
     }
+    if change.copied_from is not None:
+        counts["template"] = str(change.template)
+        counts["template_copied_from"] = str(change.copied_from)
+    return counts

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.accounts import permissions
 from apps.accounts.models import Team
 from apps.audit import chain
+from apps.audit import selectors as audit_selectors
 from apps.audit.models import AuditEvent
 from apps.policy import selectors as policy_selectors
 from apps.probes.models import ProbeResult
@@ -189,7 +190,8 @@ def audit_events_for_export(
     action: str = "",
     through_seq: int | None = None,
 ) -> QuerySet[AuditEvent]:
-    """Events of the given teams (already vetted), oldest first, as value rows.
+    """Events of the given teams (already vetted) and of the templates every team
+    shares, oldest first, as value rows.
 
     `action` matches exactly or as a prefix (`release` matches `release.created`).
     Superusers exporting every team also get events with no team, like sign-ins.
@@ -198,7 +200,7 @@ def audit_events_for_export(
     if user.is_superuser and not teams:
         pass
     else:
-        events = events.filter(team_id__in=teams)
+        events = events.filter(audit_selectors.audit_scope(teams))
     if since:
         events = events.filter(created_at__gte=_day_start(since))
     if until:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from apps.accounts import permissions
 from apps.accounts.models import Membership
 from apps.catalog.models import Environment, Service
+from apps.checklists import selectors as checklist_selectors
 from apps.checklists.models import ChecklistTemplate
 from apps.releases.models import Release, ReleaseItem
 
@@ -69,7 +70,12 @@ class ReleaseForm(forms.Form):
         help_text="Each environment belongs to one service.",
     )
     template = forms.ModelChoiceField(
-        queryset=ChecklistTemplate.objects.none(), label="Checklist template"
+        queryset=ChecklistTemplate.objects.none(),
+        label="Checklist template",
+        required=False,
+        empty_label="The team's default checklist",
+        help_text="The team's default is its own version of the default checklist "
+        "when it has one, otherwise the shared one.",
     )
     version = forms.CharField(
         max_length=64,
@@ -101,9 +107,17 @@ class ReleaseForm(forms.Form):
         self.fields["service"].queryset = services
         self.fields["environment"].queryset = environments
         self.fields["template"].queryset = templates.order_by("name", "-version")
-        latest = templates.order_by("-version").filter(name="default").first()
-        if latest and not self.is_bound:
-            self.initial.setdefault("template", latest.pk)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        service = data.get("service")
+        if service is not None and not data.get("template"):
+            data["template"] = checklist_selectors.template_default_for_team(
+                service.team_id
+            )
+            if data["template"] is None:
+                self.add_error("template", "There is no default checklist yet.")
+        return data
 
 
 class DashboardFilterForm(forms.Form):

@@ -49,11 +49,13 @@ class PageStamp:
     latest_run_status: str | None
     contacts: tuple
     resources: tuple
+    signers: tuple
 
 
 @cache
 def _page_stamp_sql() -> str:
-    from apps.accounts.models import Membership
+    from apps.accounts.models import Membership, SignOffGroup
+    from apps.checklists.models import ChecklistTemplate, SignOffEligibility
     from apps.contacts.models import Contact, SupportResource
     from apps.probes.models import ProbeRun
 
@@ -67,6 +69,10 @@ def _page_stamp_sql() -> str:
         " OR (c.service_id IS NULL AND c.team_id = r.team_id))"
     )
     stat = "(SELECT {} FROM {} c WHERE " + shown + ")"
+    # Who may sign (the team's eligibility and groups) and whether the creator
+    # may approve (the template's option) change the sign-off panel, not the
+    # release's revision.
+    team_stat = "(SELECT {} FROM {} g WHERE g.team_id = r.team_id)"
     return (
         "SELECT r.id, r.team_id, r.revision,"
         f" (SELECT m.role FROM {_table(Membership)} m"
@@ -75,7 +81,13 @@ def _page_stamp_sql() -> str:
         f" {stat.format('COUNT(*)', _table(Contact))},"
         f" {stat.format('MAX(c.updated_at)', _table(Contact))},"
         f" {stat.format('COUNT(*)', _table(SupportResource))},"
-        f" {stat.format('MAX(c.updated_at)', _table(SupportResource))}"
+        f" {stat.format('MAX(c.updated_at)', _table(SupportResource))},"
+        f" {team_stat.format('COUNT(*)', _table(SignOffEligibility))},"
+        f" {team_stat.format('MAX(g.updated_at)', _table(SignOffEligibility))},"
+        f" {team_stat.format('COUNT(*)', _table(SignOffGroup))},"
+        f" {team_stat.format('MAX(g.updated_at)', _table(SignOffGroup))},"
+        f" (SELECT t.allow_creator_approval FROM {_table(ChecklistTemplate)} t"
+        "   WHERE t.id = r.template_id)"
         f" FROM {_table(Release)} r WHERE r.id = %s"
     )
 
@@ -100,6 +112,7 @@ def release_page(user: User, pk: int) -> PageStamp:
         latest_run_status=row[5],
         contacts=(row[6], str(row[7])),
         resources=(row[8], str(row[9])),
+        signers=(row[10], str(row[11]), row[12], str(row[13]), row[14]),
     )
 
 

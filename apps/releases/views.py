@@ -387,6 +387,8 @@ def _page_key(request: HttpRequest, stamp: stamps.PageStamp) -> str | None:
     Every write that changes the page bumps release.revision; a running probe
     run records results without one, so its page is never cached. Contacts
     belong to the service, so their count and last change are part of the key.
+    The sign-off panel offers each viewer the roles they may sign, so the key
+    names the viewer and what decides who may sign.
     """
     status = stamp.latest_run_status
     if status is not None and status not in ProbeRun.FINISHED:
@@ -397,10 +399,12 @@ def _page_key(request: HttpRequest, stamp: stamps.PageStamp) -> str | None:
         stamp.release_id,
         stamp.revision,
         role,
+        request.user.pk,
         "all" in request.GET,
         stamp.latest_run_id,
         *stamp.contacts,
         *stamp.resources,
+        *stamp.signers,
     )
 
 

@@ -1,5 +1,19 @@
-"""Reads of sign-offs."""
+"""Reads of sign-offs, and who may sign which role of a release.
 
+Who may sign is the team's eligibility for the role key (apps.checklists), read
+at the moment someone signs; whether the release's creator may approve is its
+template's option, read at the same moment. So a change of either applies to
+open releases at once, and decisions already recorded stay as they are.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+
+from apps.accounts import permissions
+from apps.checklists import selectors as checklist_selectors
+from apps.checklists.models import ChecklistTemplate
+from apps.checklists.selectors import Signers
 from apps.releases.models import Release
 from apps.signoffs.models import SignOff
 
@@ -14,3 +28,124 @@ def current_decisions(release: Release) -> dict[str, SignOff]:
 
 def signoff_history(release: Release) -> list[SignOff]:
     return list(release.signoffs.select_related("user").order_by("-id"))
+
+
+def creator_may_approve(release: Release) -> bool:
+    """The option of the release's template, as it is now."""
+    return (
+        ChecklistTemplate.objects.filter(pk=release.template_id)
+        .values_list("allow_creator_approval", flat=True)
+        .first()
+        is not False
+    )
+
+
+def role_name(release: Release, role_key: str) -> str:
+    return next(
+        (r["name"] for r in release.signoff_roles if r["key"] == role_key), role_key
+    )
+
+
+def signoff_refusal(
+    *,
+    release: Release,
+    role_key: str,
+    user: User,
+    signers: dict[str, Signers] | None = None,
+) -> str | None:
+    """Why the user may not sign this role of the release at all, or None.
+
+    Pass `signers` (checklists.selectors.signers_for_team) when asking about
+    several roles or people, to read them once.
+    """
+    if not permissions.can(user, "signoff", release.team):
+        return f"Your role in {release.team} does not allow sign-offs."
+    if signers is None:
+        signers = checklist_selectors.signers_for_team(release.team_id)
+    rule = checklist_selectors.signers_for_role(signers, role_key)
+    if rule.anyone or rule.admits(user.pk, permissions.role_of(user, release.team)):
+        return None
+    name = role_name(release, role_key)
+    return f"Only {rule.describe()} may sign as {name}."
+
+
+def approval_refusal(
+    *,
+    release: Release,
+    role_key: str,
+    user: User,
+    current: dict[str, SignOff],
+    creator_may: bool | None = None,
+) -> str | None:
+    """Why the user may not approve this role (rejecting stays open), or None:
+    the template keeps creators from approving, or the user approved another
+    role and the release does not allow one person several roles."""
+    if creator_may is None:
+        creator_may = creator_may_approve(release)
+    if not creator_may and release.created_by_id == user.pk:
+        return "You created this release; another person must approve it."
+    if release.allow_shared_signoffs:
+        return None
+    for other_key, other in current.items():
+        if other_key != role_key and other.is_approval and other.user_id == user.pk:
+            return (
+                f"You already approved as {other.role_name}; another person "
+                f"must approve as {role_name(release, role_key)}."
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class RoleRow:
+    """One role of a release as the sign-off panel shows it to one viewer."""
+
+    key: str
+    name: str
+    decision: SignOff | None
+    anyone: bool
+    who: str
+    refusal: str | None
+    approve_refusal: str | None
+
+
+def signoff_roles_for_viewer(
+    release: Release, user: User, current: dict[str, SignOff]
+) -> list[RoleRow]:
+    """Each role of the release, who may sign it, and whether the viewer may
+    sign or approve it (and why not)."""
+    signers = checklist_selectors.signers_for_team(release.team_id)
+    may_sign = permissions.can(user, "signoff", release.team)
+    creator_may = creator_may_approve(release) if may_sign else True
+    rows = []
+    for role in release.signoff_roles:
+        rule = checklist_selectors.signers_for_role(signers, role["key"])
+        refusal = (
+            signoff_refusal(
+                release=release, role_key=role["key"], user=user, signers=signers
+            )
+            if may_sign
+            else None
+        )
+        approve_refusal = (
+            approval_refusal(
+                release=release,
+                role_key=role["key"],
+                user=user,
+                current=current,
+                creator_may=creator_may,
+            )
+            if may_sign and refusal is None
+            else None
+        )
+        rows.append(
+            RoleRow(
+                key=role["key"],
+                name=role["name"],
+                decision=current.get(role["key"]),
+                anyone=rule.anyone,
+                who=rule.describe(),
+                refusal=refusal,
+                approve_refusal=approve_refusal,
+            )
+        )
+    return rows

@@ -1,7 +1,7 @@
 """Recording sign-off decisions. Every decision is audited."""
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.accounts import permissions
@@ -21,9 +21,11 @@ def signoff_record(
 ) -> SignOff:
     """Approve or reject a release for a role.
 
-    Refuses: roles the release does not have, closed releases, a rejection
-    without a comment, and (unless the template allows it) one person approving
-    a second role of the same release.
+    Refuses (PermissionDenied) people the team's eligibility for the role does
+    not name; refuses (ValidationError) roles the release does not have, closed
+    releases, a rejection without a comment, the release's creator approving
+    when its template forbids it, and (unless the template allows it) one person
+    approving a second role of the same release.
     """
     permissions.require(by, "signoff", release.team)
     # Lock the release so two decisions on it are taken one after the other.
@@ -31,6 +33,9 @@ def signoff_record(
     roles = {role["key"]: role["name"] for role in release.signoff_roles}
     if role_key not in roles:
         raise ValidationError({"role_key": "This release has no such sign-off role."})
+    refusal = selectors.signoff_refusal(release=release, role_key=role_key, user=by)
+    if refusal:
+        raise PermissionDenied(refusal)
     if decision not in SignOff.Decision.values:
         raise ValidationError({"decision": "Choose approve or reject."})
     if release.status not in lifecycle.OPEN_STATUSES:
@@ -43,13 +48,12 @@ def signoff_record(
     if decision == SignOff.Decision.REJECT and not comment:
         raise ValidationError({"comment": "Say why you reject this release."})
     current = selectors.current_decisions(release)
-    if decision == SignOff.Decision.APPROVE and not release.allow_shared_signoffs:
-        for other_key, other in current.items():
-            if other_key != role_key and other.is_approval and other.user_id == by.pk:
-                raise ValidationError(
-                    f"You already approved as {other.role_name}; another person "
-                    f"must approve as {roles[role_key]}."
-                )
+    if decision == SignOff.Decision.APPROVE:
+        refusal = selectors.approval_refusal(
+            release=release, role_key=role_key, user=by, current=current
+        )
+        if refusal:
+            raise ValidationError(refusal)
     previous = current.get(role_key)
     snapshot = readiness.evidence_snapshot(release)
     signoff = SignOff.objects.create(

@@ -1,14 +1,18 @@
-"""The sign-off panel's endpoint: ask for confirmation, then record the decision."""
+"""Sign-off pages: the panel's endpoints (ask for confirmation, then record the
+decision; ask someone for a sign-off), and who may sign each role of a team."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions
-from apps.accounts.models import Membership
+from apps.accounts import services as account_services
+from apps.accounts.models import Membership, SignOffGroup, Team
+from apps.checklists import selectors as checklist_selectors
+from apps.checklists import services as checklist_services
 from apps.core.htmx import wants_fragment
 from apps.notifications import mail
 from apps.releases import lifecycle
@@ -17,34 +21,38 @@ from apps.releases.forms import add_service_error
 from apps.releases.models import Release
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors, services
-from apps.signoffs.forms import SignOffForm, SignOffRequestForm
+from apps.signoffs.forms import (
+    GroupForm,
+    GroupMemberForm,
+    SignersForm,
+    SignOffForm,
+    SignOffRequestForm,
+    team_signers,
+)
+from apps.signoffs.models import SignOff
 
 
 def panel_context(release: Release, user, form: SignOffForm | None = None) -> dict:
+    """The panel for one viewer: each role with who may sign it, and the form
+    offering only the roles this viewer may sign (the others disabled, with why)."""
     decisions = selectors.current_decisions(release)
-    roles = [
-        {
-            "key": role["key"],
-            "name": role["name"],
-            "decision": decisions.get(role["key"]),
-        }
-        for role in release.signoff_roles
-    ]
+    roles = selectors.signoff_roles_for_viewer(release, user, decisions)
+    signable = [role for role in roles if role.refusal is None]
     selected = form["role_key"].value() if form is not None else None
     if not selected:
-        waiting = [
-            r for r in roles if not (r["decision"] and r["decision"].is_approval)
-        ]
-        selected = (waiting or roles or [{"key": ""}])[0]["key"]
+        waiting = [r for r in signable if not (r.decision and r.decision.is_approval)]
+        selected = (waiting or signable or [None])[0]
+        selected = selected.key if selected else ""
     return {
         "release": release,
         "roles": roles,
         "roles_approved": sum(
-            1 for role in roles if role["decision"] and role["decision"].is_approval
+            1 for role in roles if role.decision and role.decision.is_approval
         ),
         "selected_role": selected,
         "can_signoff": permissions.can(user, "signoff", release.team)
         and release.status in lifecycle.OPEN_STATUSES,
+        "can_sign_any": bool(signable),
         "signoff_form": form,
         "signers": signers(release, user),
     }
@@ -78,6 +86,12 @@ def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
     asked = None
     if form.is_valid():
         person = next(p for p in people if str(p.pk) == form.cleaned_data["person"])
+        refusal = selectors.signoff_refusal(
+            release=release, role_key=form.cleaned_data["role_key"], user=person
+        )
+        if refusal:
+            form.add_error(None, f"{person} may not sign this role. {refusal}")
+    if form.is_valid():
         try:
             mail.signoff_request(
                 release=release,
@@ -108,6 +122,9 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require(request.user, "signoff", release.team)
     form = SignOffForm(request.POST, roles=release.signoff_roles)
     recorded = None
+    if form.is_valid():
+        # Refuse a role the user may not sign before the confirmation step.
+        _refuse_before_confirming(release, form, request.user)
     if form.is_valid() and form.cleaned_data["confirm"] and "back" not in request.POST:
         data = form.cleaned_data
         try:
@@ -120,6 +137,8 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_error(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
     elif (
         form.is_valid()
         and form.cleaned_data["decision"] == "reject"
@@ -143,3 +162,199 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     if fragment:
         return render(request, "signoffs/partials/signoff_panel.html", context)
     return render(request, "signoffs/confirm.html", context)
+
+
+def _refuse_before_confirming(release: Release, form: SignOffForm, user) -> None:
+    """Put on the form why the user may not sign or approve the chosen role."""
+    data = form.cleaned_data
+    refusal = selectors.signoff_refusal(
+        release=release, role_key=data["role_key"], user=user
+    )
+    if refusal is None and data["decision"] == SignOff.Decision.APPROVE:
+        refusal = selectors.approval_refusal(
+            release=release,
+            role_key=data["role_key"],
+            user=user,
+            current=selectors.current_decisions(release),
+        )
+    if refusal:
+        form.add_error(None, refusal)
+
+
+def _team(user, pk: int) -> Team:
+    return permissions.get_for_user(
+        Team.objects.all(), user, pk, team_field="id", missing="No such team."
+    )
+
+
+def _managed_group(user, pk: int) -> SignOffGroup:
+    """A group of one of the user's teams (404 otherwise), if they may keep it."""
+    group = permissions.get_for_user(
+        SignOffGroup.objects.select_related("team"),
+        user,
+        pk,
+        team_field="team_id",
+        missing="No such sign-off group.",
+    )
+    permissions.require(user, "manage_signoff_groups", group.team)
+    return group
+
+
+def signers_context(team: Team, user, **extra) -> dict:
+    """Each sign-off role of the team with who may sign it, and its groups."""
+    signers = checklist_selectors.signers_for_team(team.pk)
+    can_manage = permissions.can(user, "manage_signers", team)
+    roles = []
+    for role in checklist_selectors.signoff_roles_for_team(team):
+        rule = checklist_selectors.signers_for_role(signers, role["key"])
+        initial = {
+            "team_roles": list(rule.team_roles),
+            "users": [pk for pk, _ in rule.users],
+            "groups": [pk for pk, _, _ in rule.groups],
+        }
+        form = SignersForm(initial=initial, team=team, prefix=role["key"])
+        roles.append({**role, "rule": rule, "form": form if can_manage else None})
+    return {
+        "team": team,
+        "roles": roles,
+        "groups": list(checklist_selectors.signoff_groups_for_team(team)),
+        "people": list(team_signers(team)),
+        "can_manage": can_manage,
+        "can_manage_groups": permissions.can(user, "manage_signoff_groups", team),
+        "nav": "templates",
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def signers_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who may sign each sign-off role of a team, and its sign-off groups."""
+    team = _team(request.user, pk)
+    context = signers_context(team, request.user)
+    if wants_fragment(request):
+        return render(request, "signoffs/partials/signers_panel.html", context)
+    return render(request, "signoffs/signers.html", context)
+
+
+def _signers_response(
+    request: HttpRequest, team: Team, done: str = "", error: str = ""
+) -> HttpResponse:
+    """The panel again with what happened; without htmx, the page via a redirect."""
+    if not wants_fragment(request):
+        if error:
+            messages.error(request, error)
+        elif done:
+            messages.success(request, done)
+        return redirect("signoffs:signers", pk=team.pk)
+    context = signers_context(team, request.user, done=done, error=error)
+    return render(request, "signoffs/partials/signers_panel.html", context)
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@require_POST
+@login_required
+def signers_role(request: HttpRequest, pk: int, role_key: str) -> HttpResponse:
+    """Save who may sign one role (leads and admins)."""
+    team = _team(request.user, pk)
+    permissions.require(request.user, "manage_signers", team)
+    form = SignersForm(request.POST, team=team, prefix=role_key)
+    if not form.is_valid():
+        return _signers_response(request, team, error=form.errors.as_text())
+    try:
+        rule = checklist_services.signoff_eligibility_set(
+            team=team, role_key=role_key, by=request.user, **form.cleaned_data
+        )
+    except ValidationError as error:
+        return _signers_response(request, team, error=_message(error))
+    names = {
+        r["key"]: r["name"] for r in checklist_selectors.signoff_roles_for_team(team)
+    }
+    name = names.get(role_key, role_key)
+    done = (
+        f"Saved: anyone on the team may sign {name}."
+        if rule is None
+        else f"Saved who may sign {name}."
+    )
+    return _signers_response(request, team, done=done)
+
+
+@require_POST
+@login_required
+def group_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create a sign-off group (the team's admins)."""
+    team = _team(request.user, pk)
+    permissions.require(request.user, "manage_signoff_groups", team)
+    form = GroupForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Give the group a name of 1 to 120 characters.")
+        group = account_services.signoff_group_create(
+            team=team, name=form.cleaned_data["name"], by=request.user
+        )
+    except ValidationError as error:
+        return _signers_response(request, team, error=_message(error))
+    return _signers_response(request, team, done=f"Group {group.name} created.")
+
+
+@require_POST
+@login_required
+def group_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(request.user, pk)
+    form = GroupForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Give the group a name of 1 to 120 characters.")
+        account_services.signoff_group_rename(
+            group=group, name=form.cleaned_data["name"], by=request.user
+        )
+    except ValidationError as error:
+        return _signers_response(request, group.team, error=_message(error))
+    return _signers_response(request, group.team, done=f"Renamed to {group.name}.")
+
+
+@require_POST
+@login_required
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(request.user, pk)
+    name = group.name
+    try:
+        account_services.signoff_group_delete(group=group, by=request.user)
+    except ValidationError as error:
+        return _signers_response(request, group.team, error=_message(error))
+    return _signers_response(request, group.team, done=f"Group {name} deleted.")
+
+
+@require_POST
+@login_required
+def group_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _managed_group(request.user, pk)
+    form = GroupMemberForm(request.POST, team=group.team)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose a member of the team who may sign off.")
+        user = form.cleaned_data["user"]
+        account_services.signoff_group_member_add(
+            group=group, user=user, by=request.user
+        )
+    except ValidationError as error:
+        return _signers_response(request, group.team, error=_message(error))
+    done = f"Added {user.get_username()} to {group.name}."
+    return _signers_response(request, group.team, done=done)
+
+
+@require_POST
+@login_required
+def group_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    group = _managed_group(request.user, pk)
+    member = group.members.select_related("user").filter(user_id=user_id).first()
+    if member is None:
+        raise Http404("No such member of the group.")
+    account_services.signoff_group_member_remove(
+        group=group, user=member.user, by=request.user
+    )
+    done = f"Removed {member.user.get_username()} from {group.name}."
+    return _signers_response(request, group.team, done=done)

@@ -22,6 +22,7 @@ def test_main_pages_fit_the_screen(open_page, lead, release, width):
         ("release", release.get_absolute_url()),
         ("template", f"/templates/{release.template_id}/"),
         ("template-import", "/templates/import/"),
+        ("signers", f"/teams/{release.team_id}/signers/"),
         ("environment", f"/environments/{release.environment_id}/"),
         ("probe-new", f"/environments/{release.environment_id}/probes/new/"),
     ]

@@ -38,10 +38,18 @@ def test_an_auditor_exports_their_teams_events_as_csv(
     client.force_login(auditor)
     rows = list(csv.DictReader(io.StringIO(_download(client, format="csv"))))
     team_id = str(deployed_release.team_id)
-    assert rows and {r["team_id"] for r in rows} == {team_id}
+    # Changes to the shared template (its import, with no team) are in every
+    # team's trail; everything else is the team's own.
+    shared = "checklists.checklisttemplate"
+    assert rows and {r["team_id"] for r in rows if r["target_type"] != shared} == {
+        team_id
+    }
+    assert {r["team_id"] for r in rows if r["target_type"] == shared} == {""}
     assert [int(r["seq"]) for r in rows] == sorted(int(r["seq"]) for r in rows)
     expected = AuditEvent.objects.filter(team_id=deployed_release.team_id)
-    assert len(rows) == expected.count() - 1  # the export event itself comes after
+    shared_events = AuditEvent.objects.filter(team_id=None, target_type=shared)
+    # The export event itself comes after.
+    assert len(rows) == expected.count() - 1 + shared_events.count()
     assert (
         rows[-1]["hash"] == expected.exclude(action="audit.exported").latest("seq").hash
     )

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from apps.accounts import services as accounts
 from apps.accounts.tokens import token_create
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
@@ -95,6 +96,8 @@ LISTS = {
     "api:support-resource-list",
     "api:template-list",
     "api:template-import-markdown",
+    "api:signoff-group-list",
+    "api:signoff-eligibility-list",
     "api:audit-event-list",
     "api:webhook-list",
 }
@@ -111,6 +114,27 @@ ARGUMENTS = {
     "probes:result": lambda w: {"pk": w["result"].pk},
     "checklists:detail": lambda w: {"pk": w["template"].pk},
     "checklists:export": lambda w: {"pk": w["template"].pk},
+    "checklists:options": lambda w: {"pk": w["template"].pk},
+    "signoffs:signers": lambda w: {"pk": w["team"].pk},
+    "signoffs:signers-role": lambda w: {
+        "pk": w["team"].pk,
+        "role_key": w["release"].signoff_roles[0]["key"],
+    },
+    "signoffs:group-create": lambda w: {"pk": w["team"].pk},
+    "signoffs:group-rename": lambda w: {"pk": w["group"].pk},
+    "signoffs:group-delete": lambda w: {"pk": w["group"].pk},
+    "signoffs:group-member-add": lambda w: {"pk": w["group"].pk},
+    "signoffs:group-member-remove": lambda w: {
+        "pk": w["group"].pk,
+        "user_id": w["group_member"].pk,
+    },
+    "api:signoff-group-detail": lambda w: {"pk": w["group"].pk},
+    "api:signoff-group-members": lambda w: {"pk": w["group"].pk},
+    "api:signoff-group-member": lambda w: {
+        "pk": w["group"].pk,
+        "username": w["group_member"].username,
+    },
+    "api:template-options": lambda w: {"pk": w["template"].pk},
     "catalog:environment": lambda w: {"pk": w["environment"].pk},
     "catalog:probe-new": lambda w: {"environment_pk": w["environment"].pk},
     "catalog:probe-edit": lambda w: {"pk": w["config"].pk},
@@ -233,6 +257,8 @@ def world(db, template):
         by=engineer,
     )
     token, _ = token_create(user=lead, name="theirs", expires_at=None)
+    group = accounts.signoff_group_create(team=team, name="Theirs", by=None)
+    accounts.signoff_group_member_add(group=group, user=engineer, by=None)
     from apps.notifications.models import Webhook
 
     webhook = Webhook.objects.create(
@@ -274,6 +300,8 @@ def world(db, template):
             by=lead,
             team=team,
         ),
+        "group": group,
+        "group_member": engineer,
         "contact": Contact.objects.create(team=team, role="Theirs"),
         "resource": SupportResource.objects.create(
             team=team,

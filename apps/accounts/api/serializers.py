@@ -1,6 +1,9 @@
-"""Shape of the caller's identity in the API."""
+"""Shapes of the caller's identity and of sign-off groups in the API."""
 
 from rest_framework import serializers
+
+from apps.accounts.models import SignOffGroupMember
+from config.api_support import MAX_ID
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -22,3 +25,35 @@ class MeSerializer(serializers.Serializer):
     is_superuser = serializers.BooleanField()
     memberships = MembershipSerializer(many=True)
     token = TokenInfoSerializer(allow_null=True)
+
+
+class SignOffGroupMemberSerializer(serializers.Serializer):
+    user = serializers.CharField(source="user.username")
+    source = serializers.CharField()
+    added_at = serializers.DateTimeField()
+
+
+class SignOffGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    team = serializers.IntegerField(source="team_id")
+    name = serializers.CharField()
+    members = SignOffGroupMemberSerializer(many=True, source="members.all")
+
+
+class SignOffGroupCreateSerializer(serializers.Serializer):
+    team = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    name = serializers.CharField(max_length=120)
+
+
+class SignOffGroupRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+
+
+class SignOffGroupMemberAddSerializer(serializers.Serializer):
+    """A member of the group's team who may sign off, by username."""
+
+    user = serializers.CharField(max_length=150)
+    source = serializers.ChoiceField(
+        choices=SignOffGroupMember.Source.choices,
+        default=SignOffGroupMember.Source.LOCAL,
+    )

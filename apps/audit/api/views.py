@@ -39,4 +39,4 @@ class AuditEventViewSet(mixins.ListModelMixin, ViewSet):
         teams = list(teams)
         if not teams:
             raise PermissionDenied("Only leads and auditors can read the audit trail.")
-        return events.filter(team_id__in=teams)
+        return events.filter(selectors.audit_scope(teams))

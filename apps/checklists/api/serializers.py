@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import team_field
+from config.api_support import MAX_ID, team_field
 
 MAX_SOURCE = 1024 * 1024
 
@@ -17,7 +17,9 @@ class TemplateSerializer(serializers.ModelSerializer):
             "version",
             "title",
             "team",
+            "based_on",
             "allow_shared_signoffs",
+            "allow_creator_approval",
             "success_criteria",
             "created_at",
         ]
@@ -39,3 +41,47 @@ class TemplateExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.IntegerField()
     markdown = serializers.CharField()
+
+
+class TemplateOptionsSerializer(serializers.Serializer):
+    """Options left out stay as they are. `team`: whose own version a change to
+    a template the caller does not own becomes."""
+
+    allow_creator_approval = serializers.BooleanField(required=False)
+    allow_shared_signoffs = serializers.BooleanField(required=False)
+    team = team_field(required=False, allow_null=True, default=None)
+
+
+class SignOffEligibilitySerializer(serializers.Serializer):
+    """Who may sign one role of a team; `anyone` when it names no one."""
+
+    team = serializers.IntegerField()
+    role_key = serializers.CharField()
+    role_name = serializers.CharField()
+    anyone = serializers.BooleanField()
+    who = serializers.CharField()
+    team_roles = serializers.ListField(child=serializers.CharField())
+    users = serializers.ListField(child=serializers.CharField())
+    groups = serializers.ListField(child=serializers.IntegerField())
+
+
+class SignOffEligibilitySetSerializer(serializers.Serializer):
+    """Everything left empty lets anyone on the team sign the role."""
+
+    team = team_field()
+    role_key = serializers.SlugField(max_length=60)
+    team_roles = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, default=list
+    )
+    users = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        default=list,
+        max_length=500,
+    )
+    groups = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=100,
+    )

@@ -1,19 +1,22 @@
-"""Checklist templates over the API: list, read, import and export as Markdown."""
+"""Checklist templates over the API (list, read, import and export as Markdown,
+change sign-off options), and who may sign each sign-off role of a team."""
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts import permissions
-from apps.checklists import services
+from apps.accounts.models import SignOffGroup, Team
+from apps.checklists import selectors, services
 from apps.checklists.api import serializers
 from apps.checklists.filters import TemplateFilter
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import ReadOnlyViewSet, validated
+from config.api_support import ReadOnlyViewSet, ThrottleFirstMixin, validated
 
 
 class TemplateViewSet(ReadOnlyViewSet):
@@ -24,11 +27,9 @@ class TemplateViewSet(ReadOnlyViewSet):
     queryset = ChecklistTemplate.objects.none()
 
     def get_queryset(self) -> QuerySet[ChecklistTemplate]:
-        teams = permissions.team_ids_for(self.request.user)
-        templates = ChecklistTemplate.objects.order_by("name", "-version", "id")
-        if teams is None:
-            return templates
-        return templates.filter(Q(team__isnull=True) | Q(team_id__in=teams))
+        return selectors.template_list_for_user(self.request.user).order_by(
+            "name", "-version", "id"
+        )
 
     @extend_schema(
         request=serializers.TemplateImportSerializer,
@@ -64,3 +65,107 @@ class TemplateViewSet(ReadOnlyViewSet):
             "markdown": services.template_export(template),
         }
         return Response(serializers.TemplateExportSerializer(body).data)
+
+    @extend_schema(
+        request=serializers.TemplateOptionsSerializer,
+        responses={200: serializers.TemplateSerializer},
+    )
+    # Not named `options`: that is the viewset's handler of HTTP OPTIONS.
+    @action(
+        detail=True,
+        methods=["post"],
+        filterset_class=None,
+        url_path="options",
+        url_name="options",
+    )
+    def change_options(self, request: Request, pk: str) -> Response:
+        """Change who may approve releases of this template. The owner changes it
+        in place; anyone else names their team and gets its own version (201)."""
+        template = self.get_object()
+        if not (
+            selectors.template_owned_by(template, request.user)
+            or selectors.template_teams_managed_by(request.user).exists()
+        ):
+            raise PermissionDenied("Only a team lead can change template options.")
+        data = validated(serializers.TemplateOptionsSerializer, request)
+        team = data.pop("team")
+        options = {
+            option: data[option] for option in services.OPTIONS if option in data
+        }
+        change = services.template_change(
+            template=template, by=request.user, team=team, options=options
+        )
+        body = serializers.TemplateSerializer(change.template).data
+        if change.copied_from is not None:
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body)
+
+
+def _eligibility_rows(team: Team) -> list[dict]:
+    signers = selectors.signers_for_team(team.pk)
+    rows = []
+    for role in selectors.signoff_roles_for_team(team):
+        rule = selectors.signers_for_role(signers, role["key"])
+        rows.append(
+            {
+                "team": team.pk,
+                "role_key": role["key"],
+                "role_name": role["name"],
+                "anyone": rule.anyone,
+                "who": rule.describe(),
+                "team_roles": sorted(rule.team_roles),
+                "users": [username for _, username in rule.users],
+                "groups": [group_id for group_id, _, _ in rule.groups],
+            }
+        )
+    return rows
+
+
+class SignOffEligibilityViewSet(ThrottleFirstMixin, viewsets.ViewSet):
+    """Who may sign each sign-off role of the caller's teams (`?team=` for one)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("team", int, required=False)],
+        responses={200: serializers.SignOffEligibilitySerializer(many=True)},
+    )
+    def list(self, request: Request) -> Response:
+        """Every role of the templates each team uses, configured or open."""
+        team_id = request.query_params.get("team")
+        teams = selectors.teams_for_user(request.user)
+        if team_id is not None:
+            if not team_id.isdigit() or len(team_id) > 18:
+                raise ValidationError({"team": "Give a team id."})
+            teams = teams.filter(pk=int(team_id))
+        rows = [row for team in teams for row in _eligibility_rows(team)]
+        return Response(serializers.SignOffEligibilitySerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=serializers.SignOffEligibilitySetSerializer,
+        responses={200: serializers.SignOffEligibilitySerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Choose who may sign one role of a team (leads and admins)."""
+        data = validated(serializers.SignOffEligibilitySetSerializer, request)
+        team = data["team"]
+        permissions.require(request.user, "manage_signers", team)
+        users = list(User.objects.filter(username__in=data["users"]))
+        missing = set(data["users"]) - {user.username for user in users}
+        if missing:
+            raise ValidationError({"users": f"No such users: {sorted(missing)}."})
+        groups = list(SignOffGroup.objects.filter(pk__in=data["groups"], team=team))
+        if len(groups) != len(set(data["groups"])):
+            raise ValidationError({"groups": f"Choose sign-off groups of {team}."})
+        services.signoff_eligibility_set(
+            team=team,
+            role_key=data["role_key"],
+            team_roles=data["team_roles"],
+            users=users,
+            groups=groups,
+            by=request.user,
+        )
+        row = next(
+            row
+            for row in _eligibility_rows(team)
+            if row["role_key"] == data["role_key"]
+        )
+        return Response(serializers.SignOffEligibilitySerializer(row).data)

@@ -62,7 +62,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
-    """A new release; the template defaults to the latest default checklist."""
+    """A new release; the template defaults to the team's default checklist: its
+    own version of `default` when it has one, otherwise the shared one."""
 
     service = TeamObjectField(
         queryset=Service.objects.select_related("team"),

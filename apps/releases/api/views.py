@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
 from apps.releases import selectors, services, stamps
@@ -91,7 +92,11 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def create(self, request: Request) -> Response:
         """Create a release with its checklist snapshot (leads), and start it."""
         data = validated(serializers.ReleaseCreateSerializer, request)
-        template = data.get("template") or checklist_services.template_ensure_default()
+        template = (
+            data.get("template")
+            or checklist_selectors.template_default_for_team(data["service"].team_id)
+            or checklist_services.template_ensure_default()
+        )
         release = services.release_create(
             service=data["service"],
             environment=data["environment"],

@@ -3,9 +3,10 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 
 from apps.catalog.models import Environment
-from apps.checklists import services as checklist_services
+from apps.checklists import selectors as checklist_selectors
 from apps.checklists.models import ChecklistTemplate
 from apps.policy import policyfile
 
@@ -30,20 +31,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("environment", help="id or service-slug/environment-name")
         parser.add_argument(
-            "--template", help="NAME or NAME:VERSION; the latest default by default"
+            "--template",
+            help="NAME or NAME:VERSION; by default the version of `default` the "
+            "environment's team uses (its own, or the shared one)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         environment = find_environment(options["environment"])
-        wanted = options.get("template")
-        if wanted:
-            name, _, version = wanted.partition(":")
-            templates = ChecklistTemplate.objects.filter(name=name)
-            if version:
-                templates = templates.filter(version=version)
-            template = templates.order_by("-version").first()
+        team_id = environment.service.team_id
+        name, _, version = (options.get("template") or "").partition(":")
+        if version:
+            template = ChecklistTemplate.objects.filter(
+                Q(team__isnull=True) | Q(team_id=team_id), name=name, version=version
+            ).first()
         else:
-            template = checklist_services.template_latest()
+            template = checklist_selectors.template_default_for_team(
+                team_id, name or checklist_selectors.DEFAULT_NAME
+            )
         if template is None:
             raise CommandError("No such template.")
         self.stdout.write(policyfile.policy_export(environment, template), ending="")

@@ -42,3 +42,9 @@ class Command(BaseCommand):
             f"Applied: {counts['probes']} probes, {counts['freeze_windows']} freeze "
             f"windows, {counts['items_changed']} item severities changed."
         )
+        if "template_copied_from" in counts:
+            self.stdout.write(
+                f"The template changes made your team's own version "
+                f"{counts['template']} (a copy of {counts['template_copied_from']}, "
+                "which is unchanged); your team's new releases use it."
+            )
