@@ -10,6 +10,20 @@ from django.db import connection
 from tests import factories
 from tests.browser import browser, open_page  # noqa: F401 (shared fixtures)
 from tests.services import IN_CI
+from tests.standins.fixtures import (  # noqa: F401 (shared fixtures)
+    actions_oidc_issuer,
+    actions_oidc_issuer_server,
+    ci_oidc_issuer,
+    ci_oidc_issuer_server,
+    github_api,
+    github_api_server,
+    github_webhooks,
+    gitlab_api,
+    gitlab_api_server,
+    gitlab_webhooks,
+    webhook_receiver,
+    webhook_receiver_server,
+)
 
 
 def pytest_configure(config) -> None:
