@@ -106,3 +106,9 @@ class ProbeRunSerializer(serializers.ModelSerializer):
 
 class ProbeRunStartSerializer(serializers.Serializer):
     release = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class RunRefusedSerializer(serializers.Serializer):
+    """Why no run starts: the release is no longer open (a 409)."""
+
+    detail = serializers.CharField()
