@@ -201,11 +201,16 @@ def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
         _none(CharField),
     )
     # Read here rather than from the items, which callers may load with only().
+    # A probe's evidence behind an item: the failure that blocks it, or the
+    # warning that keeps it open.
     items = (
         ReleaseItem.objects.filter(release_id__in=release_ids)
         .filter(
             Q(severity=Severity.ADVISORY)
-            | Q(state=ReleaseItem.State.BLOCKED, evidence_result_id__isnull=False)
+            | Q(
+                state__in=(ReleaseItem.State.BLOCKED, ReleaseItem.State.OPEN),
+                evidence_result_id__isnull=False,
+            )
         )
         .values_list(
             _text("item"),

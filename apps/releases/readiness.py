@@ -27,6 +27,7 @@ from apps.policy import selectors as policy_selectors
 from apps.probes import selectors as probe_selectors
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
+from apps.releases.selectors import GatingItem
 from apps.signoffs import selectors as signoff_selectors
 
 
@@ -144,9 +145,7 @@ def compute_readiness(
         items = list(
             # release_id too: the related manager sets it on every row, and a
             # deferred foreign key would be loaded one query per item.
-            release.items.only(
-                "id", "release_id", "text", "state", "note", "required", "kind", "phase"
-            )
+            release.items.only(*GatingItem.FIELDS)
         )
     if evidence is None:
         evidence = probe_selectors.release_evidence(release)
@@ -190,11 +189,12 @@ def compute_readiness(
                 total += 1
                 settled += 1
             continue
-        reason = (
-            "blocked: " + item.note
-            if item.state == ReleaseItem.State.BLOCKED
-            else ("open")
-        )
+        if item.state == ReleaseItem.State.BLOCKED:
+            reason = "blocked: " + item.note
+        elif item.evidence_status == "warn":
+            reason = f"open: the probe warned, {item.note}; tick it to accept"
+        else:
+            reason = "open"
         blocker = Blocker("item", str(item.pk), f"{item.text} ({reason})")
         proof = by_result.get(facts.item_evidence.get(item.pk))
         if not blocking or (

@@ -38,7 +38,17 @@ class GatingItem(Row):
     instance (a dashboard page judges ~60 items for each of its 20 releases).
     `gates_readiness` and `settled` are the model's own properties."""
 
-    FIELDS = ("id", "release_id", "text", "state", "note", "required", "kind", "phase")
+    FIELDS = (
+        "id",
+        "release_id",
+        "text",
+        "state",
+        "note",
+        "required",
+        "kind",
+        "phase",
+        "evidence_status",
+    )
     __slots__ = FIELDS
     Kind, State = ReleaseItem.Kind, ReleaseItem.State
     gates_readiness = ReleaseItem.gates_readiness

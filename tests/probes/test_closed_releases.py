@@ -13,7 +13,7 @@ from apps.probes.models import ProbeRun
 from apps.releases import services as releases
 from apps.releases.models import Release
 from tests.api.conftest import client_for
-from tests.probes.conftest import configure
+from tests.probes.conftest import add_result, configure
 
 __all__ = ["client_for"]  # the API tests' fixture: a client with a real token
 S = Release.Status
@@ -115,3 +115,31 @@ def test_an_open_release_still_runs_probes(release, lead):
     run = services.probe_run_start(release=release, by=lead)
 
     assert run.status == "queued"
+
+
+def test_a_run_finishing_after_deployment_leaves_deployed_items_alone(
+    release, lead, engineer
+):
+    """A run started while the release was open and finished after it was deployed
+    records its results, but a pre-deployment item is final, for evidence as for
+    a person; a post-deployment check may still be verified."""
+    config = _configure(
+        release, lead, ("Configure security headers", "Security headers present")
+    )
+    run = services.probe_run_start(release=release, by=lead)
+    before = release.items.get(text="Configure security headers")
+    releases.release_item_set_state(item=before, state="done", by=engineer)
+    _close(release, lead, S.DEPLOYED)
+    add_result(run, config, "fail", "connection refused")
+
+    assert services.probe_run_finish_if_complete(run_id=run.pk) is True
+
+    pre = release.items.get(text="Configure security headers")
+    post = release.items.get(text="Security headers present")
+    assert (pre.state, pre.changed_by) == ("done", engineer)
+    assert pre.evidence_result_id is None
+    assert (post.state, post.note) == ("blocked", "Health: connection refused")
+    changed = AuditEvent.objects.filter(
+        action="release_item.state_changed", actor_label=f"probe run #{run.pk}"
+    )
+    assert [event.target_id for event in changed] == [str(post.pk)]
