@@ -1,5 +1,6 @@
 """Shipshape settings: one module, every value from the environment (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -7,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     ConfigurationError,
     env_bool,
+    env_duration,
     env_int,
     env_list,
     env_secret,
@@ -34,6 +36,8 @@ try:
         "PROBE_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if DEBUG else []
     )
     PROBE_SECRET_KEY = env_secret("PROBE_SECRET_KEY")
+    # Probe evidence older than this no longer counts towards readiness.
+    PROBE_EVIDENCE_MAX_AGE = env_duration("PROBE_EVIDENCE_MAX_AGE", timedelta(hours=24))
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None

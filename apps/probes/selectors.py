@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from apps.accounts import permissions
 from apps.checklists.models import TemplateItem
-from apps.core.rows import Row
+from apps.core.rows import EpochSeconds, Row
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.releases.models import Release
 
@@ -20,7 +20,16 @@ class Evidence(Row):
     `failing` and `label` are the model's own properties.
     """
 
-    FIELDS = ("id", "run_id", "config_id", "name", "kind", "status", "summary")
+    FIELDS = (
+        "id",
+        "run_id",
+        "config_id",
+        "name",
+        "kind",
+        "status",
+        "summary",
+        "recorded",  # epoch seconds of created_at
+    )
     __slots__ = (*FIELDS, "for_release")
     Status = ProbeResult.Status
     failing = ProbeResult.failing
@@ -36,6 +45,7 @@ def release_evidence(release: Release) -> list[Evidence]:
     )
     rows = (
         ProbeResult.objects.filter(run_id__in=latest)
+        .annotate(recorded=EpochSeconds("created_at"))
         .order_by("name")
         .values_list(*Evidence.FIELDS)
     )

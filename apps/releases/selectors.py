@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from apps.accounts.permissions import get_for_user, team_ids_for
-from apps.core.rows import Row
+from apps.core.rows import EpochSeconds, Row
 from apps.releases.models import Release, ReleaseItem
 
 
@@ -93,6 +93,7 @@ def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
     )
     rows = (
         ProbeResult.objects.filter(run_id__in=runs)
+        .annotate(recorded=EpochSeconds("created_at"))
         .order_by("name")
         .values_list(*Evidence.FIELDS, "run__release_id")
     )

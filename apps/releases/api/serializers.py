@@ -71,7 +71,9 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class BlockerSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["item", "signoff", "probe", "freeze"])
+    type = serializers.ChoiceField(
+        choices=["item", "signoff", "probe", "evidence", "freeze"]
+    )
     id = serializers.CharField()
     text = serializers.CharField()
 
