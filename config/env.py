@@ -1,6 +1,7 @@
 """Typed readers for settings that come from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -48,6 +49,25 @@ def env_int(name: str, default: int) -> int:
         raise ConfigurationError(
             f"{name} must be a whole number, not {raw!r}."
         ) from None
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_duration(name: str, default: timedelta) -> timedelta:
+    """Read a positive duration: seconds, or a number with a unit (30m, 24h, 7d)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip().lower()
+    unit = DURATION_UNITS.get(text[-1:])
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) == 0:
+        raise ConfigurationError(
+            f"{name} must be a positive duration such as 3600, 30m, 24h or 7d, "
+            f"not {raw!r}."
+        )
+    return timedelta(seconds=int(number) * (unit or 1))
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

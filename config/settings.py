@@ -1,5 +1,6 @@
 """Shipshape settings: one module, every value from the environment (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -7,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     ConfigurationError,
     env_bool,
+    env_duration,
     env_int,
     env_list,
     env_secret,
@@ -38,6 +40,8 @@ try:
     PROBE_SECRET_KEY = env_secret("PROBE_SECRET_KEY")
     # Variables a probe's secret_env may name besides SHIPSHAPE_PROBE_SECRET_*.
     PROBE_SECRET_ENV_ALLOWED = env_list("PROBE_SECRET_ENV_ALLOWED")
+    # Probe evidence older than this no longer counts towards readiness.
+    PROBE_EVIDENCE_MAX_AGE = env_duration("PROBE_EVIDENCE_MAX_AGE", timedelta(hours=24))
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None

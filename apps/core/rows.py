@@ -1,5 +1,7 @@
 """Light records for hot read paths: selected columns without a model instance."""
 
+from django.db.models import BigIntegerField, Func
+
 
 class Row:
     """A record of the columns named in a subclass's `__slots__`, in that order.
@@ -17,3 +19,21 @@ class Row:
     @property
     def pk(self) -> int:
         return self.id
+
+
+class EpochSeconds(Func):
+    """A timestamp column read as whole seconds since 1970 (an int).
+
+    Converting thousands of time-zone-aware datetimes took a dashboard longer
+    than reading the rows; an int costs next to nothing.
+    """
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS BIGINT)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST((julianday(%(expressions)s) - 2440587.5) * 86400 AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import CharField, DateTimeField, IntegerField, Q, Value
 from django.utils import timezone
 
@@ -81,11 +82,13 @@ class WindowFact:
 
 @dataclass
 class PolicyFacts:
-    """Everything readiness needs from the policy, read in one query."""
+    """Everything readiness needs from the policy and the environment's enabled
+    probes, read in one query."""
 
     waivers: list[WaiverFact] = field(default_factory=list)
     freezes: list[FreezeFact] = field(default_factory=list)
     exceptions: list[ExceptionFact] = field(default_factory=list)
+    probes: list[tuple[int, str]] = field(default_factory=list)  # enabled: id, name
     advisory_configs: set[int] = field(default_factory=set)
     advisory_items: set[int] = field(default_factory=set)
     item_evidence: dict[int, int] = field(default_factory=dict)
@@ -129,7 +132,7 @@ def _none(kind) -> Value:
 
 def readiness_facts(release: Release) -> PolicyFacts:
     """The release's waivers and exceptions, its environment's freeze windows and
-    advisory probes, in one UNION query: readiness runs for every dashboard row."""
+    enabled probes, in one UNION query: readiness runs for every dashboard row."""
     return readiness_facts_many([release])[release.pk]
 
 
@@ -184,14 +187,14 @@ def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
         "first_approver__username",
         "second_approver__username",
     )
-    advisory = ProbeConfig.objects.filter(
-        environment_id__in=environment_ids, severity=Severity.ADVISORY
+    probes = ProbeConfig.objects.filter(
+        environment_id__in=environment_ids, enabled=True
     ).values_list(
-        _text("advisory"),
+        _text("probe"),
         "environment_id",
         "pk",
-        no_text,
-        no_text,
+        "name",
+        "severity",
         no_text,
         no_text,
         no_time,
@@ -201,11 +204,16 @@ def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
         _none(CharField),
     )
     # Read here rather than from the items, which callers may load with only().
+    # A probe's evidence behind an item: the failure that blocks it, or the
+    # warning that keeps it open.
     items = (
         ReleaseItem.objects.filter(release_id__in=release_ids)
         .filter(
             Q(severity=Severity.ADVISORY)
-            | Q(state=ReleaseItem.State.BLOCKED, evidence_result_id__isnull=False)
+            | Q(
+                state__in=(ReleaseItem.State.BLOCKED, ReleaseItem.State.OPEN),
+                evidence_result_id__isnull=False,
+            )
         )
         .values_list(
             _text("item"),
@@ -240,13 +248,13 @@ def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
     by_environment = {pk: PolicyFacts() for pk in environment_ids}
     # Each part drops its model's default ordering: SQLite refuses ORDER BY
     # inside a compound statement.
-    parts = [q.order_by() for q in (freezes, exceptions, advisory, items, windows)]
+    parts = [q.order_by() for q in (freezes, exceptions, probes, items, windows)]
     for kind, owner, pk, a, b, c, d, t1, t2, n, u1, u2 in waivers.order_by().union(
         *parts, all=True
     ):
         facts = (
             by_environment[owner]
-            if kind in ("freeze", "advisory")
+            if kind in ("freeze", "probe")
             else (by_release[owner])
         )
         if kind == "waiver":
@@ -264,10 +272,15 @@ def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
             if n is not None:
                 facts.item_evidence[pk] = n
         else:
-            facts.advisory_configs.add(pk)
+            facts.probes.append((pk, a))
+            if b == Severity.ADVISORY:
+                facts.advisory_configs.add(pk)
+    for shared in by_environment.values():
+        shared.probes.sort(key=lambda probe: (probe[1], probe[0]))
     for release in releases:
         facts, shared = by_release[release.pk], by_environment[release.environment_id]
         facts.freezes = sorted(shared.freezes, key=lambda freeze: freeze.name)
+        facts.probes = shared.probes
         facts.advisory_configs = shared.advisory_configs
         facts.windows.sort(key=lambda window: (window.started_at, window.id))
         facts.windows.reverse()
@@ -401,6 +414,9 @@ def record_facts(release: Release) -> dict:
     now = timezone.now()
     return {
         "verdict": compute_readiness(release, at=now, facts=facts).as_dict(),
+        "evidence_max_age_seconds": int(
+            settings.PROBE_EVIDENCE_MAX_AGE.total_seconds()
+        ),
         "waivers": [
             {
                 "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",

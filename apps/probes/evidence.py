@@ -1,17 +1,44 @@
 """Turning a finished run's results into checklist evidence."""
 
-from django.utils import timezone
-
-from apps.audit import services as audit
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
+from apps.releases import lifecycle
+from apps.releases import services as releases
 from apps.releases.models import ReleaseItem
+
+State = ReleaseItem.State
+NOTE = 2000
+
+
+def judge(item: ReleaseItem, proofs: list[ProbeResult]) -> tuple | None:
+    """The (state, note, result behind it) an item's probe results call for, or
+    None to leave the item as it is.
+
+    Only `pass` verifies: every probe passing makes the item done. A failing or
+    erroring probe blocks it. A warning leaves it open with the warning as its
+    note, for a person to accept by ticking it; a warning that person already
+    accepted stands until the probe passes or fails.
+    """
+    failing = [r for r in proofs if r.failing]
+    if failing:
+        note = "; ".join(f"{r.name}: {r.summary}" for r in failing)
+        return State.BLOCKED, note[:NOTE], failing[0]
+    warned = [r for r in proofs if r.status == ProbeResult.Status.WARN]
+    if not warned:
+        note = "Verified by probe " + ", ".join(r.name for r in proofs)
+        return State.DONE, note[:NOTE], proofs[0]
+    if item.state == State.DONE and item.accepted_warning:
+        return None
+    note = "; ".join(f"{r.name}: {r.summary}" for r in warned)
+    return State.OPEN, note[:NOTE], warned[0]
 
 
 def apply(run: ProbeRun) -> int:
-    """Tick the items whose probes all passed, block those with a failing probe.
+    """Set the state of the items the run's probes verify; returns items changed.
 
     Items are matched by text, so evidence works across template versions. An
-    item a person marked not applicable is left alone. Returns items changed.
+    item a person marked not applicable is left alone, and so is an item the
+    lifecycle no longer lets change (a pre-deployment item of a deployed
+    release): evidence goes through the same service and guard as a person.
     """
     results = {r.config_id: r for r in run.results.all()}
     verified_by: dict[str, list[ProbeResult]] = {}
@@ -23,44 +50,26 @@ def apply(run: ProbeRun) -> int:
             )
     if not verified_by:
         return 0
+    status = run.release.status
     changed = 0
     items = ReleaseItem.objects.filter(release_id=run.release_id, kind="check")
     for item in items:
         proofs = verified_by.get(item.text.lower())
-        if not proofs or item.state == ReleaseItem.State.NOT_APPLICABLE:
+        if not proofs or item.state == State.NOT_APPLICABLE:
             continue
-        failing = [r for r in proofs if r.failing]
-        if failing:
-            state = ReleaseItem.State.BLOCKED
-            note = "; ".join(f"{r.name}: {r.summary}" for r in failing)[:2000]
-            proof = failing[0]
-        else:
-            state = ReleaseItem.State.DONE
-            note = "Verified by probe " + ", ".join(r.name for r in proofs)
-            proof = proofs[0]
+        if not lifecycle.item_editable(status, item):
+            continue
+        verdict = judge(item, proofs)
+        if verdict is None:
+            continue
+        state, note, proof = verdict
         if (item.state, item.note, item.evidence_result_id) == (state, note, proof.pk):
             continue
-        before = {"state": item.state, "note": item.note}
-        item.state, item.note, item.evidence_result_id = state, note, proof.pk
-        item.changed_by, item.changed_at = None, timezone.now()
-        item.save(
-            update_fields=[
-                "state",
-                "note",
-                "evidence_result_id",
-                "changed_by",
-                "changed_at",
-            ]
-        )
-        audit.record(
-            actor=None,
-            actor_label=f"probe run #{run.pk}",
-            action="release_item.state_changed",
-            target=item,
-            team_id=run.release.team_id,
-            release_id=run.release_id,
-            before={"text": item.text, **before},
-            after={"state": state, "note": note, "evidence_result": proof.pk},
+        releases.release_item_set_state(
+            item=item,
+            state=state,
+            note=note,
+            proof=releases.Proof(run.pk, proof.pk, proof.status),
         )
         changed += 1
     return changed

@@ -1,9 +1,13 @@
 """Reads of probe runs and evidence for readiness, pages and the API."""
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import QuerySet
 
 from apps.accounts import permissions
-from apps.core.rows import Row
+from apps.checklists.models import TemplateItem
+from apps.core.rows import EpochSeconds, Row
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.releases.models import Release
 
@@ -16,7 +20,16 @@ class Evidence(Row):
     `failing` and `label` are the model's own properties.
     """
 
-    FIELDS = ("id", "run_id", "config_id", "name", "kind", "status", "summary")
+    FIELDS = (
+        "id",
+        "run_id",
+        "config_id",
+        "name",
+        "kind",
+        "status",
+        "summary",
+        "recorded",  # epoch seconds of created_at
+    )
     __slots__ = (*FIELDS, "for_release")
     Status = ProbeResult.Status
     failing = ProbeResult.failing
@@ -32,10 +45,31 @@ def release_evidence(release: Release) -> list[Evidence]:
     )
     rows = (
         ProbeResult.objects.filter(run_id__in=latest)
+        .annotate(recorded=EpochSeconds("created_at"))
         .order_by("name")
         .values_list(*Evidence.FIELDS)
     )
     return [Evidence(*row, release.pk) for row in rows]
+
+
+@cache
+def verified_item_sql(item: str) -> str:
+    """An SQL EXISTS clause: whether an enabled probe of an environment (its one
+    %s parameter) verifies the release item aliased `item`, matched by text
+    without case as evidence is matched (evidence.apply).
+
+    Hand-written because a tick asks it inside its locking read: the ORM spent
+    longer building this subquery than PostgreSQL spends running it.
+    """
+    quote = connection.ops.quote_name
+    verifies = ProbeConfig.verifies.through._meta.db_table
+    return (
+        f"EXISTS (SELECT 1 FROM {quote(ProbeConfig._meta.db_table)} c"  # noqa: S608
+        f" JOIN {quote(verifies)} v ON v.probeconfig_id = c.id"
+        f" JOIN {quote(TemplateItem._meta.db_table)} t ON t.id = v.templateitem_id"
+        f" WHERE c.environment_id = %s AND c.enabled"
+        f" AND UPPER(t.text) = UPPER({item}.text))"
+    )
 
 
 def probe_runs_for_release(release: Release) -> QuerySet[ProbeRun]:

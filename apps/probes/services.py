@@ -32,6 +32,7 @@ from apps.probes import evidence, secrets, tasks
 from apps.probes.kinds import KINDS, net, run_kind
 from apps.probes.kinds.redaction import redact_target
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun, TeamNetwork
+from apps.releases import lifecycle
 from apps.releases.models import Release
 
 log = logging.getLogger(__name__)
@@ -270,8 +271,9 @@ def allowed_networks(
     return allowed
 
 
-def _lock_release(release_id: int) -> None:
-    """Lock the release row before the audit head, as every release writer does.
+def _lock_release(release_id: int) -> str:
+    """Lock the release row before the audit head, as every release writer does;
+    returns its status as of the lock.
 
     Writers that change a release's items or sign-offs lock the release first
     and the audit head last. A probe writer that skipped the release lock took
@@ -280,16 +282,26 @@ def _lock_release(release_id: int) -> None:
     aborted one of them as a deadlock (seen by bench/soak.py as a 500 on a tick).
     """
     locked = Release.objects.select_for_update(no_key=True).filter(pk=release_id)
-    list(locked.values_list("pk", flat=True))
+    return locked.values_list("status", flat=True).get()
+
+
+class RunRefused(ValidationError):
+    """No run for a release in this status: a conflict with its state (API 409)."""
 
 
 @transaction.atomic
 def probe_run_start(*, release: Release, by: User | None) -> ProbeRun:
     """Record a queued run of every enabled probe of the release's environment and
-    dispatch it after commit. A broker outage leaves it queued for the sweeper."""
+    dispatch it after commit. A broker outage leaves it queued for the sweeper.
+
+    Refuses (RunRefused) a release that is no longer open: evidence is for the
+    verdict before deployment, and a run must not rewrite a closed release.
+    """
     if by is not None:
         permissions.require(by, "run_probes", release.team)
-    _lock_release(release.pk)
+    refusal = lifecycle.probe_run_refusal(_lock_release(release.pk))
+    if refusal:
+        raise RunRefused(refusal)
     environment = release.environment
     configs = list(
         environment.probe_configs.filter(enabled=True)

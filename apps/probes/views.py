@@ -16,6 +16,7 @@ from apps.core.htmx import wants_fragment
 from apps.policy import selectors as policy_selectors
 from apps.probes import selectors, services
 from apps.probes.models import ProbeResult
+from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.models import Release
 from apps.releases.readiness import compute_readiness
@@ -57,6 +58,7 @@ def panel_context(request: HttpRequest, release: Release) -> dict:
         "probe_results_hidden": total - len(results),
         "probe_show_all": show_all,
         "can_run_probes": permissions.can(request.user, "run_probes", release.team),
+        "probe_refusal": lifecycle.probe_run_refusal(release.status),
     }
 
 
@@ -69,7 +71,7 @@ def _panel(
     state = (
         f"{release.pk}:{latest.pk if latest else 0}:{latest.status if latest else ''}"
         f":{context['probe_results_total']}:{context['can_run_probes']}:{error}"
-        f":{'all' in request.GET}"
+        f":{'all' in request.GET}:{release.status}"
     )
     tag = f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'
     if etag and etag == tag:

@@ -122,6 +122,7 @@ def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
                 "note": item.note,
                 "changed_by": _name(item.changed_by),
                 "changed_at": _when(item.changed_at),
+                "evidence": item.evidence_label,
             }
             for item in items
         ],

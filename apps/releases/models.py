@@ -234,6 +234,21 @@ class ReleaseItem(models.Model):
     evidence_result_id = models.BigIntegerField(
         null=True, blank=True, help_text="The probe result that set this state."
     )
+    evidence_status = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="That result's status: pass verified the item, warn left it open, "
+        "fail or error blocked it. Empty once a person sets the state.",
+    )
+    by_hand = models.BooleanField(
+        default=False,
+        help_text="Ticked done by a person although a probe of the environment "
+        "verifies it.",
+    )
+    accepted_warning = models.TextField(
+        blank=True,
+        help_text="The probe warning a person accepted by ticking the item done.",
+    )
 
     class Meta:
         ordering = ["release", "position"]
@@ -257,7 +272,30 @@ class ReleaseItem(models.Model):
 
     @property
     def verified_by_probe(self) -> bool:
-        return self.evidence_result_id is not None
+        """Done because its probes passed; a warning or a person's tick is not proof."""
+        return self.state == self.State.DONE and self.evidence_status == "pass"
+
+    @property
+    def probe_warning(self) -> bool:
+        """Left open by a probe warning, shown beside it until someone accepts it."""
+        return self.state == self.State.OPEN and self.evidence_status == "warn"
+
+    @property
+    def evidence_label(self) -> str:
+        """What a probe had to do with the item's state, in words; "" for nothing."""
+        if self.verified_by_probe:
+            return "verified by probe"
+        if self.probe_warning:
+            return "left open by a probe warning"
+        if self.state == self.State.BLOCKED and self.evidence_result_id:
+            return "blocked by a failing probe"
+        if self.state == self.State.DONE and self.accepted_warning:
+            return (
+                f"ticked by hand, accepting the probe warning: {self.accepted_warning}"
+            )
+        if self.state == self.State.DONE and self.by_hand:
+            return "ticked by hand, not by probe"
+        return ""
 
     @property
     def settled(self) -> bool:

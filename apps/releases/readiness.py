@@ -21,18 +21,20 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.policy import selectors as policy_selectors
 from apps.probes import selectors as probe_selectors
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
+from apps.releases.selectors import GatingItem
 from apps.signoffs import selectors as signoff_selectors
 
 
 @dataclass(frozen=True)
 class Blocker:
-    type: str  # "item", "signoff" or "probe"
+    type: str  # "item", "signoff", "probe", "evidence" or "freeze"
     id: str
     text: str
 
@@ -76,6 +78,8 @@ class Readiness:
     roles_approved: int = 0
     probes_total: int = 0
     probes_passing: int = 0
+    probes_not_run: int = 0
+    probes_stale: int = 0
 
     @property
     def open_items(self) -> int:
@@ -87,7 +91,12 @@ class Readiness:
 
     @property
     def failing_probes(self) -> int:
-        return self.probes_total - self.probes_passing
+        return (
+            self.probes_total
+            - self.probes_passing
+            - self.probes_not_run
+            - self.probes_stale
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -144,9 +153,7 @@ def compute_readiness(
         items = list(
             # release_id too: the related manager sets it on every row, and a
             # deferred foreign key would be loaded one query per item.
-            release.items.only(
-                "id", "release_id", "text", "state", "note", "required", "kind", "phase"
-            )
+            release.items.only(*GatingItem.FIELDS)
         )
     if evidence is None:
         evidence = probe_selectors.release_evidence(release)
@@ -190,11 +197,12 @@ def compute_readiness(
                 total += 1
                 settled += 1
             continue
-        reason = (
-            "blocked: " + item.note
-            if item.state == ReleaseItem.State.BLOCKED
-            else ("open")
-        )
+        if item.state == ReleaseItem.State.BLOCKED:
+            reason = "blocked: " + item.note
+        elif item.evidence_status == "warn":
+            reason = f"open: the probe warned, {item.note}; tick it to accept"
+        else:
+            reason = "open"
         blocker = Blocker("item", str(item.pk), f"{item.text} ({reason})")
         proof = by_result.get(facts.item_evidence.get(item.pk))
         if not blocking or (
@@ -238,22 +246,7 @@ def compute_readiness(
         else:
             approved += 1
 
-    probes_total = probes_passing = 0
-    for result in evidence:
-        failing = result.failing
-        advisory = result.config_id in facts.advisory_configs
-        if failing or result.status == result.Status.WARN:
-            # Only these become a line of text (a dashboard judges 4,000 results).
-            blocker = Blocker(
-                "probe", str(result.pk), f"{result.label}: {result.summary}"
-            )
-            if advisory or not failing:
-                warnings.append(blocker)
-        if advisory:
-            continue
-        probes_total += 1
-        if not failing or judge(blocker, ("probe", str(result.config_id))):
-            probes_passing += 1
+    probes = _judge_probes(release, evidence, facts, at, judge, blockers, warnings)
 
     freeze = _freeze(release, facts, at)
     if freeze and not freeze["exception"]:
@@ -266,8 +259,8 @@ def compute_readiness(
             )
         )
 
-    conditions = total + len(release.signoff_roles) + probes_total
-    met = settled + approved + probes_passing
+    conditions = total + len(release.signoff_roles) + probes.total
+    met = settled + approved + probes.passing
     score = 100 if conditions == 0 else (met * 100) // conditions
     return Readiness(
         ready=not blockers,
@@ -280,9 +273,117 @@ def compute_readiness(
         items_settled=settled,
         roles_total=len(release.signoff_roles),
         roles_approved=approved,
-        probes_total=probes_total,
-        probes_passing=probes_passing,
+        probes_total=probes.total,
+        probes_passing=probes.passing,
+        probes_not_run=probes.not_run,
+        probes_stale=probes.stale,
     )
+
+
+@dataclass
+class _ProbeCount:
+    total: int = 0
+    passing: int = 0
+    not_run: int = 0
+    stale: int = 0
+
+
+def _judge_probes(
+    release, evidence, facts, at, judge, blockers, warnings
+) -> _ProbeCount:
+    """Judge every enabled probe of the environment by its result in the latest
+    run: a blocking probe needs a result younger than PROBE_EVIDENCE_MAX_AGE that
+    does not fail; an advisory probe only ever warns.
+
+    A failing result is a blocker of its own, as before. Missing and old evidence
+    are one blocker each, naming the probes: a dashboard judges environments of
+    200 probes, and a run's results age together. A waiver of a probe lets its
+    missing or old evidence through, like its failure.
+    """
+    total = passing = 0
+    max_age = settings.PROBE_EVIDENCE_MAX_AGE.total_seconds()
+    judged_at = _evidence_judged_at(release, at)
+    now = judged_at.timestamp() if judged_at is not None else None
+    latest = {result.config_id: result for result in evidence}
+    advisory_configs = facts.advisory_configs
+    not_run: list[str] = []
+    stale: list[str] = []
+    oldest = 0.0
+    for config_id, name in facts.probes:
+        advisory = config_id in advisory_configs
+        result = latest.get(config_id)
+        age = None  # seconds; None without a result
+        if result is not None:
+            failing = result.failing
+            if failing or result.status == "warn":
+                # Only these become a line of text (a dashboard judges 4,000).
+                blocker = Blocker(
+                    "probe", str(result.pk), f"{result.label}: {result.summary}"
+                )
+                if advisory or not failing:
+                    warnings.append(blocker)
+            if advisory:
+                continue
+            total += 1
+            if failing:
+                if judge(blocker, ("probe", str(config_id))):
+                    passing += 1
+                continue
+            if now is None or now - result.recorded < max_age:
+                passing += 1
+                continue
+            age = now - result.recorded
+        elif advisory:
+            continue
+        else:
+            total += 1
+        active = expired = None
+        if facts.waivers:
+            waivable = ("probe", str(config_id))
+            active, expired = facts.waiver_for(*waivable, at)
+        if active:
+            what = "no evidence yet" if age is None else f"evidence is {_age(age)} old"
+            judge(Blocker("evidence", str(config_id), f"{name}: {what}"), waivable)
+            passing += 1
+            continue
+        if expired:
+            name += f" (waiver expired {expired.expires_at:%Y-%m-%d %H:%M})"
+        if age is None:
+            not_run.append(name)
+        else:
+            stale.append(name)
+            oldest = age if age > oldest else oldest
+    if not_run:
+        text = f"{_names(not_run)}: no evidence yet"
+        blockers.append(Blocker("evidence", "not_run", text))
+    if stale:
+        text = f"{_names(stale)}: evidence is {_age(oldest)} old; run probes again"
+        blockers.append(Blocker("evidence", "stale", text))
+    return _ProbeCount(total, passing, len(not_run), len(stale))
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    """ "A", "A and B", "A, B and C", "A, B, C and 4 more"."""
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= shown:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
+def _evidence_judged_at(release: Release, at: datetime) -> datetime | None:
+    """When the evidence's age counts: now while the release is open; once it is
+    deployed, the deployment (its evidence does not age afterwards); never for a
+    release cancelled before deployment."""
+    if release.status in OPEN_STATUSES:
+        return at
+    return release.deployed_at
+
+
+def _age(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{max(1, int(seconds // 60))} min"
 
 
 def _freeze(release: Release, facts, at: datetime) -> dict | None:

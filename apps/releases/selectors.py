@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.permissions import get_for_user, team_ids_for
-from apps.core.rows import Row
+from apps.core.rows import EpochSeconds, Row
 from apps.releases.models import Release, ReleaseItem
 
 
@@ -86,7 +86,17 @@ class GatingItem(Row):
     instance (a dashboard page judges ~60 items for each of its 20 releases).
     `gates_readiness` and `settled` are the model's own properties."""
 
-    FIELDS = ("id", "release_id", "text", "state", "note", "required", "kind", "phase")
+    FIELDS = (
+        "id",
+        "release_id",
+        "text",
+        "state",
+        "note",
+        "required",
+        "kind",
+        "phase",
+        "evidence_status",
+    )
     __slots__ = FIELDS
     Kind, State = ReleaseItem.Kind, ReleaseItem.State
     gates_readiness = ReleaseItem.gates_readiness
@@ -131,6 +141,7 @@ def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
     )
     rows = (
         ProbeResult.objects.filter(run_id__in=runs)
+        .annotate(recorded=EpochSeconds("created_at"))
         .order_by("name")
         .values_list(*Evidence.FIELDS, "run__release_id")
     )

@@ -4,11 +4,13 @@ Every function here writes an audit event in the same transaction as its change.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
 from apps.notifications import services as notifications
+from apps.probes import selectors as probe_selectors
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import compute_readiness
@@ -380,12 +383,37 @@ def _announce(release: Release, target: str, *, reason: str, by: User) -> None:
         notifications.emit_for_release("release.overridden", release, **override)
 
 
+@dataclass(frozen=True)
+class Proof:
+    """What a probe run found about an item, when evidence sets its state."""
+
+    run_id: int
+    result_id: int
+    status: str  # the result's: pass, warn, fail or error
+
+
 @transaction.atomic
 def release_item_set_state(
-    *, item: ReleaseItem, state: str, note: str = "", by: User
+    *,
+    item: ReleaseItem,
+    state: str,
+    note: str = "",
+    by: User | None = None,
+    proof: Proof | None = None,
 ) -> ReleaseItem:
-    """Tick, untick, set n/a or block an item; n/a and blocked need a note."""
-    permissions.require(by, "tick", item.release.team)
+    """Tick, untick, set n/a or block an item; n/a and blocked need a note.
+
+    The one writer of item state, for a person (`by`) and for probe evidence
+    (`proof`) alike: the same guard (lifecycle.item_refusal), the same audit
+    event (the actor is the person, or "probe run #N") and the same
+    release.blocked announcement. A person's tick of an item that a probe of the
+    environment verifies is recorded as by hand; over a probe warning, the
+    warning it accepted is recorded too.
+    """
+    if (by is None) == (proof is None):
+        raise ValueError("Set an item's state for a person or for a proof, not both.")
+    if by is not None:
+        permissions.require(by, "tick", item.release.team)
     release = Release.objects.select_for_update().get(pk=item.release_id)
     if state not in ReleaseItem.State.values:
         raise ValidationError({"state": f"Unknown state {state!r}."})
@@ -396,23 +424,50 @@ def release_item_set_state(
         raise ValidationError(
             {"note": "Say why this item is blocked or not applicable."}
         )
-    if release.status not in lifecycle.TICKABLE_STATUSES:
-        raise ValidationError(
-            f"A {release.get_status_display().lower()} release can no longer change."
+    refusal = lifecycle.item_refusal(release.status, item)
+    if refusal:
+        raise ValidationError(refusal)
+    ticked = by is not None and state == ReleaseItem.State.DONE
+    if ticked:
+        # Asked in the locking read itself: a tick costs no extra round trip.
+        params = [release.environment_id, item.pk]
+        item = next(iter(ReleaseItem.objects.raw(_locked_item_sql(), params)))
+    else:
+        item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
+    before = _item_facts(item)
+    if proof is not None:
+        item.evidence_result_id, item.evidence_status = proof.result_id, proof.status
+        item.by_hand, item.accepted_warning = False, ""
+    else:
+        if not ticked:
+            item.accepted_warning = ""
+        elif item.probe_warning:
+            item.accepted_warning = item.note
+        elif item.state != ReleaseItem.State.DONE:
+            item.accepted_warning = ""
+        item.by_hand = (
+            ticked and item.kind == item.Kind.CHECK and bool(item.probe_verifies)
         )
-    if release.status == Release.Status.DEPLOYED and item.gates_readiness:
-        raise ValidationError(
-            "Pre-deployment items are final once the release is deployed."
-        )
-    item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
-    before = {"state": item.state, "note": item.note}
+        item.evidence_result_id, item.evidence_status = None, ""
     item.state, item.note = state, note
     item.changed_by, item.changed_at = by, timezone.now()
-    item.save(update_fields=["state", "note", "changed_by", "changed_at"])
+    item.save(
+        update_fields=[
+            "state",
+            "note",
+            "evidence_result_id",
+            "evidence_status",
+            "by_hand",
+            "accepted_warning",
+            "changed_by",
+            "changed_at",
+        ]
+    )
     bump_revision(release)
-    before, after = audit.diff(before, {"state": state, "note": note})
+    before, after = audit.diff(before, _item_facts(item))
     audit.record(
         actor=by,
+        actor_label="" if by else f"probe run #{proof.run_id}",
         action="release_item.state_changed",
         target=item,
         team_id=release.team_id,
@@ -420,8 +475,32 @@ def release_item_set_state(
         before={"text": item.text, **before},
         after=after,
     )
-    if state == ReleaseItem.State.BLOCKED:
+    if state == ReleaseItem.State.BLOCKED and "state" in after:
         notifications.emit_for_release(
             "release.blocked", release, item=item.pk, text=item.text
         )
     return item
+
+
+@cache
+def _locked_item_sql() -> str:
+    """The item's row, locked, and whether a probe of the environment verifies it."""
+    table = connection.ops.quote_name(ReleaseItem._meta.db_table)
+    lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
+    verified = probe_selectors.verified_item_sql("i")
+    return (
+        f"SELECT i.*, {verified} AS probe_verifies"  # noqa: S608 (names only)
+        f" FROM {table} i WHERE i.id = %s{lock}"
+    )
+
+
+def _item_facts(item: ReleaseItem) -> dict:
+    """An item's state as its audit events record it."""
+    return {
+        "state": item.state,
+        "note": item.note,
+        "evidence_result": item.evidence_result_id,
+        "evidence_status": item.evidence_status,
+        "by_hand": item.by_hand,
+        "accepted_warning": item.accepted_warning,
+    }

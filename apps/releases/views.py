@@ -131,12 +131,6 @@ def checklist(items: list[ReleaseItem]) -> list[Phase]:
     return phases
 
 
-def _editable(release: Release, item: ReleaseItem) -> bool:
-    if release.status not in lifecycle.TICKABLE_STATUSES:
-        return False
-    return not (release.status == S.DEPLOYED and item.gates_readiness)
-
-
 def _status_actions(
     release: Release, readiness: Readiness, user
 ) -> list[dict[str, object]]:
@@ -176,7 +170,7 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
     readiness = compute_readiness(release, items)
     can_tick = permissions.can(request.user, "tick", release.team)
     for item in items:
-        item.editable = can_tick and _editable(release, item)
+        item.editable = can_tick and lifecycle.item_editable(release.status, item)
     context = signoff_views.panel_context(release, request.user)
     context.update(
         {
@@ -421,7 +415,7 @@ def _item_response(
             if any(other.pk == item.pk for other in candidate.items):
                 section = candidate
     current = next(other for other in items if other.pk == item.pk)
-    current.editable = can_tick and _editable(release, current)
+    current.editable = can_tick and lifecycle.item_editable(release.status, current)
     context = {
         "item": current,
         "release": release,

@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
+from apps.probes.models import ProbeConfig, ProbeRun
 from apps.releases import services as release_services
 from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import services as signoff_services
 from tests import factories
 from tests.api.conftest import client_for, make_ready
-from tests.probes.conftest import celery_broker, start_worker
+from tests.probes.conftest import add_result, celery_broker, start_worker
 
 # Fixtures borrowed from other suites: API clients, a real Celery worker.
 __all__ = ["celery_broker", "client_for", "start_worker"]
@@ -74,14 +74,5 @@ def finished_run(release, outcomes: list[tuple[ProbeConfig, str, str]]) -> Probe
         finished_at=now,
     )
     for config, status, summary in outcomes:
-        ProbeResult.objects.create(
-            run=run,
-            config=config,
-            name=config.name,
-            kind=config.kind,
-            target=config.target,
-            status=status,
-            summary=summary,
-            duration_ms=1.0,
-        )
+        add_result(run, config, status, summary)
     return run

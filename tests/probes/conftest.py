@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from apps.checklists.models import TemplateItem
+from apps.probes import services
 from tests.services import REDIS_URL, require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,6 +158,38 @@ def start_worker(celery_broker):
     yield start
     for worker in workers:
         worker.stop()
+
+
+def configure(environment, lead, template, name, target, verifies=(), **fields):
+    items = list(
+        TemplateItem.objects.filter(phase__template=template, text__in=verifies)
+    )
+    assert len(items) == len(verifies)
+    return services.probe_config_save(
+        environment=environment,
+        by=lead,
+        name=name,
+        kind=fields.pop("kind", "http"),
+        target=target,
+        verifies=items,
+        **fields,
+    )
+
+
+def add_result(run, config, status: str, summary: str):
+    """A probe's result in a run, as a worker's batch records it."""
+    from apps.probes.models import ProbeResult
+
+    return ProbeResult.objects.create(
+        run=run,
+        config=config,
+        name=config.name,
+        kind=config.kind,
+        target=config.target,
+        status=status,
+        summary=summary,
+        duration_ms=1.0,
+    )
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1):

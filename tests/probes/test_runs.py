@@ -11,30 +11,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.audit.models import AuditEvent
-from apps.checklists.models import TemplateItem
 from apps.probes import services, tasks
 from apps.probes.models import ProbeResult, ProbeRun
 from apps.releases import services as releases
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoffs
 from tests import factories
-from tests.probes.conftest import use_broker, wait_for
-
-
-def configure(environment, lead, template, name, target, verifies=(), **fields):
-    items = list(
-        TemplateItem.objects.filter(phase__template=template, text__in=verifies)
-    )
-    assert len(items) == len(verifies)
-    return services.probe_config_save(
-        environment=environment,
-        by=lead,
-        name=name,
-        kind=fields.pop("kind", "http"),
-        target=target,
-        verifies=items,
-        **fields,
-    )
+from tests.probes.conftest import configure, use_broker, wait_for
 
 
 @pytest.fixture

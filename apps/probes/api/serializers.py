@@ -111,3 +111,9 @@ class ProbeRunSerializer(serializers.ModelSerializer):
 
 class ProbeRunStartSerializer(serializers.Serializer):
     release = release_field()
+
+
+class RunRefusedSerializer(serializers.Serializer):
+    """Why no run starts: the release is no longer open (a 409)."""
+
+    detail = serializers.CharField()

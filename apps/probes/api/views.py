@@ -91,15 +91,23 @@ class ProbeRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet)
 
     @extend_schema(
         request=serializers.ProbeRunStartSerializer,
-        responses={201: serializers.ProbeRunSerializer},
+        responses={
+            201: serializers.ProbeRunSerializer,
+            409: serializers.RunRefusedSerializer,
+        },
     )
     def create(self, request: Request) -> Response:
         """Start a run of every enabled probe of the release's environment.
 
-        Poll GET /api/v1/probe-runs/{id}/ until `finished` is true.
+        Poll GET /api/v1/probe-runs/{id}/ until `finished` is true. A release that
+        is no longer open (deployed, rolled back, cancelled) is a 409.
         """
         data = validated(serializers.ProbeRunStartSerializer, request)
-        run = services.probe_run_start(release=data["release"], by=request.user)
+        try:
+            run = services.probe_run_start(release=data["release"], by=request.user)
+        except services.RunRefused as refused:
+            body = {"detail": " ".join(refused.messages)}
+            return Response(body, status=status.HTTP_409_CONFLICT)
         run = self.get_queryset().get(pk=run.pk)
         body = serializers.ProbeRunSerializer(run).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -5,13 +5,16 @@ from rest_framework import serializers
 
 from apps.catalog.models import Service
 from apps.checklists.models import ChecklistTemplate
+from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.services import MAX_NOTE
 from config.api_support import MAX_ID, TeamObjectField
 
 
 class BlockerSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["item", "signoff", "probe", "freeze"])
+    type = serializers.ChoiceField(
+        choices=["item", "signoff", "probe", "evidence", "freeze"]
+    )
     id = serializers.CharField()
     text = serializers.CharField()
 
@@ -155,6 +158,12 @@ class ReleaseItemSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     gates_readiness = serializers.BooleanField(read_only=True)
+    editable = serializers.SerializerMethodField(
+        help_text="Whether the release's status still lets this item change."
+    )
+    evidence_result = serializers.IntegerField(
+        source="evidence_result_id", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ReleaseItem
@@ -177,8 +186,16 @@ class ReleaseItemSerializer(serializers.ModelSerializer):
             "note",
             "changed_by",
             "changed_at",
+            "editable",
+            "evidence_result",
+            "evidence_status",
+            "by_hand",
+            "accepted_warning",
         ]
         read_only_fields = fields
+
+    def get_editable(self, item: ReleaseItem) -> bool:
+        return lifecycle.item_editable(item.release.status, item)
 
 
 class ItemStateSerializer(serializers.Serializer):

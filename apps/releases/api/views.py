@@ -179,8 +179,10 @@ class ReleaseItemViewSet(mixins.RetrieveModelMixin, ViewSet):
     def state(self, request: Request, pk: str) -> Response:
         """Tick, untick, set n/a or block the item; n/a and blocked need a note."""
         item = self.get_object()
+        release = item.release
         data = validated(serializers.ItemStateSerializer, request)
         item = services.release_item_set_state(
             item=item, state=data["state"], note=data["note"], by=request.user
         )
+        item.release = release  # already loaded by the selector, status unchanged
         return Response(serializers.ReleaseItemSerializer(item).data)
