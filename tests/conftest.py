@@ -9,6 +9,7 @@ from django.db import connection
 
 from tests import factories
 from tests.browser import browser, open_page  # noqa: F401 (shared fixtures)
+from tests.oidc import oidc_provider  # noqa: F401 (shared fixture)
 from tests.services import IN_CI
 from tests.standins.fixtures import (  # noqa: F401 (shared fixtures)
     actions_oidc_issuer,

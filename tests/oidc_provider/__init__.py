@@ -1,0 +1,1 @@
+"""A real OpenID provider (django-oauth-toolkit) for the single sign-on tests."""

@@ -1,0 +1,1 @@
+"""The test provider's own app: login page, claims, faults, keys and control surface."""
