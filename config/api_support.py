@@ -7,6 +7,8 @@ from django import forms
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
+from apps.core.moments import InSpan
+
 MAX_ID = 2**63 - 1
 
 
@@ -49,6 +51,14 @@ class IdFilter(django_filters.Filter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class MomentIsoField(InSpan, django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment in 2000-2100 (apps.core.moments): the year 1 is a 400."""
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentIsoField
 
 
 def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:

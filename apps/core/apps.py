@@ -13,10 +13,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from apps.core import celery_context, worker_heartbeat  # noqa: F401
+        from apps.core import celery_context, dbtime, worker_heartbeat  # noqa: F401
         from config.celery import app
 
         worker_heartbeat.install(app)
+        dbtime.install()
 
 
 class OperatorAdminConfig(admin_apps.AdminConfig):

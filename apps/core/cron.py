@@ -30,6 +30,8 @@ FIELDS = (
     ("month", 1, 12, MONTHS),
     ("day of week", 0, 7, DAYS),
 )
+# Days of each month in a leap year: 29 February exists, once in four years.
+LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 MAX_DURATION = timedelta(days=31)
 SEARCH_DAYS = 366 * 5
 
@@ -98,6 +100,19 @@ class Cron:
             _field(text, *spec) for text, spec in zip(parts, FIELDS, strict=True)
         )
         weekdays = frozenset(0 if day == 7 else day for day in weekdays)
+        if (
+            parts[2] != "*"
+            and parts[4] == "*"
+            and not any(
+                day <= LONGEST_MONTH[month - 1] for month in months for day in days
+            )
+        ):
+            # Only the day of the month restricts the date, and no month has
+            # it (30 February): refused here, not found out by searching years.
+            raise CronError(
+                "the expression never matches: no month in it has "
+                f"day {'/'.join(str(d) for d in sorted(days))}"
+            )
         return cls(
             minutes,
             hours,
