@@ -40,7 +40,7 @@ Kind = ProbeSchedule.Kind
 
 def next_run(schedule: ProbeSchedule, after: datetime) -> datetime:
     """The first moment after `after` at which the schedule is due."""
-    tz = oncall.zone(schedule.time_zone)
+    tz = cron.stored_zone(schedule.time_zone)
     if schedule.kind == Kind.INTERVAL:
         return after + timedelta(seconds=schedule.interval_seconds)
     if schedule.kind == Kind.DAILY:

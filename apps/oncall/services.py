@@ -14,7 +14,7 @@ from apps.accounts.models import Team
 from apps.audit import services as audit
 from apps.contacts import selectors as contacts
 from apps.contacts.models import Contact
-from apps.core import moments
+from apps.core import cron, moments
 from apps.oncall.models import Override, Rotation, RotationMember
 
 LONGEST_OVERRIDE = timedelta(days=366)
@@ -45,7 +45,7 @@ def zone(name: str) -> ZoneInfo:
 
 def handover_before(rotation: Rotation, at: datetime) -> datetime:
     """The latest hand-over at or before `at`, in the rotation's time zone."""
-    tz = zone(rotation.time_zone)
+    tz = cron.stored_zone(rotation.time_zone)
     local = at.astimezone(tz)
     back = (local.weekday() - rotation.handover_weekday) % 7
     day = local.date() - timedelta(days=back)

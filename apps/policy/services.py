@@ -48,6 +48,8 @@ def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
 
 
 def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str:
+    if not (blocker_id.isascii() and blocker_id.isdigit() and len(blocker_id) < 19):
+        blocker_id = "0"  # no row has it: refused below with the usual message
     if blocker_type == Waiver.BlockerType.ITEM:
         item = ReleaseItem.objects.filter(release=release, pk=blocker_id).first()
         if item is None or not item.gates_readiness:

@@ -257,16 +257,19 @@ def world(db, template):
             MaintenancePlan,
         )
 
-        plan = MaintenancePlan.objects.create(
-            environment=environment, template=template
+        plan, _ = MaintenancePlan.objects.get_or_create(
+            environment=environment, defaults={"template": template}
         )
-        checklist = MaintenanceChecklist.objects.create(
+        checklist, _ = MaintenanceChecklist.objects.get_or_create(
             plan=plan,
             cadence=MaintenanceChecklist.Cadence.values[0],
             period_start=timezone.now().date(),
-            due_at=timezone.now() + timedelta(days=1),
+            defaults={"due_at": timezone.now() + timedelta(days=1)},
         )
-        return MaintenanceItem.objects.create(checklist=checklist, position=1, text="x")
+        item, _ = MaintenanceItem.objects.get_or_create(
+            checklist=checklist, position=1, defaults={"text": "x"}
+        )
+        return item
 
     return {
         "team": team,

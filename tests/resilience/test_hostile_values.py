@@ -173,7 +173,7 @@ def test_a_rotation_starting_in_year_1_is_refused(team, lead):
 
 
 @pytest.fixture
-def extreme_rows(request):
+def extreme_rows(db, request):
     """Team "theirs" with every kind of row a person dates, at the calendar's edges.
 
     The dates are written with queryset updates, as a hand edit would, past the
@@ -231,16 +231,22 @@ def extreme_rows(request):
     return rows
 
 
-def test_dates_no_python_can_hold_break_no_page_and_no_api_answer(extreme_rows):
-    client = Client(raise_request_exception=False)
-    client.force_login(extreme_rows["lead"])
+def server_errors(rows: dict, client: Client) -> list[tuple[str, int]]:
+    """Every page and API endpoint of the access-control suite that answers 5xx."""
     failed = []
     for name in sorted(set(ARGUMENTS) | LISTS):
-        url = url_of(name, extreme_rows)
+        url = url_of(name, rows)
         response = client.get(url)
         if response.status_code >= 500:
             failed.append((url, response.status_code))
-    assert failed == []
+    return failed
+
+
+def test_dates_no_python_can_hold_break_no_page_and_no_api_answer(extreme_rows):
+    client = Client(raise_request_exception=False)
+    client.force_login(extreme_rows["lead"])
+
+    assert server_errors(extreme_rows, client) == []
 
     oncall_page = client.get(f"/oncall/{extreme_rows['team'].slug}/")
     assert oncall_page.status_code == 200
@@ -249,6 +255,34 @@ def test_dates_no_python_can_hold_break_no_page_and_no_api_answer(extreme_rows):
     release_page = client.get(f"/releases/{extreme_rows['release'].pk}/")
     assert release_page.status_code == 200
     assert "Dec 9999" in release_page.text  # on call "until" the stored end
+
+
+def test_a_stored_time_zone_or_cron_this_version_refuses_breaks_no_page(
+    extreme_rows,
+):
+    from apps.maintenance import services as maintenance
+    from apps.maintenance.models import MaintenancePlan
+
+    extreme_rows["maintenance_item"]()
+    unknown = "Nowhere/Land"  # a hand edit, or a zone a newer tzdata renamed
+    Rotation.objects.update(time_zone=unknown)
+    MaintenancePlan.objects.update(time_zone=unknown)
+    ProbeSchedule.objects.update(time_zone=unknown, kind="cron", cron="0 6 * * *")
+    # Saved before this version refused crons that never fire.
+    FreezeWindow.objects.update(
+        time_zone=unknown,
+        cron="0 0 30 2 *",
+        duration_minutes=60,
+        starts_at=None,
+        ends_at=None,
+    )
+    client = Client(raise_request_exception=False)
+    client.force_login(extreme_rows["lead"])
+
+    assert server_errors(extreme_rows, client) == []
+    maintenance.maintenance_checklists_create_due()  # the beat task: no error
+    ProbeSchedule.objects.update(next_run_at=dj_timezone.now())
+    assert monitoring.probe_schedules_dispatch() == 1
 
 
 def test_the_scheduler_passes_over_a_schedule_dated_past_year_9999(extreme_rows):
@@ -328,19 +362,34 @@ def test_a_cron_that_never_fires_is_refused_over_the_api(client_for, probe, lead
     assert not ProbeSchedule.objects.exists()
 
 
-@pytest.mark.parametrize("minutes", ["inf", "-inf", "nan", "1e308", "1e10"])
-def test_the_schedule_page_refuses_an_interval_no_clock_can_keep(
-    client, probe, lead, minutes
+LONG_BUT_VALID_CRON = "0 0 " + ",".join(["1"] * 5000) + " 1 *"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        *[
+            ({"kind": "interval", "interval_minutes": minutes}, "Health: Run at")
+            for minutes in ["inf", "-inf", "nan", "1e308", "1e10"]
+        ],
+        (
+            {"kind": "cron", "cron": LONG_BUT_VALID_CRON},
+            "Health: keep the expression under 100 characters",
+        ),
+    ],
+)
+def test_the_schedule_page_refuses_what_no_clock_or_column_can_keep(
+    client, probe, lead, fields, message
 ):
     client.force_login(lead)
     response = client.post(
         f"/monitoring/probes/{probe.pk}/schedule/",
-        {"kind": "interval", "interval_minutes": minutes, "time_zone": "UTC"},
+        {**fields, "time_zone": "UTC"},
         follow=True,
     )
 
     assert response.status_code == 200
-    assert "Health: " in response.text
+    assert message in response.text
     assert not ProbeSchedule.objects.exists()
 
 
@@ -395,3 +444,94 @@ def test_the_history_filter_refuses_the_year_9999(client, lead, release):
 
     assert response.status_code == 200
     assert f"Give a day {SPAN}." in response.text
+
+
+# Found by the widened property tests (tests/resilience/test_properties.py and
+# tests/api/test_schema_fuzz.py), each a 500 before its fix.
+
+
+def test_the_maintenance_page_refuses_an_assignee_that_is_not_an_id(
+    client, environment, template, lead
+):
+    from apps.maintenance.models import MaintenancePlan
+
+    client.force_login(lead)
+    response = client.post(
+        f"/maintenance/environments/{environment.pk}/",
+        {"template": template.pk, "time_zone": "UTC", "assignee": ":"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Enter a whole number." in response.text
+    assert not MaintenancePlan.objects.exists()
+
+
+def test_a_nul_in_a_maintenance_note_is_refused(client, environment, template, lead):
+    from apps.maintenance import services as maintenance
+    from apps.maintenance.models import MaintenanceItem
+
+    maintenance.maintenance_plan_save(
+        environment=environment, template=template, by=lead, time_zone="UTC"
+    )
+    maintenance.maintenance_checklists_create_due()
+    item = MaintenanceItem.objects.first()
+    client.force_login(lead)
+
+    response = client.post(
+        f"/maintenance/items/{item.pk}/state/",
+        {"state": "skipped", "note": "gone\x00fishing"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.text
+    item.refresh_from_db()
+    assert item.state == "open"
+
+
+@pytest.mark.parametrize("blocker_id", ["inf", "1e308", "x", "9" * 30])
+def test_a_waiver_of_a_blocker_id_that_is_no_number_is_refused(
+    client_for, release, lead, blocker_id
+):
+    response = client_for(lead).post(
+        "/api/v1/waivers/",
+        {
+            "release": release.pk,
+            "blocker_type": "item",
+            "blocker_id": blocker_id,
+            "reason": "x",
+            "expires_at": (dj_timezone.now() + timedelta(days=1)).isoformat(),
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"blocker_id": ["Not a gating item of this release."]}
+    assert not Waiver.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        {"consecutive_successes": 10**30},
+        {"failure_limit": 10**30},
+        {"regression_percent": 2**63},
+    ],
+)
+def test_a_verification_window_refuses_counts_no_window_can_reach(
+    release, probe, lead, counts
+):
+    from apps.policy import verification
+    from apps.policy.models import VerificationWindow
+
+    for status in ("ready", "deployed"):
+        release = releases.release_transition(
+            release=release, target=status, by=lead, reason="test", override=True
+        )
+
+    with pytest.raises(ValidationError) as error:
+        verification.verification_window_start(release=release, by=lead, **counts)
+
+    assert set(error.value.message_dict) == set(counts)
+    assert not VerificationWindow.objects.exists()
