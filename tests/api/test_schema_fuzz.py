@@ -44,7 +44,7 @@ from config.wsgi import application
 
 EXAMPLES_PER_OPERATION = 10
 # A longer hunt: SHIPSHAPE_FUZZ_EXAMPLES=400 pytest tests/api/test_schema_fuzz.py
-HOSTILE_EXAMPLES_PER_OPERATION = int(os.environ.get("SHIPSHAPE_FUZZ_EXAMPLES", 15))
+HOSTILE_EXAMPLES_PER_OPERATION = int(os.environ.get("SHIPSHAPE_FUZZ_EXAMPLES", 10))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 RAW = SchemaGenerator().get_schema(request=None, public=True)

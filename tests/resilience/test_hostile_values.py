@@ -231,13 +231,16 @@ def extreme_rows(db, request):
     return rows
 
 
-def server_errors(rows: dict, client: Client) -> list[tuple[str, int]]:
-    """Every page and API endpoint of the access-control suite that answers 5xx."""
+def broken_answers(rows: dict, client: Client) -> list[tuple[str, int]]:
+    """Every page and API endpoint of the access-control suite that its own lead
+    cannot read: anything but 200, a redirect of an htmx-only fragment (302) or
+    405 for the URLs that only take a POST. A read the database answers with an
+    error is a 500 on a page and a 400 from the API: both count."""
     failed = []
     for name in sorted(set(ARGUMENTS) | LISTS):
         url = url_of(name, rows)
         response = client.get(url)
-        if response.status_code >= 500:
+        if response.status_code not in (200, 302, 405):
             failed.append((url, response.status_code))
     return failed
 
@@ -246,7 +249,7 @@ def test_dates_no_python_can_hold_break_no_page_and_no_api_answer(extreme_rows):
     client = Client(raise_request_exception=False)
     client.force_login(extreme_rows["lead"])
 
-    assert server_errors(extreme_rows, client) == []
+    assert broken_answers(extreme_rows, client) == []
 
     oncall_page = client.get(f"/oncall/{extreme_rows['team'].slug}/")
     assert oncall_page.status_code == 200
@@ -279,7 +282,7 @@ def test_a_stored_time_zone_or_cron_this_version_refuses_breaks_no_page(
     client = Client(raise_request_exception=False)
     client.force_login(extreme_rows["lead"])
 
-    assert server_errors(extreme_rows, client) == []
+    assert broken_answers(extreme_rows, client) == []
     maintenance.maintenance_checklists_create_due()  # the beat task: no error
     ProbeSchedule.objects.update(next_run_at=dj_timezone.now())
     assert monitoring.probe_schedules_dispatch() == 1

@@ -272,7 +272,7 @@ def form_endpoints(owner) -> list[tuple[str, str, list[str]]]:
 
 
 @pytest.mark.django_db
-@settings(FAST, max_examples=int(os.environ.get("SHIPSHAPE_FUZZ_EXAMPLES", 150)))
+@settings(FAST, max_examples=int(os.environ.get("SHIPSHAPE_FUZZ_EXAMPLES", 120)))
 @given(data=st.data())
 def test_arbitrary_text_posted_to_any_form_is_never_a_server_error(
     data, form_endpoints, owner
