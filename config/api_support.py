@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from apps.accounts.models import Team
 from apps.accounts.permissions import team_ids_for
 from apps.catalog.models import Environment
+from apps.core.moments import InSpan
 from apps.releases.models import Release
 from config.api_defaults import AuthFailureThrottle
 
@@ -119,6 +120,14 @@ def team_field(**kwargs: Any) -> TeamObjectField:
     return TeamObjectField(
         queryset=Team.objects.all(), team_field="pk", noun="team", **kwargs
     )
+
+
+class MomentIsoField(InSpan, django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment in 2000-2100 (apps.core.moments): the year 1 is a 400."""
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentIsoField
 
 
 def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:

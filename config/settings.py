@@ -57,7 +57,7 @@ if not SECRET_KEY:
 
 # Applications
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.apps.OperatorAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,36 +1,69 @@
-"""Admin for teams and memberships; membership changes go through services."""
+"""Admin for users, teams and memberships (superusers only).
+
+Team creation and membership changes go through the services; a team's rename
+and every change to a user account are audited here. Groups are not offered:
+Shipshape's permissions are team roles, so a group would grant nothing.
+"""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from apps.accounts import services
 from apps.accounts.models import Membership, Team
-from apps.core.admin_mixins import TeamScopedAdmin
+from apps.audit import services as audit
+from apps.core.admin_mixins import (
+    OperatorAdmin,
+    OperatorInline,
+    ReadOnlyAdmin,
+    audit_form_save,
+    is_operator,
+)
+
+admin.site.unregister(Group)
+admin.site.unregister(User)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(OperatorInline):
     model = Membership
-    extra = 0
     fields = ["user", "role"]
     autocomplete_fields = ["user"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-    has_add_permission = has_change_permission
-    has_delete_permission = has_change_permission
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_operator(request.user)
 
 
 @admin.register(Team)
-class TeamAdmin(TeamScopedAdmin):
+class TeamAdmin(OperatorAdmin):
     team_path = "id"
-    write_action = "manage_members"
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
+    def get_fields(self, request, obj=None):
+        # A new team's slug is made from its name by team_create.
+        return ["name"] if obj is None else ["name", "slug"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            created = services.team_create(
+                name=form.cleaned_data["name"], by=request.user
+            )
+        except ValidationError as error:
+            self.report(request, error)
+            return
+        obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
+
     def save_formset(self, request, form, formset, change) -> None:
+        formset.new_objects, formset.changed_objects = [], []
+        formset.deleted_objects = []
+        if getattr(request, "_service_error", False):
+            return
         try:
             for deleted in formset.deleted_forms:
                 if deleted.instance.pk:
@@ -53,15 +86,47 @@ class TeamAdmin(TeamScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TeamScopedAdmin):
-    write_action = "manage_members"
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "team", "role", "updated_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "team__name"]
     readonly_fields = ["team", "user", "role"]
 
-    def has_add_permission(self, request, *args) -> bool:
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Django's user admin for superusers: every change audited, nothing deleted.
+
+    Deactivate an account instead of deleting it: its audit events keep their actor.
+    """
+
+    def has_module_permission(self, request) -> bool:
+        return is_operator(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_operator(request.user)
+
+    has_add_permission = has_change_permission = has_view_permission
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        audit_form_save(request, obj, form, change, team_path="")
+
+    def user_change_password(self, request, id, form_url=""):
+        # The new password and its event commit together (log_change below).
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
+
+    def log_change(self, request, obj, message):
+        match = request.resolver_match
+        if match and match.url_name == "auth_user_password_change":
+            audit.record(
+                actor=request.user,
+                action="user.password_changed",
+                target=obj,
+                after={"usable_password": obj.has_usable_password()},
+            )
+        return super().log_change(request, obj, message)

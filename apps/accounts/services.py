@@ -3,7 +3,7 @@
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils.text import slugify
 
 from apps.accounts import permissions
@@ -17,9 +17,14 @@ def team_create(*, name: str, by: User | None) -> Team:
     if by is not None and not by.is_superuser:
         raise ValidationError("Only an administrator can create teams.")
     name = name.strip()
-    if not name or Team.objects.filter(name=name).exists():
+    slug = slugify(name)[:120] or "team"
+    # The slug is the team's address (/oncall/<slug>/) and unique too: "Team A"
+    # and "team-a" would share one.
+    if not name or len(name) > 120:
+        raise ValidationError({"name": "Name the team in 1 to 120 characters."})
+    if Team.objects.filter(Q(name=name) | Q(slug=slug)).exists():
         raise ValidationError({"name": "Choose a name no other team has."})
-    team = Team.objects.create(name=name, slug=slugify(name)[:120] or "team")
+    team = Team.objects.create(name=name, slug=slug)
     audit.record(
         actor=by,
         action="team.created",

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from apps.accounts.models import ApiToken
 from apps.audit import services as audit
+from apps.core import moments
 
 PREFIX = "shp_"
 MAX_TOKENS_PER_USER = 50
@@ -38,6 +39,8 @@ def token_create(
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": "Name the token in 1 to 100 characters."})
+    if expires_at is not None:
+        expires_at = moments.moment_check(expires_at, field="expires_at")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "Choose an expiry in the future."})
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import tokens
 from apps.accounts.models import ApiToken
+from apps.core.moments import DayField
 
 
 class TokenForm(forms.Form):
@@ -22,7 +23,7 @@ class TokenForm(forms.Form):
     read_only = forms.BooleanField(
         required=False, label="Read-only", help_text="Refused on every change."
     )
-    expires_on = forms.DateField(
+    expires_on = DayField(
         required=False,
         label="Expires on",
         help_text="Leave empty for no expiry.",
@@ -51,7 +52,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 expires_at=expires_at,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            # The service names `expires_at`; this form asks for a day.
+            form.add_error(None, error.messages)
         else:
             form = TokenForm()
     context = {

@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.audit.models import AuditEvent
-from config.api_support import IdFilter
+from config.api_support import IdFilter, MomentFilter
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -13,12 +13,8 @@ class AuditEventFilter(django_filters.FilterSet):
     target_type = django_filters.CharFilter(max_length=80)
     target_id = django_filters.CharFilter(max_length=64)
     actor = django_filters.CharFilter(field_name="actor_label", max_length=150)
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt"
-    )
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

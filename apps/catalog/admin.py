@@ -1,20 +1,19 @@
-"""Admin for services and environments."""
+"""Admin for services and environments (no service functions: saves are audited)."""
 
 from django.contrib import admin
 
 from apps.catalog.models import Environment, Service
-from apps.core.admin_mixins import TeamScopedAdmin
+from apps.core.admin_mixins import OperatorAdmin, OperatorInline
 
 
-class EnvironmentInline(admin.TabularInline):
+class EnvironmentInline(OperatorInline):
     model = Environment
-    extra = 0
     fields = ["name", "base_url", "api_url", "k8s_namespace"]
+    team_path = "service__team_id"
 
 
 @admin.register(Service)
-class ServiceAdmin(TeamScopedAdmin):
-    write_action = "manage_probes"
+class ServiceAdmin(OperatorAdmin):
     list_display = ["name", "team", "slug", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "slug"]
@@ -23,9 +22,8 @@ class ServiceAdmin(TeamScopedAdmin):
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(TeamScopedAdmin):
+class EnvironmentAdmin(OperatorAdmin):
     team_path = "service__team_id"
-    write_action = "manage_probes"
     list_display = ["name", "service", "base_url", "k8s_namespace"]
     list_filter = ["name", "service__team"]
     search_fields = ["name", "service__name", "base_url"]

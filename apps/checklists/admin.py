@@ -12,33 +12,17 @@ from apps.checklists.models import (
     TemplateItem,
     TemplatePhase,
 )
+from apps.core.admin_mixins import OperatorInline, ReadOnlyAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    has_module_permission = has_view_permission
-
-
-class SignOffRoleInline(admin.TabularInline):
+class SignOffRoleInline(OperatorInline):
     model = SignOffRole
     fields = ["position", "key", "name", "label"]
-    extra = 0
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    has_change_permission = has_delete_permission = has_add_permission
+    has_change_permission = has_add_permission
 
 
 @admin.register(ChecklistTemplate)

@@ -1,14 +1,13 @@
-"""Admin for contacts and support resources."""
+"""Admin for contacts and support resources (no services: saves are audited)."""
 
 from django.contrib import admin
 
 from apps.contacts.models import Contact, SupportResource
-from apps.core.admin_mixins import TeamScopedAdmin
+from apps.core.admin_mixins import OperatorAdmin
 
 
 @admin.register(Contact)
-class ContactAdmin(TeamScopedAdmin):
-    write_action = "manage_contacts"
+class ContactAdmin(OperatorAdmin):
     list_display = [
         "role",
         "name",
@@ -23,8 +22,7 @@ class ContactAdmin(TeamScopedAdmin):
 
 
 @admin.register(SupportResource)
-class SupportResourceAdmin(TeamScopedAdmin):
-    write_action = "manage_contacts"
+class SupportResourceAdmin(OperatorAdmin):
     list_display = ["label", "kind", "url", "team", "service"]
     list_filter = ["kind", "team"]
     search_fields = ["label", "url"]

@@ -1,11 +1,50 @@
-"""Admin integration: team scoping by role, and service errors shown as messages."""
+"""The Django admin as an operator's tool: superusers only, and every write audited.
 
+Team members do everything in the pages, where each read and write is scoped to
+their teams. The admin sees every team's rows, so the site itself refuses anyone
+but an active staff superuser before any admin view runs (`OperatorAdminSite`,
+installed by `apps.core.apps.OperatorAdminConfig`). Models that have a service
+write through it; plain models are saved by the form and audited here.
+"""
+
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
 
-from apps.accounts import permissions
+
+def is_operator(user: Any) -> bool:
+    """Whether the user may use the admin: an active staff superuser."""
+    return bool(
+        user.is_authenticated and user.is_active and user.is_staff and user.is_superuser
+    )
+
+
+class OperatorLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in: a staff account that is not a superuser is refused too."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_superuser:
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class OperatorAdminSite(admin.AdminSite):
+    """Every admin URL but sign-in and sign-out sends others to sign in."""
+
+    login_form = OperatorLoginForm
+    site_header = "Shipshape operations"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request.user)
 
 
 def error_text(error: ValidationError) -> str:
@@ -14,78 +53,116 @@ def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-class TeamScopedAdmin(admin.ModelAdmin):
-    """Shows only the user's teams' rows; writes follow the team role table.
+def team_id_of(obj: models.Model, path: str) -> int | None:
+    """Follow `path` ("team_id", "service__team_id", "id") from obj to a team id."""
+    if not path:
+        return None
+    value: Any = obj
+    for part in path.split("__"):
+        value = getattr(value, part, None)
+    return value if isinstance(value, int) else None
 
-    `team_path` names the lookup from the model to its team id. Models whose
-    writes go through services set `write_action` to the permission they need.
+
+def audit_form_save(
+    request: HttpRequest,
+    obj: models.Model,
+    form: forms.ModelForm,
+    change: bool,
+    *,
+    team_path: str,
+) -> None:
+    """Write the audit event of a plain model the admin form just saved."""
+    from apps.audit import services as audit
+
+    fields = list(form.changed_data)
+    before = {f: str(form.initial.get(f)) for f in fields} if change else {}
+    after = {f: str(form.cleaned_data.get(f)) for f in fields}
+    audit.record(
+        actor=request.user,
+        action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
+        target=obj,
+        team_id=team_id_of(obj, team_path),
+        before=before,
+        after=after,
+    )
+
+
+# Django 6 makes https the default scheme of a typed address; do so already.
+FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
+class OperatorInline(admin.TabularInline):
+    """An inline of the operator's admin: rows are never deleted from here."""
+
+    extra = 0
+    can_delete = False
+    team_path = "team_id"
+    formfield_overrides = FIELD_OVERRIDES
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request.user)
+
+    has_add_permission = has_change_permission = has_view_permission
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.team_path = self.team_path
+        return formset
+
+
+class OperatorAdmin(admin.ModelAdmin):
+    """Superusers only; nothing is deleted here; plain saves are audited.
+
+    `team_path` names the lookup from the model to its team id, for the event.
+    Admins of models with services override `save_model` to call them.
     """
 
     team_path = "team_id"
-    write_action = "manage_templates"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        teams = permissions.team_ids_for(request.user)
-        if teams is None:
-            return queryset
-        return queryset.filter(**{f"{self.team_path}__in": teams})
-
-    def _team_of(self, obj):
-        from apps.accounts.models import Team
-
-        team_id = obj
-        for part in self.team_path.removesuffix("_id").split("__"):
-            team_id = getattr(team_id, part, None)
-        return team_id if isinstance(team_id, Team) else None
-
-    def _any_team_allows(self, request: HttpRequest, action: str) -> bool:
-        if request.user.is_superuser:
-            return True
-        from apps.accounts.models import Team
-
-        teams = permissions.team_ids_for(request.user) or []
-        return any(permissions.can(request.user, action, Team(pk=pk)) for pk in teams)
+    formfield_overrides = FIELD_OVERRIDES
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return is_operator(request.user)
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.has_module_permission(request)
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request.user)
 
-    def has_add_permission(self, request: HttpRequest, *args) -> bool:
-        return self._any_team_allows(request, self.write_action)
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_operator(request.user)
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is None:
-            return self._any_team_allows(request, self.write_action)
-        team = self._team_of(obj)
-        return (
-            team is not None
-            and permissions.can(request.user, self.write_action, team)
-            or request.user.is_superuser
-        )
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request.user)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         """Plain models are saved by the form; the change is still audited."""
-        from apps.audit import services as audit
-
-        fields = list(form.changed_data)
-        before = {f: form.initial.get(f) for f in fields} if change else {}
         super().save_model(request, obj, form, change)
-        after = {f: form.cleaned_data.get(f) for f in fields}
-        team = self._team_of(obj)
-        audit.record(
-            actor=request.user,
-            action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
-            target=obj,
-            team_id=team.pk if team else None,
-            before={k: str(v) for k, v in before.items()},
-            after={k: str(v) for k, v in after.items()},
-        )
+        audit_form_save(request, obj, form, change, team_path=self.team_path)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Inline rows of plain models: each one saved and audited on its own."""
+        formset.new_objects, formset.changed_objects = [], []
+        formset.deleted_objects = []
+        for child in formset.forms:
+            if not child.has_changed():
+                continue
+            existed = child.instance.pk is not None
+            obj = child.save()
+            audit_form_save(
+                request,
+                obj,
+                child,
+                existed,
+                team_path=getattr(formset, "team_path", ""),
+            )
+            if existed:
+                formset.changed_objects.append((obj, child.changed_data))
+            else:
+                formset.new_objects.append(obj)
 
     def report(self, request: HttpRequest, error: ValidationError) -> None:
         request._service_error = True
@@ -100,3 +177,13 @@ class TeamScopedAdmin(admin.ModelAdmin):
         if getattr(request, "_service_error", False):
             return HttpResponseRedirect(request.path)
         return super().response_add(request, obj, post_url_continue)
+
+
+class ReadOnlyAdmin(OperatorAdmin):
+    """Rows written by services elsewhere: the operator reads them here."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

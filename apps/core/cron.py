@@ -15,9 +15,12 @@ here: the parser is plain Python, so it can be tested on its own.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun"]
 MONTHS += ["jul", "aug", "sep", "oct", "nov", "dec"]
@@ -30,6 +33,9 @@ FIELDS = (
     ("month", 1, 12, MONTHS),
     ("day of week", 0, 7, DAYS),
 )
+MAX_LENGTH = 100  # what the schedules and freeze windows store
+# Days of each month in a leap year: 29 February exists, once in four years.
+LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 MAX_DURATION = timedelta(days=31)
 SEARCH_DAYS = 366 * 5
 
@@ -89,6 +95,8 @@ class Cron:
     @classmethod
     def parse(cls, expression: str) -> Cron:
         """Parse five fields; CronError names the field that is wrong."""
+        if len(expression or "") > MAX_LENGTH:
+            raise CronError(f"keep the expression under {MAX_LENGTH} characters")
         parts = (expression or "").split()
         if len(parts) != 5:
             raise CronError(
@@ -98,6 +106,19 @@ class Cron:
             _field(text, *spec) for text, spec in zip(parts, FIELDS, strict=True)
         )
         weekdays = frozenset(0 if day == 7 else day for day in weekdays)
+        if (
+            parts[2] != "*"
+            and parts[4] == "*"
+            and not any(
+                day <= LONGEST_MONTH[month - 1] for month in months for day in days
+            )
+        ):
+            # Only the day of the month restricts the date, and no month has
+            # it (30 February): refused here, not found out by searching years.
+            raise CronError(
+                "the expression never matches: no month in it has "
+                f"day {'/'.join(str(d) for d in sorted(days))}"
+            )
         return cls(
             minutes,
             hours,
@@ -168,15 +189,36 @@ def zone_for(name: str) -> ZoneInfo:
         raise CronError(f"unknown time zone {name!r}") from None
 
 
+def stored_zone(name: str) -> ZoneInfo:
+    """The zone of a row already saved; UTC when this machine does not know it.
+
+    Saving refuses unknown zones, but a stored row can still hold one (a hand
+    edit, a zone a newer tzdata renamed): reading it must not break every page
+    that shows the row.
+    """
+    try:
+        return zone_for(name)
+    except CronError:
+        log.warning("unknown stored time zone %r read as UTC", name)
+        return ZoneInfo("UTC")
+
+
 def active_start(
     expression: str, zone_name: str, duration: timedelta, at: datetime
 ) -> datetime | None:
     """The start of the occurrence in effect at `at`, or None.
 
-    An occurrence covers [start, start + duration): its end is exclusive.
+    An occurrence covers [start, start + duration): its end is exclusive. A
+    stored expression this version refuses (one that never fires, a hand edit)
+    has no occurrence; durations are taken up to MAX_DURATION, as saved.
     """
-    cron = Cron.parse(expression)
-    zone = zone_for(zone_name)
+    try:
+        cron = Cron.parse(expression)
+    except CronError as error:
+        log.warning("stored cron %r has no occurrence: %s", expression, error)
+        return None
+    zone = stored_zone(zone_name)
+    duration = min(duration, MAX_DURATION)
     starts = cron.starts_between(at - duration, at, zone)
     live = [s for s in starts if s <= at < s + duration]
     return live[-1] if live else None

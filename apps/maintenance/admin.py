@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from apps.core.admin_mixins import ReadOnlyAdmin
 from apps.maintenance.models import MaintenanceChecklist, MaintenancePlan
-from apps.oncall.admin import ReadOnlyAdmin
 
 
 @admin.register(MaintenancePlan)

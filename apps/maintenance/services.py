@@ -18,6 +18,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
 from apps.checklists.models import ChecklistTemplate, TemplateItem
+from apps.core import cron
 from apps.maintenance import periods
 from apps.maintenance.models import (
     MaintenanceChecklist,
@@ -110,7 +111,7 @@ def maintenance_checklists_create_due(now: datetime | None = None) -> int:
         "environment__service", "template"
     )
     for plan in plans:
-        tz = oncall.zone(plan.time_zone)
+        tz = cron.stored_zone(plan.time_zone)
         texts = maintenance_items(plan.template)
         for cadence in periods.CADENCES:
             if not texts[cadence]:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import permissions
 from apps.catalog.selectors import environment_get_for_user
 from apps.maintenance import selectors, services
+from apps.maintenance.forms import MaintenanceItemStateForm, PlanForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,24 +47,28 @@ def environment_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _save_plan(request: HttpRequest, environment) -> None:
     team = environment.service.team
-    template = next(
-        (
-            t
-            for t in selectors.templates_with_maintenance(team)
-            if str(t.pk) == request.POST.get("template")
-        ),
-        None,
-    )
-    assignee = User.objects.filter(
-        pk=request.POST.get("assignee") or None, memberships__team=team
-    ).first()
+    form = PlanForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = form.cleaned_data
+        template = next(
+            (
+                t
+                for t in selectors.templates_with_maintenance(team)
+                if t.pk == data["template"]
+            ),
+            None,
+        )
         if template is None:
             raise ValidationError("Choose a template with a maintenance phase.")
+        assignee = User.objects.filter(
+            pk=data["assignee"], memberships__team=team
+        ).first()
         services.maintenance_plan_save(
             environment=environment,
             template=template,
-            time_zone=request.POST.get("time_zone", "UTC") or "UTC",
+            time_zone=data["time_zone"],
             assignee=assignee,
             by=request.user,
         )
@@ -81,12 +86,12 @@ def item_state(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_get_for_user(request.user, pk)
     environment = item.checklist.plan.environment
     permissions.require(request.user, "tick", environment.service.team)
+    form = MaintenanceItemStateForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
         services.maintenance_item_set_state(
-            item=item,
-            state=request.POST.get("state", ""),
-            note=request.POST.get("note", ""),
-            by=request.user,
+            item=item, by=request.user, **form.cleaned_data
         )
     except ValidationError as error:
         messages.error(request, f"{item.text}: {' '.join(error.messages)}")

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from apps.core.admin_mixins import ReadOnlyAdmin
 from apps.monitoring.models import EnvironmentCheck, ProbeSchedule
-from apps.oncall.admin import ReadOnlyAdmin
 
 
 @admin.register(ProbeSchedule)

@@ -34,13 +34,14 @@ from apps.probes.models import ProbeConfig
 log = logging.getLogger(__name__)
 
 DISPATCH_LIMIT = 200
+MAX_INTERVAL_MINUTES = 525_600
 CERT_MARKS = (30, 14, 7)
 Kind = ProbeSchedule.Kind
 
 
 def next_run(schedule: ProbeSchedule, after: datetime) -> datetime:
     """The first moment after `after` at which the schedule is due."""
-    tz = oncall.zone(schedule.time_zone)
+    tz = cron.stored_zone(schedule.time_zone)
     if schedule.kind == Kind.INTERVAL:
         return after + timedelta(seconds=schedule.interval_seconds)
     if schedule.kind == Kind.DAILY:
@@ -84,12 +85,16 @@ def probe_schedule_save(
     if kind == Kind.INTERVAL:
         minimum = settings.MONITORING_MIN_INTERVAL_SECONDS
         try:
-            seconds = round(float(interval_minutes) * 60)
+            minutes = float(interval_minutes)
         except (TypeError, ValueError):
-            seconds = 0
-        if seconds < minimum:
+            minutes = 0.0
+        # NaN fails both comparisons; ±inf and 1e308 fail the upper bound.
+        if not minutes * 60 >= minimum:
             errors["interval_minutes"] = f"Run at most every {minimum} seconds."
-        schedule.interval_seconds = seconds
+        elif not minutes <= MAX_INTERVAL_MINUTES:
+            errors["interval_minutes"] = "Run at least once a year (525600 minutes)."
+        else:
+            schedule.interval_seconds = round(minutes * 60)
     elif kind == Kind.DAILY:
         if at_time is None:
             errors["at_time"] = "Give the time of day."
@@ -99,7 +104,7 @@ def probe_schedule_save(
             cron.parse(cron_expression)
         except cron.CronError as error:
             errors["cron_expression"] = str(error)
-        schedule.cron = cron_expression.strip()
+        schedule.cron = (cron_expression or "").strip()
     else:
         errors["kind"] = "Choose interval, daily or cron."
     if errors:
@@ -108,7 +113,10 @@ def probe_schedule_save(
     if schedule.last_run_at is None and kind == Kind.INTERVAL:
         schedule.next_run_at = now
     else:
-        schedule.next_run_at = max(next_run(schedule, schedule.last_run_at or now), now)
+        last = schedule.last_run_at or now
+        if last > now + timedelta(days=1):
+            last = now  # a last run "next year" is a hand edit or a broken clock
+        schedule.next_run_at = max(next_run(schedule, last), now)
     schedule.save()
     changed_before, changed_after = audit.diff(before, _facts(schedule))
     audit.record(
@@ -152,7 +160,13 @@ def probe_schedules_dispatch(now: datetime | None = None) -> int:
         for schedule in claimed:
             scheduled_for = schedule.next_run_at
             schedule.last_run_at = now
-            schedule.next_run_at = next_run(schedule, max(now, scheduled_for))
+            try:
+                schedule.next_run_at = next_run(schedule, max(now, scheduled_for))
+            except (cron.CronError, ValidationError, OverflowError) as error:
+                # A rule stored past the service's checks (a hand edit, an older
+                # version): this schedule stops, the others still run.
+                log.warning("schedule %s has no next run: %s", schedule.pk, error)
+                schedule.next_run_at = None
             schedule.save(update_fields=["last_run_at", "next_run_at", "updated_at"])
             zone = schedule.config.environment.probe_zone
             transaction.on_commit(

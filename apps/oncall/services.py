@@ -14,7 +14,10 @@ from apps.accounts.models import Team
 from apps.audit import services as audit
 from apps.contacts import selectors as contacts
 from apps.contacts.models import Contact
+from apps.core import cron, moments
 from apps.oncall.models import Override, Rotation, RotationMember
+
+LONGEST_OVERRIDE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def zone(name: str) -> ZoneInfo:
 
 def handover_before(rotation: Rotation, at: datetime) -> datetime:
     """The latest hand-over at or before `at`, in the rotation's time zone."""
-    tz = zone(rotation.time_zone)
+    tz = cron.stored_zone(rotation.time_zone)
     local = at.astimezone(tz)
     back = (local.weekday() - rotation.handover_weekday) % 7
     day = local.date() - timedelta(days=back)
@@ -139,6 +142,7 @@ def rotation_save(
     """
     permissions.require(by, "manage_contacts", team)
     zone(time_zone)
+    moments.day_check(starts_on, field="starts_on")
     errors = {}
     if not 0 <= int(handover_weekday) <= 6:
         errors["handover_weekday"] = "Use 0 (Monday) to 6 (Sunday)."
@@ -199,11 +203,16 @@ def override_add(
     by: User,
     reason: str = "",
 ) -> Override:
-    """Let someone cover the rotation between two moments; leads only."""
+    """Let someone cover the rotation between two moments; leads only.
+
+    Refuses moments outside 2000-2100, an end before the start and a cover of
+    more than LONGEST_OVERRIDE (a holiday or a swap, not a new rotation).
+    """
     team = rotation.team
     permissions.require(by, "manage_contacts", team)
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "End the override after it starts."})
+    starts_at, ends_at = moments.window_check(
+        starts_at, ends_at, longest=LONGEST_OVERRIDE
+    )
     if not permissions.can(user, "tick", team):
         raise ValidationError({"user": f"{user} is not an engineer or lead of {team}."})
     override = Override.objects.create(

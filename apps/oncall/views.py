@@ -1,7 +1,5 @@
 """The on-call page of a team: who is on call now, the coming weeks, overrides."""
 
-from datetime import date, datetime, time
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -13,17 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import permissions
 from apps.oncall import selectors, services
+from apps.oncall.forms import WEEKDAYS, OverrideForm, RotationForm
 
 WEEKS_SHOWN = 6
-WEEKDAYS = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-]
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,23 +60,22 @@ def override_add(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_for_user(request.user, slug)
     permissions.require(request.user, "manage_contacts", team)
     rotation = selectors.rotation_for_team(team)
+    form = OverrideForm(request.POST)
     try:
         if rotation is None:
             raise ValidationError("Set up the rotation first.")
-        user = User.objects.filter(
-            pk=request.POST.get("user"), memberships__team=team
-        ).first()
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = form.cleaned_data
+        user = User.objects.filter(pk=data["user"], memberships__team=team).first()
         if user is None:
             raise ValidationError({"user": "Choose a member of the team."})
-        starts_at, ends_at = (
-            _parse(request.POST.get(name, "")) for name in ("starts_at", "ends_at")
-        )
         services.override_add(
             rotation=rotation,
             user=user,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason=request.POST.get("reason", ""),
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            reason=data["reason"],
             by=request.user,
         )
     except ValidationError as error:
@@ -95,38 +84,29 @@ def override_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _save_rotation(request: HttpRequest, team) -> None:
-    data = request.POST
-    names = [n for n in data.get("members", "").replace(",", " ").split() if n]
-    people = {
-        user.username: user
-        for user in User.objects.filter(username__in=names, memberships__team=team)
-    }
+    form = RotationForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = form.cleaned_data
+        names = data["members"]
+        people = {
+            user.username: user
+            for user in User.objects.filter(username__in=names, memberships__team=team)
+        }
         missing = [name for name in names if name not in people]
         if missing:
             raise ValidationError(f"Not members of {team}: {', '.join(missing)}.")
         services.rotation_save(
             team=team,
             by=request.user,
-            time_zone=data.get("time_zone", "UTC") or "UTC",
-            handover_weekday=int(data.get("handover_weekday", 0)),
-            handover_time=time.fromisoformat(data.get("handover_time", "09:00")),
-            starts_on=date.fromisoformat(data.get("starts_on", "")),
+            time_zone=data["time_zone"],
+            handover_weekday=data["handover_weekday"],
+            handover_time=data["handover_time"],
+            starts_on=data["starts_on"],
             members=[people[name] for name in names],
         )
-    except ValueError as error:
-        messages.error(request, f"Check the rotation's fields: {error}")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Rotation saved.")
-
-
-def _parse(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{value!r} is not a date and time.") from None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment

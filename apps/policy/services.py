@@ -15,6 +15,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
 from apps.core import cron as recurrence
+from apps.core import moments
 from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import lifecycle
@@ -23,6 +24,7 @@ from apps.releases.services import bump_revision
 
 MAX_WAIVER = timedelta(days=30)
 MAX_EXCEPTION = timedelta(days=2)
+LONGEST_FREEZE = timedelta(days=366)
 
 
 def _reason(reason: str) -> str:
@@ -34,6 +36,8 @@ def _reason(reason: str) -> str:
 
 def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
     now = timezone.now()
+    if expires_at is not None:
+        expires_at = moments.moment_check(expires_at, field="expires_at")
     if expires_at is None or expires_at <= now:
         raise ValidationError({"expires_at": "Give an expiry in the future."})
     if expires_at > now + longest:
@@ -44,6 +48,8 @@ def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
 
 
 def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str:
+    if not (blocker_id.isascii() and blocker_id.isdigit() and len(blocker_id) < 19):
+        blocker_id = "0"  # no row has it: refused below with the usual message
     if blocker_type == Waiver.BlockerType.ITEM:
         item = ReleaseItem.objects.filter(release=release, pk=blocker_id).first()
         if item is None or not item.gates_readiness:
@@ -161,10 +167,15 @@ def _clean_freeze(
             0 < duration_minutes <= recurrence.MAX_DURATION.total_seconds() // 60
         ):
             errors["duration_minutes"] = "Give a duration of 1 minute to 31 days."
+    elif not (starts_at and ends_at):
+        errors["ends_at"] = "Give a start and a later end, or a cron recurrence."
     else:
-        if not (starts_at and ends_at) or ends_at <= starts_at:
-            errors["ends_at"] = "Give a start and a later end, or a cron recurrence."
-        duration_minutes = None
+        try:
+            starts_at, ends_at = moments.window_check(
+                starts_at, ends_at, longest=LONGEST_FREEZE
+            )
+        except ValidationError as error:
+            errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     return {
@@ -173,7 +184,7 @@ def _clean_freeze(
         "ends_at": ends_at if not cron else None,
         "cron": cron,
         "time_zone": time_zone or "UTC",
-        "duration_minutes": duration_minutes,
+        "duration_minutes": duration_minutes if cron else None,
     }
 
 

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 KINDS = ("http", "prometheus")
 MIN_INTERVAL = 0.1
 MAX_DURATION = 24 * 3600.0
+# The most measurements a window can take: bounds the counts it is given.
+MAX_MEASUREMENTS = int(MAX_DURATION / MIN_INTERVAL)
 Outcome = VerificationWindow.Outcome
 
 
@@ -86,8 +88,14 @@ def verification_window_start(
         errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
     if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
         errors["duration_seconds"] = "Last at least one interval and at most a day."
-    if consecutive_successes < 1 or failure_limit < 0:
-        errors["consecutive_successes"] = "Need at least one success in a row."
+    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
+        errors["consecutive_successes"] = (
+            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
+        )
+    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
+        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    if regression_percent is not None and not 1 <= regression_percent <= 10_000:
+        errors["regression_percent"] = "Use 1 to 10000 percent."
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

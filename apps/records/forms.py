@@ -4,11 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import Team
+from apps.core.moments import DayField
 
 
 class AuditExportForm(forms.Form):
-    since = forms.DateField(required=False, help_text="From this day (UTC).")
-    until = forms.DateField(required=False, help_text="To this day, inclusive.")
+    since = DayField(required=False, help_text="From this day (UTC).")
+    until = DayField(required=False, help_text="To this day, inclusive.")
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), required=False, empty_label="All my teams"
     )

@@ -4,14 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from apps.core.admin_mixins import TeamScopedAdmin
+from apps.core.admin_mixins import OperatorAdmin, OperatorInline
 from apps.releases import services
 from apps.releases.models import Release, ReleaseItem
 
 
-class ReleaseItemInline(admin.TabularInline):
+class ReleaseItemInline(OperatorInline):
     model = ReleaseItem
-    extra = 0
     fields = [
         "phase_title",
         "section_title",
@@ -30,14 +29,10 @@ class ReleaseItemInline(admin.TabularInline):
         "changed_by",
         "changed_at",
     ]
-    can_delete = False
     show_change_link = False
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return True
 
 
 class ReleaseChangeForm(forms.ModelForm):
@@ -55,8 +50,7 @@ class ReleaseChangeForm(forms.ModelForm):
 
 
 @admin.register(Release)
-class ReleaseAdmin(TeamScopedAdmin):
-    write_action = "tick"
+class ReleaseAdmin(OperatorAdmin):
     list_display = [
         "version",
         "service",
@@ -123,9 +117,6 @@ class ReleaseAdmin(TeamScopedAdmin):
             (None, {"fields": self.get_readonly_fields(request, obj)}),
             ("Change status", {"fields": ["target_status", "reason", "override"]}),
         ]
-
-    def has_add_permission(self, request, *args) -> bool:
-        return self._any_team_allows(request, "create_release")
 
     def save_model(self, request, obj, form, change) -> None:
         try:

@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.releases.models import Release
-from config.api_support import IdFilter
+from config.api_support import IdFilter, MomentFilter
 
 
 class ReleaseFilter(django_filters.FilterSet):
@@ -17,12 +17,8 @@ class ReleaseFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=Release.Status.choices)
     version = django_filters.CharFilter(max_length=64)
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt"
-    )
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Release

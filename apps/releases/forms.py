@@ -10,6 +10,7 @@ from apps.accounts.models import Membership
 from apps.catalog.models import Environment, Service
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists.models import ChecklistTemplate
+from apps.core.moments import DayField, MomentField
 from apps.releases.models import Release, ReleaseItem
 
 MAX_TEXT = 5000
@@ -82,7 +83,7 @@ class ReleaseForm(forms.Form):
         help_text="For example 2.4.1 or 2024-06-rc1.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    planned_for = forms.DateTimeField(
+    planned_for = MomentField(
         required=False,
         label="Planned for",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
@@ -141,12 +142,12 @@ class DashboardFilterForm(forms.Form):
 
 
 class HistoryFilterForm(DashboardFilterForm):
-    finished_from = forms.DateField(
+    finished_from = DayField(
         required=False,
         label="Finished from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    finished_to = forms.DateField(
+    finished_to = DayField(
         required=False,
         label="Finished to",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -18,6 +18,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
+from apps.core import moments
 from apps.notifications import services as notifications
 from apps.probes import selectors as probe_selectors
 from apps.releases import lifecycle
@@ -69,6 +70,11 @@ def release_create(
         )
     if template.team_id not in (None, service.team_id):
         errors["template"] = "That template belongs to another team."
+    if planned_for is not None:
+        try:
+            planned_for = moments.moment_check(planned_for, field="planned_for")
+        except ValidationError as error:
+            errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     if (
@@ -214,7 +220,9 @@ def release_update(
         )
     before = {"planned_for": release.planned_for, "notes": release.notes}
     if planned_for is not ...:
-        release.planned_for = planned_for
+        release.planned_for = planned_for and moments.moment_check(
+            planned_for, field="planned_for"
+        )
     if notes is not ...:
         if len(notes) > MAX_NOTE:
             raise ValidationError({"notes": f"Keep it under {MAX_NOTE} characters."})

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from apps.core.admin_mixins import TeamScopedAdmin
+from apps.core.admin_mixins import OperatorAdmin
 from apps.signoffs import services
 from apps.signoffs.models import SignOff
 
@@ -16,9 +16,8 @@ class SignOffForm(forms.ModelForm):
 
 
 @admin.register(SignOff)
-class SignOffAdmin(TeamScopedAdmin):
+class SignOffAdmin(OperatorAdmin):
     team_path = "release__team_id"
-    write_action = "signoff"
     form = SignOffForm
     list_display = ["release", "role_name", "decision", "user", "created_at"]
     list_filter = ["decision", "role_key"]
@@ -45,5 +44,6 @@ class SignOffAdmin(TeamScopedAdmin):
                 by=request.user,
             )
             obj.pk = created.pk
+            obj.refresh_from_db()
         except ValidationError as error:
             self.report(request, error)

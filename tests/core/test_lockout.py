@@ -104,8 +104,9 @@ def test_guessing_many_usernames_from_one_address_locks_the_address(
 
 
 def test_the_admin_sign_in_is_guarded_by_the_same_lockout(client, engineer, limits):
-    engineer.is_staff = True
-    engineer.save(update_fields=["is_staff"])
+    # Only a superuser may sign in to the admin (tests/test_admin.py).
+    engineer.is_staff = engineer.is_superuser = True
+    engineer.save(update_fields=["is_staff", "is_superuser"])
     for _ in range(3):
         _sign_in(client, engineer.username, "wrong")
 

@@ -12,13 +12,26 @@ For each endpoint, with its path arguments filled by the objects of team
   must not show the other team's objects);
 - an auditor of the owning team: 403 (or 405 where the method does not exist)
   on every write (POST, PUT, PATCH, DELETE), never a 2xx.
+
+The Django admin is an operator's tool, and its URLs are generated the same way
+(every pattern of the admin site, path arguments filled with real rows):
+- anyone but an active staff superuser — anonymous, or a member of any role,
+  staff or not — is sent to the admin's sign-in on every URL and method, and
+  nothing is written; the sign-in refuses their password;
+- a superuser's writes through every writable ModelAdmin (add and change, as a
+  browser submits the page's form) each leave an audit event naming the row.
 """
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
-from django.test import Client
+from django.contrib.messages import get_messages
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -272,16 +285,19 @@ def world(db, template):
             MaintenancePlan,
         )
 
-        plan = MaintenancePlan.objects.create(
-            environment=environment, template=template
+        plan, _ = MaintenancePlan.objects.get_or_create(
+            environment=environment, defaults={"template": template}
         )
-        checklist = MaintenanceChecklist.objects.create(
+        checklist, _ = MaintenanceChecklist.objects.get_or_create(
             plan=plan,
             cadence=MaintenanceChecklist.Cadence.values[0],
             period_start=timezone.now().date(),
-            due_at=timezone.now() + timedelta(days=1),
+            defaults={"due_at": timezone.now() + timedelta(days=1)},
         )
-        return MaintenanceItem.objects.create(checklist=checklist, position=1, text="x")
+        item, _ = MaintenanceItem.objects.get_or_create(
+            checklist=checklist, position=1, defaults={"text": "x"}
+        )
+        return item
 
     return {
         "team": team,
@@ -404,3 +420,362 @@ def test_auditors_are_refused_every_write(world):
                 wrong.append((method, url, response.status_code))
     assert wrong == []
     assert AuditEvent.objects.count() == events  # nothing was written
+
+
+def admin_endpoints() -> list[tuple[str, object]]:
+    """(name, pattern) of every named URL of the admin site."""
+    found: dict[str, object] = {}
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif pattern.name:
+                found.setdefault(f"admin:{pattern.name}", pattern)
+
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver) and pattern.namespace == "admin":
+            walk(pattern.url_patterns)
+    return sorted(found.items())
+
+
+ADMIN_SIGN_IN = {"admin:login", "admin:logout"}
+ADMIN_URLS = [name for name, _ in admin_endpoints() if name not in ADMIN_SIGN_IN]
+ROLES = ["lead", "engineer", "auditor", "admin"]
+# What a team member might post to plant rows in another team (issue 16).
+PLANTED = {
+    "name": "planted",
+    "role": "Emergency contact (planted)",
+    "label": "Support (planted)",
+    "kind": "documentation",
+    "url": "https://phish.example.com/",
+    "email": "planted@example.com",
+    "version": "planted-1",
+    "decision": "approve",
+    "username": "planted-user",
+    "password1": "Planted-pass-1234",
+    "password2": "Planted-pass-1234",
+    "is_superuser": "on",
+    "is_staff": "on",
+}
+
+
+def admin_url(name: str, world) -> str:
+    """The admin URL `name` with its path arguments filled by rows of `world`."""
+    pattern = dict(admin_endpoints())[name]
+    kwargs = {}
+    for key in pattern.pattern.regex.groupindex:
+        if key == "app_label":
+            kwargs[key] = "contacts"
+        elif key == "content_type_id":
+            from django.contrib.contenttypes.models import ContentType
+
+            kwargs[key] = ContentType.objects.get_for_model(Contact).pk
+        elif key in ("object_id", "id"):
+            kwargs[key] = _row_of(name, world)
+    return reverse(name, kwargs=kwargs)
+
+
+def _row_of(name: str, world) -> int:
+    if name == "admin:view_on_site":
+        return world["contact"].pk
+    for model in admin.site._registry:
+        if name.startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_"):
+            row = model._default_manager.order_by("pk").first()
+            return row.pk if row else 1
+    raise AssertionError(f"no model for {name}")
+
+
+def _rows() -> dict[str, int]:
+    counts = {
+        model._meta.label: model._default_manager.count() for model in apps.get_models()
+    }
+    return counts
+
+
+@pytest.fixture
+def admin_world(world):
+    """`world`, plus rows for every read-only admin page, and the team's users."""
+    from apps.oncall import services as oncall
+
+    oncall.rotation_save(
+        team=world["team"],
+        by=world["team"].memberships.get(role="lead").user,
+        time_zone="UTC",
+        handover_weekday=0,
+        handover_time=timezone.now().time().replace(microsecond=0),
+        starts_on=timezone.now().date() - timedelta(days=timezone.now().weekday()),
+        members=[],
+    )
+    world["maintenance_item"]()
+    return world
+
+
+def non_operators(world) -> list[tuple[str, Client]]:
+    """An anonymous visitor and a member of each role, staff or not."""
+    people = [("anonymous", Client())]
+    for role in ROLES:
+        for staff in (True, False):
+            user = factories.member(world["team"], role, is_staff=staff)
+            people.append((f"{role}{' (staff)' if staff else ''}", signed_in(user)))
+    return people
+
+
+def test_nobody_but_a_superuser_gets_an_admin_page_or_writes_through_it(admin_world):
+    people = non_operators(admin_world)
+    urls = [admin_url(name, admin_world) for name in ADMIN_URLS]
+    body = {**PLANTED, "team": admin_world["team"].pk}
+    body["service"] = admin_world["environment"].service_id
+    body["release"] = admin_world["release"].pk
+    before, wrong = _rows(), []
+    for who, client in people:
+        for url in urls:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url, body)
+                location = response.get("Location", "")
+                if not (
+                    response.status_code == 302
+                    and location.startswith("/admin/login/?next=")
+                ):
+                    wrong.append((who, method, url, response.status_code, location))
+    assert wrong == []
+    assert len(urls) > 100  # every model's list, add, change, history and delete
+    after = _rows()
+    assert {k: v for k, v in after.items() if v != before[k]} == {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_sign_in_refuses_a_staff_member_who_is_not_a_superuser(db, role):
+    user = factories.member(factories.TeamFactory(), role, is_staff=True)
+    client = Client()
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.username, "password": "pw-for-tests"},
+    )
+
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.text
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+
+class _FormFields(HTMLParser):
+    """What a browser submits from the admin's change form (`<model>_form`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._inside = False
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+
+    def _add(self, name: str | None, value: str) -> None:
+        if name and "__prefix__" not in name:
+            self.data.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        a = {key: value if value is not None else "" for key, value in attrs}
+        if tag == "form":
+            self._inside = a.get("id", "").endswith("_form")
+        if not self._inside:
+            return
+        kind = a.get("type", "text")
+        if tag == "input" and kind not in ("submit", "button", "file", "image"):
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self._add(a.get("name"), a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select":
+            self._select, self._options = a.get("name"), []
+            self._multiple = "multiple" in a
+        elif tag == "option" and self._select:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self._add(self._textarea, "")
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._inside = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select:
+            chosen = [value for value, selected in self._options if selected]
+            if not chosen and not self._multiple and self._options:
+                chosen = [self._options[0][0]]
+            for value in chosen:
+                self._add(self._select, value)
+            self._select = None
+
+
+def submitted(client: Client, url: str, changes: dict) -> dict:
+    """The form on the page at `url` as a browser fills it, with `changes` typed in."""
+    page = client.get(url)
+    assert page.status_code == 200, url
+    parser = _FormFields()
+    parser.feed(page.text)
+    data = {name: values if len(values) > 1 else values[0]
+            for name, values in parser.data.items()}  # fmt: skip
+    data.update(changes)
+    return data
+
+
+# What the operator types into each writable ModelAdmin's add page ...
+ADMIN_ADDS = {
+    "accounts.team": lambda w: {"name": "Operators"},
+    "catalog.service": lambda w: {
+        "team": w["team"].pk,
+        "name": "Admin-made",
+        "slug": "admin-made",
+    },
+    "catalog.environment": lambda w: {
+        "service": w["environment"].service_id,
+        "name": "qa",
+        "base_url": "https://qa.example.com",
+    },
+    "contacts.contact": lambda w: {"team": w["team"].pk, "role": "Night operator"},
+    "contacts.supportresource": lambda w: {
+        "team": w["team"].pk,
+        "kind": "documentation",
+        "label": "Operations manual",
+        "url": "https://docs.example.com/ops",
+    },
+    "releases.release": lambda w: {
+        "service": w["environment"].service_id,
+        "environment": w["environment"].pk,
+        "template": w["template"].pk,
+        "version": "7.7.7",
+    },
+    "signoffs.signoff": lambda w: {
+        "release": w["release"].pk,
+        "role_key": w["release"].signoff_roles[1]["key"],
+        "decision": "approve",
+    },
+    "auth.user": lambda w: {
+        "username": "made-by-operator",
+        "usable_password": "true",
+        "password1": "Kettle-Orbit-5521",
+        "password2": "Kettle-Orbit-5521",
+    },
+}
+# ... and into each change page: (the row, the fields changed).
+ADMIN_CHANGES = {
+    "accounts.team": lambda w: (w["team"], {"name": "Renamed by operator"}),
+    "catalog.service": lambda w: (
+        w["environment"].service,
+        {
+            "description": "Changed by the operator.",
+            "environments-TOTAL_FORMS": "2",
+            "environments-1-name": "inline-made",
+            "environments-1-base_url": "https://inline.example.com",
+        },
+    ),
+    "catalog.environment": lambda w: (
+        w["environment"],
+        {"base_url": "https://changed.example.com"},
+    ),
+    "contacts.contact": lambda w: (w["contact"], {"phone": "+1 555 0199"}),
+    "contacts.supportresource": lambda w: (w["resource"], {"label": "Changed"}),
+    "releases.release": lambda w: (w["release"], {"target_status": "draft"}),
+    "auth.user": lambda w: (w["auditor"], {"email": "changed@example.com"}),
+}
+
+
+def _as_superuser(user: User):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def test_every_writable_admin_has_an_audited_write_case(db):
+    root = factories.UserFactory(is_staff=True, is_superuser=True)
+    request, adds, changes = _as_superuser(root), [], []
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.has_add_permission(request):
+            adds.append(model._meta.label_lower)
+        if model_admin.has_change_permission(request, model()):
+            changes.append(model._meta.label_lower)
+        assert not model_admin.has_delete_permission(request, model()), model
+    assert sorted(adds) == sorted(ADMIN_ADDS), "add a case to ADMIN_ADDS"
+    assert sorted(changes) == sorted(ADMIN_CHANGES), "add a case to ADMIN_CHANGES"
+
+
+def _new_events(since: int, root: User) -> list[tuple[str, str, str]]:
+    from apps.audit.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(seq__gt=since, actor=root)
+        .order_by("seq")
+        .values_list("action", "target_type", "target_id")
+    )
+
+
+def _head() -> int:
+    from apps.audit.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_ADDS))
+def test_a_superusers_admin_add_is_audited(admin_world, label):
+    root = factories.UserFactory(is_staff=True, is_superuser=True)
+    client, model = signed_in(root), apps.get_model(label)
+    url = reverse(f"admin:{label.replace('.', '_')}_add")
+    data = submitted(client, url, ADMIN_ADDS[label](admin_world))
+    head, existing = _head(), set(model._default_manager.values_list("pk", flat=True))
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = set(model._default_manager.values_list("pk", flat=True)) - existing
+    assert len(created) == 1
+    events = _new_events(head, root)
+    assert (label, str(created.pop())) in [(t, i) for _, t, i in events], events
+    assert LogEntry.objects.filter(user=root).count() == 1
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_CHANGES))
+def test_a_superusers_admin_change_is_audited(admin_world, label):
+    root = factories.UserFactory(is_staff=True, is_superuser=True)
+    client = signed_in(root)
+    row, changes = ADMIN_CHANGES[label](admin_world)
+    url = reverse(f"admin:{label.replace('.', '_')}_change", args=[row.pk])
+    data = submitted(client, url, changes)
+    head = _head()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(get_messages(response.wsgi_request))[-1].level_tag == "success"
+    events = _new_events(head, root)
+    assert (label, str(row.pk)) in [(t, i) for _, t, i in events], events
+    if label == "catalog.service":  # the inline environment too
+        made = row.environments.get(name="inline-made")
+        assert ("catalog.environment", str(made.pk)) in [(t, i) for _, t, i in events]
+
+
+def test_a_superusers_password_change_in_the_admin_is_audited(admin_world):
+    root = factories.UserFactory(is_staff=True, is_superuser=True)
+    client, target = signed_in(root), admin_world["auditor"]
+    url = reverse("admin:auth_user_password_change", args=[target.pk])
+    head = _head()
+
+    response = client.post(
+        url,
+        {
+            "usable_password": "true",
+            "password1": "Changed-by-op-4321",
+            "password2": "Changed-by-op-4321",
+        },
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.check_password("Changed-by-op-4321")
+    events = _new_events(head, root)
+    assert events == [("user.password_changed", "auth.user", str(target.pk))]

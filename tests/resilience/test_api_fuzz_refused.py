@@ -65,10 +65,12 @@ def test_a_time_zone_offset_beyond_postgresqls_range_is_never_a_500(
     # PostgreSQL's text input only up to ±15:59. Sent as text (client-side
     # binding, DB_PREPARED_STATEMENTS=false) the refusal was a 500 and is now a
     # 400; as a bound parameter (the default) it is a valid instant, filtered on.
+    # (The fuzzer's year was 339; dates outside 2000-2100 are a 400 since issue
+    # 16, so the offset is tried on a date inside that span.)
     client.force_login(lead)
 
     response = client.get(
-        "/api/v1/releases/", {"created_after": "0339-12-14T19:06:05+17:31"}
+        "/api/v1/releases/", {"created_after": "2000-12-14T19:06:05+17:31"}
     )
 
     if settings.DATABASES["default"]["OPTIONS"].get("server_side_binding"):

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from apps.monitoring.models import ProbeSchedule
+from apps.monitoring.services import MAX_INTERVAL_MINUTES
 
 
 class ProbeScheduleSerializer(serializers.ModelSerializer):
@@ -28,7 +29,10 @@ class ProbeScheduleWriteSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=ProbeSchedule.Kind.choices)
     interval_minutes = serializers.FloatField(
-        required=False, allow_null=True, min_value=0, max_value=525_600
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_INTERVAL_MINUTES,
     )
     at_time = serializers.TimeField(required=False, allow_null=True)
     cron_expression = serializers.CharField(

@@ -53,18 +53,22 @@ class Command(BaseCommand):
         )
         users = {}
         for username, password, role, first, last in DEMO_USERS:
+            # Team members work in the pages: the admin is for superusers only,
+            # so no demo user is staff (also not one seeded by an older version).
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first,
                     "last_name": last,
-                    "is_staff": True,
                     "email": f"{username}@example.com",
                 },
             )
             if created:
                 user.set_password(password)
                 user.save()
+            elif user.is_staff:
+                user.is_staff = False
+                user.save(update_fields=["is_staff"])
             if not Membership.objects.filter(team=team, user=user).exists():
                 accounts.membership_set(team=team, user=user, role=role, by=None)
             users[role] = user
