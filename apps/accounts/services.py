@@ -178,6 +178,15 @@ def signoff_group_delete(*, group: SignOffGroup, by: User | None) -> None:
 
 
 @transaction.atomic
+def not_a_signer(username: str, group: SignOffGroup) -> str:
+    """The one answer for a username that cannot join a group, whether it exists
+    elsewhere or nowhere, so the answer never tells other teams' people apart."""
+    return (
+        f"{username} is not a member of {group.team} who may sign off "
+        "(auditors never sign)."
+    )
+
+
 def signoff_group_member_add(
     *,
     group: SignOffGroup,
@@ -199,12 +208,7 @@ def signoff_group_member_add(
         .first()
     )
     if role not in permissions.ACTIONS["signoff"]:
-        raise ValidationError(
-            {
-                "user": f"{user.get_username()} is not a member of {group.team} "
-                "who may sign off (auditors never sign)."
-            }
-        )
+        raise ValidationError({"user": not_a_signer(user.get_username(), group)})
     member, created = SignOffGroupMember.objects.get_or_create(
         group=group, user=user, defaults={"source": source}
     )

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.notifications.models import Webhook
 from apps.policy.models import EmergencyException, Waiver
@@ -111,7 +112,22 @@ BODIES = {
         "expires_at": _later(),
     },
     ("post", "/api/v1/verification-windows/", "release"): lambda w, pk: {"release": pk},
+    ("post", "/api/v1/templates/{id}/options/", "team"): lambda w, pk: {
+        "team": pk,
+        "allow_creator_approval": False,
+    },
+    ("post", "/api/v1/signoff-eligibility/", "team"): lambda w, pk: {
+        "team": pk,
+        "role_key": w["release"].signoff_roles[0]["key"],
+        "team_roles": ["lead"],
+    },
+    ("post", "/api/v1/signoff-groups/", "team"): lambda w, pk: {
+        "team": pk,
+        "name": "Security reviewers",
+    },
 }
+# The object whose id fills a body test's path, where it is not the probe config.
+PATH_OBJECT = {"/api/v1/templates/{id}/options/": "template"}
 # Which of the other team's objects each field names.
 FOREIGN = {
     "service": lambda t: t["environment"].service_id,
@@ -169,6 +185,9 @@ def _team_world(template) -> dict:
             team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
         ),
         "window": factories.VerificationWindowFactory(release=release),
+        "group": accounts.signoff_group_create(
+            team=team, name="Security reviewers", by=None
+        ),
     }
 
 
@@ -219,7 +238,7 @@ def test_every_id_in_a_write_body_is_walked():
 @pytest.mark.parametrize("key", sorted(BODIES), ids=lambda key: " ".join(key))
 def test_another_teams_id_and_a_missing_id_get_the_same_answer(key, ours, theirs):
     method, path, field = key
-    path = path.replace("{id}", str(ours["config"].pk))
+    path = path.replace("{id}", str(ours[PATH_OBJECT.get(path, "config")].pk))
     foreign = FOREIGN[field](theirs)
     missing = foreign + 1_000_000
     send = getattr(ours["client"], method)
@@ -255,6 +274,11 @@ PATHS = {
     ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
     ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
+    ("post", "/api/v1/templates/{id}/options/"): "template",
+    ("patch", "/api/v1/signoff-groups/{id}/"): "group",
+    ("delete", "/api/v1/signoff-groups/{id}/"): "group",
+    ("post", "/api/v1/signoff-groups/{id}/members/"): "group",
+    ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"): "group",
 }
 
 
@@ -284,6 +308,7 @@ def test_another_teams_object_and_a_missing_one_in_a_path_are_the_same_404(
     answers = []
     for pk in (foreign, foreign + 1_000_000):
         path = template.replace("{id}", str(pk)).replace("{config}", str(pk))
+        path = path.replace("{username}", theirs["lead"].get_username())
         response = send(path, {}, format="json")
         answers.append((response.status_code, response.json()))
 

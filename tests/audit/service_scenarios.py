@@ -50,6 +50,12 @@ class World:
         return factories.member(self.team, "admin")
 
     @cached_property
+    def group(self):
+        return accounts.signoff_group_create(
+            team=self.team, name="Security reviewers", by=self.admin
+        )
+
+    @cached_property
     def ready(self):
         make_ready(self.release, self.lead)
         return releases.release_transition(
@@ -202,6 +208,79 @@ def _(w: World) -> Call:
 @scenario(checklists.template_import)
 def _(w: World) -> Call:
     return partial(checklists.template_import, source=MARKDOWN, by=w.lead, team=w.team)
+
+
+@scenario(checklists.template_change)
+def _(w: World) -> Call:
+    # The team's lead changes the shared default: the team's own version is made.
+    item = w.template.phases.get(kind="pre_deployment").items.first()
+    return partial(
+        checklists.template_change,
+        template=w.template,
+        by=w.lead,
+        team=w.team,
+        advisory_items={item.text},
+    )
+
+
+@scenario(checklists.template_change)
+def _(w: World) -> Call:
+    own = checklists.template_import(
+        source=MARKDOWN, name="ours", team=w.team, by=w.lead
+    )
+    return partial(
+        checklists.template_change,
+        template=own,
+        by=w.lead,
+        options={"allow_creator_approval": False},
+    )
+
+
+@scenario(checklists.signoff_eligibility_set)
+def _(w: World) -> Call:
+    return partial(
+        checklists.signoff_eligibility_set,
+        team=w.team,
+        role_key=w.release.signoff_roles[0]["key"],
+        team_roles=["lead"],
+        users=[w.engineer],
+        groups=[w.group],
+        by=w.lead,
+    )
+
+
+@scenario(accounts.signoff_group_create)
+def _(w: World) -> Call:
+    return partial(
+        accounts.signoff_group_create, team=w.team, name="Product owners", by=w.admin
+    )
+
+
+@scenario(accounts.signoff_group_rename)
+def _(w: World) -> Call:
+    return partial(
+        accounts.signoff_group_rename, group=w.group, name="AppSec", by=w.admin
+    )
+
+
+@scenario(accounts.signoff_group_delete)
+def _(w: World) -> Call:
+    return partial(accounts.signoff_group_delete, group=w.group, by=w.admin)
+
+
+@scenario(accounts.signoff_group_member_add)
+def _(w: World) -> Call:
+    return partial(
+        accounts.signoff_group_member_add, group=w.group, user=w.engineer, by=w.admin
+    )
+
+
+@scenario(accounts.signoff_group_member_remove)
+def _(w: World) -> Call:
+    accounts.signoff_group_member_add(group=w.group, user=w.engineer, by=w.admin)
+    return partial(
+        accounts.signoff_group_member_remove, group=w.group, user=w.engineer, by=w.admin
+    )
 
 
 @scenario(checklists.template_ensure_default)

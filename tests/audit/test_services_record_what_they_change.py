@@ -59,6 +59,8 @@ ALIASES = {
     ("policy.waiver", "blocker_id"): "blocker",
     ("signoffs.signoff", "role_key"): "role",
     ("signoffs.signoff", "evidence"): "evidence_digest",  # its SHA-256
+    ("checklists.checklisttemplate", "based_on"): "copied_from",  # "default v1"
+    ("checklists.signoffeligibility", "role_key"): "role",
 }
 # Fields derived from recorded values, or one model's own bookkeeping.
 DERIVED = {
@@ -78,6 +80,10 @@ DERIVED = {
     "addresses at the start",
     ("probes.proberun", "deadline"): "computed from the probes' timeouts",
     ("signoffs.signoff", "role_name"): "the release's name of the recorded role",
+    ("checklists.checklisttemplate", "preamble"): "parsed from the source, or "
+    "copied from the recorded template a team's own version is based on",
+    ("checklists.checklisttemplate", "success_criteria"): "parsed from the source, "
+    "or copied from the recorded template a team's own version is based on",
 }
 # Rows that are records themselves (written once, each with its own time), or
 # parts created and removed with a parent whose event summarises them.
@@ -99,6 +105,10 @@ RECORDS_THEMSELVES = {
     "notifications.notification": "the announcement of an audited change",
     "notifications.emaildelivery": "the delivery log of an announcement",
     "audit.auditverification": "the outcome of a walk of the chain, itself the record",
+    "accounts.signoffgroupmember": "a group's members; the group's member_added "
+    "and member_removed events name the user and the source",
+    "checklists.signoffeligibilitygroup": "the groups a rule names, recorded as "
+    "`groups` on its signoff_eligibility.changed event",
 }
 # Writers that change no audited state of their own: they need no scenario.
 NOT_AUDITED = {
@@ -113,7 +123,7 @@ NOT_AUDITED = {
 CHANGES_NOTHING_RECORDED = {
     "apps.audit.services.audit_head_publish": "appends the published head only",
     "apps.audit.services.audit_prune": "nothing is older than the retention",
-    "apps.checklists.services.template_ensure_default": "the default exists; "
+    "apps.checklists.services.templates.template_ensure_default": "the default exists; "
     "template_import's scenario covers making it",
     "apps.records.services.audit_events_export": "appends the export event only",
     "apps.records.services.deployment_record_export": "appends the export event",

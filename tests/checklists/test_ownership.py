@@ -85,6 +85,8 @@ def test_team_bs_policy_import_makes_its_own_version_and_leaves_team_a_alone(
     assert event.after == {
         "template": "default v2",
         "copied_from": "default v1",
+        "name": "default",
+        "version": 2,
         "advisory_items": sorted(ADVISORY),
     }
     policy = AuditEvent.objects.get(action="policy.imported")

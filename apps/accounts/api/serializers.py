@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.accounts.models import SignOffGroupMember
-from config.api_support import MAX_ID
+from config.api_support import team_field
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -41,7 +41,7 @@ class SignOffGroupSerializer(serializers.Serializer):
 
 
 class SignOffGroupCreateSerializer(serializers.Serializer):
-    team = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    team = team_field()
     name = serializers.CharField(max_length=120)
 
 

@@ -57,9 +57,7 @@ class SignOffGroupViewSet(
     def create(self, request: Request) -> Response:
         """Create a group in one of the caller's teams (its admins)."""
         data = validated(serializers.SignOffGroupCreateSerializer, request)
-        team = permissions.team_or_none(request.user, data["team"])
-        if team is None:
-            raise ValidationError({"team": "No such team."})
+        team = data["team"]
         group = services.signoff_group_create(
             team=team, name=data["name"], by=request.user
         )
@@ -91,7 +89,7 @@ class SignOffGroupViewSet(
         data = validated(serializers.SignOffGroupMemberAddSerializer, request)
         user = User.objects.filter(username=data["user"]).first()
         if user is None:
-            raise ValidationError({"user": f"No user {data['user']!r}."})
+            raise ValidationError({"user": services.not_a_signer(data["user"], group)})
         services.signoff_group_member_add(
             group=group, user=user, source=data["source"], by=request.user
         )

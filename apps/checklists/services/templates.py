@@ -341,7 +341,13 @@ def template_change(
         for option in changed:
             setattr(target, option, after[option])
         target.save(update_fields=changed)
-    copy = {"copied_from": str(copied_from)} if copied_from else {}
+    copy = {}
+    if copied_from:
+        copy = {
+            "copied_from": str(copied_from),
+            "name": target.name,
+            "version": target.version,
+        }
     audit.record(
         actor=by,
         actor_label=actor_label,
