@@ -105,6 +105,9 @@ PATH_OBJECTS = {
     "waivers": "waiver",
     "emergency-exceptions": "exception",
     "webhooks": "webhook",
+    "templates": "template",
+    "signoff-groups": "group",
+    "verification-windows": "window",
 }
 
 
@@ -182,6 +185,7 @@ def plausible(name: str, prop: dict, ids: dict) -> st.SearchStrategy:
 @pytest.fixture
 def owned(db, settings, template) -> dict:
     """A lead's team with one of every object a write path names, and a client."""
+    from apps.accounts import services as accounts
     from apps.notifications.models import Webhook
     from apps.policy import services as policy
     from apps.probes.models import ProbeConfig
@@ -221,6 +225,8 @@ def owned(db, settings, template) -> dict:
         "webhook": Webhook.objects.create(
             team=team, name="fuzz", url="https://hooks.example.com/x", created_by=lead
         ),
+        "template": template,
+        "group": accounts.signoff_group_create(team=team, name="fuzz", by=None),
     }
     _token, secret = tokens.token_create(user=lead, name="fuzz", expires_at=None)
     # A deployed release too, for the operations that want one (verification).
@@ -235,6 +241,7 @@ def owned(db, settings, template) -> dict:
         releases.release_transition(
             release=deployed, target=status, by=lead, reason="fuzz", override=True
         )
+    rows["window"] = factories.VerificationWindowFactory(release=deployed)
     ids = {
         "team": [team.pk],
         "environment": [environment.pk],
