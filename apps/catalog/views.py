@@ -13,10 +13,10 @@ from apps.catalog.forms import ProbeConfigForm
 from apps.catalog.models import Environment
 from apps.catalog.selectors import environment_get_for_user, environments_for_user
 from apps.checklists.models import TemplateItem
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.probes import services as probe_services
 from apps.probes.selectors import config_get_for_user
-from apps.releases.forms import add_service_error
 
 
 def _items_for(environment: Environment) -> QuerySet[TemplateItem]:

@@ -27,6 +27,7 @@ from apps.audit.selectors import audit_events_for_release
 from apps.catalog.models import Environment, Service
 from apps.contacts import selectors as contact_selectors
 from apps.core import caching
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
 from apps.probes import views as probe_views
@@ -39,7 +40,6 @@ from apps.releases.forms import (
     NoteStateForm,
     ReleaseForm,
     TransitionForm,
-    add_service_error,
 )
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import (

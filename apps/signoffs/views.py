@@ -13,11 +13,11 @@ from apps.accounts import services as account_services
 from apps.accounts.models import Membership, SignOffGroup, Team
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.notifications import mail
 from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
-from apps.releases.forms import add_service_error
 from apps.releases.models import Release
 from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors, services

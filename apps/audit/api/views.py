@@ -10,7 +10,7 @@ from apps.audit import selectors
 from apps.audit.api import serializers
 from apps.audit.filters import AuditEventFilter
 from apps.audit.models import AuditEvent
-from config.api_support import ViewSet
+from apps.core.api import ViewSet
 
 
 class AuditCursorPagination(pagination.CursorPagination):

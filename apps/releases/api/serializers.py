@@ -3,12 +3,13 @@
 from django.db.models import Q
 from rest_framework import serializers
 
+from apps.accounts.api.fields import TeamObjectField
 from apps.catalog.models import Service
 from apps.checklists.models import ChecklistTemplate
+from apps.core.api import MAX_ID
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.services import MAX_NOTE
-from config.api_support import MAX_ID, TeamObjectField
 
 
 class BlockerSerializer(serializers.Serializer):

@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
+from apps.core.api import ViewSet, validated
 from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
 from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.readiness import compute_readiness
-from config.api_support import ViewSet, validated
 
 
 def _cached_json(request: Request, key: str, build: Callable[[], Any]) -> HttpResponse:
