@@ -14,9 +14,12 @@ class AuditConfig(AppConfig):
         from django.contrib.auth import signals
 
         from apps.audit import signin
+        from apps.audit.metrics import AuditChainCollector
+        from apps.core import metrics
 
         signals.user_logged_in.connect(signin.signed_in, dispatch_uid="audit-in")
         signals.user_logged_out.connect(signin.signed_out, dispatch_uid="audit-out")
         signals.user_login_failed.connect(
             signin.sign_in_failed, dispatch_uid="audit-failed"
         )
+        metrics.register(AuditChainCollector())

@@ -7,3 +7,10 @@ class ProbesConfig(AppConfig):
     name = "apps.probes"
     label = "probes"
     verbose_name = "Probes"
+
+    def ready(self) -> None:
+        # Models are loaded only now; the collector reads them at each scrape.
+        from apps.core import metrics
+        from apps.probes.metrics import ProbeCollector
+
+        metrics.register(ProbeCollector())
