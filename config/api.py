@@ -16,7 +16,6 @@ from rest_framework.views import exception_handler
 
 from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
 from apps.accounts.api.views import MeView, SignOffGroupViewSet
-from apps.audit.api.views import AuditEventViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
@@ -33,6 +32,7 @@ from apps.probes.api.views import (
     ProbeResultViewSet,
     ProbeRunViewSet,
 )
+from apps.records.api.views import AuditEventViewSet
 from apps.releases.api.views import ReleaseItemViewSet, ReleaseViewSet
 from apps.signoffs.api.views import SignOffViewSet
 

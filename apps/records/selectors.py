@@ -211,3 +211,13 @@ def audit_events_for_export(
     if through_seq is not None:
         events = events.filter(seq__lte=through_seq)
     return events.order_by("seq")
+
+
+def audit_event_list_for_user(user: User) -> QuerySet[AuditEvent]:
+    """Events of the user's teams and of shared templates; a superuser sees
+    every event, also those with no team."""
+    teams = permissions.team_ids_for(user)
+    events = AuditEvent.objects.all()
+    if teams is None:
+        return events
+    return events.filter(audit_selectors.audit_scope(teams))
