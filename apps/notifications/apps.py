@@ -1,4 +1,4 @@
-"""Notifications app: outbound webhooks for release events."""
+"""Notifications app: webhooks and email for the events other apps announce."""
 
 from django.apps import AppConfig
 
@@ -7,3 +7,10 @@ class NotificationsConfig(AppConfig):
     name = "apps.notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        # Apps below announce through apps.core.events; this app delivers.
+        from apps.core import events
+        from apps.notifications import subscribers
+
+        events.subscribe(subscribers.deliver)

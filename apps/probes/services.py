@@ -27,7 +27,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
-from apps.notifications import services as notifications
+from apps.core import events
 from apps.probes import evidence, secrets, tasks
 from apps.probes.kinds import KINDS, net, run_kind
 from apps.probes.kinds.redaction import redact_target
@@ -574,7 +574,7 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
     )
     evidence.apply(run)
     Release.objects.filter(pk=run.release_id).update(revision=F("revision") + 1)
-    notifications.emit_probe_run_finished(run)
+    events.publish("probe_run.finished", team_id=run.release.team_id, run=run)
     return True
 
 

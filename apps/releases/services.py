@@ -18,8 +18,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
-from apps.core import moments
-from apps.notifications import services as notifications
+from apps.core import events, moments
 from apps.probes import selectors as probe_selectors
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
@@ -384,11 +383,18 @@ def _announce(release: Release, target: str, *, reason: str, by: User) -> None:
     if event == "release.ready" and override:
         event = None
     if event:
-        notifications.emit_for_release(
-            event, release, reason=reason, by=by.username, override=override
+        events.publish(
+            event,
+            team_id=release.team_id,
+            release=release,
+            reason=reason,
+            by=by.username,
+            override=override,
         )
     if override:
-        notifications.emit_for_release("release.overridden", release, **override)
+        events.publish(
+            "release.overridden", team_id=release.team_id, release=release, **override
+        )
 
 
 @dataclass(frozen=True)
@@ -484,8 +490,12 @@ def release_item_set_state(
         after=after,
     )
     if state == ReleaseItem.State.BLOCKED and "state" in after:
-        notifications.emit_for_release(
-            "release.blocked", release, item=item.pk, text=item.text
+        events.publish(
+            "release.blocked",
+            team_id=release.team_id,
+            release=release,
+            item=item.pk,
+            text=item.text,
         )
     return item
 

@@ -15,7 +15,6 @@ from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
-from apps.notifications import mail
 from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.models import Release
@@ -93,7 +92,7 @@ def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, f"{person} may not sign this role. {refusal}")
     if form.is_valid():
         try:
-            mail.signoff_request(
+            services.signoff_request(
                 release=release,
                 role_key=form.cleaned_data["role_key"],
                 person=person,
