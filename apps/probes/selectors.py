@@ -1,4 +1,5 @@
-"""Reads of probe runs and evidence for readiness, pages and the API."""
+"""Reads of probe runs and evidence for readiness, pages and the API, and the
+runbook entries and contacts that help with a failing probe."""
 
 from functools import cache
 
@@ -6,10 +7,20 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from apps.accounts import permissions
-from apps.checklists.models import TemplateItem
+from apps.checklists.models import RunbookEntry, TemplateItem
+from apps.contacts import selectors as contact_selectors
 from apps.core.rows import EpochSeconds, Row
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
-from apps.releases.models import Release
+from apps.releases.models import Release, ReleaseItem
+
+# Used when a runbook entry names no probe kinds or sections itself: the seed's
+# "Common Issues" matched by words of their problem line.
+DEFAULT_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "database": (("postgres",), ("Database",)),
+    "pods": (("k8s",), ("Infrastructure",)),
+    "frontend": (("http", "tls", "headers"), ("Verification",)),
+    "celery": (("queue", "redis"), ("External Services",)),
+}
 
 
 class Evidence(Row):
@@ -85,3 +96,47 @@ def config_get_for_user(user, pk: int) -> ProbeConfig:
         team_field="environment__service__team_id",
         missing="No such probe.",
     )
+
+
+def runbook_links(entry: RunbookEntry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The probe kinds and sections an entry explains: its own, else the default
+    links of the seed's Common Issues, matched by a word of the problem."""
+    if entry.probe_kinds or entry.sections:
+        return tuple(entry.probe_kinds), tuple(entry.sections)
+    problem = entry.problem.lower()
+    for word, links in DEFAULT_LINKS.items():
+        if word in problem:
+            return links
+    return (), ()
+
+
+def runbook_for_result(result: ProbeResult, release: Release) -> list[RunbookEntry]:
+    """The runbook entries of the release's template for a failing probe's kind,
+    or for the sections of the items the probe verifies."""
+    if not result.failing and result.status != ProbeResult.Status.WARN:
+        return []
+    sections = set(
+        ReleaseItem.objects.filter(
+            release=release, evidence_result_id=result.pk
+        ).values_list("section_title", flat=True)
+    )
+    matches = []
+    for entry in RunbookEntry.objects.filter(template_id=release.template_id):
+        kinds, titles = runbook_links(entry)
+        if result.kind in kinds or sections & set(titles):
+            matches.append(entry)
+    return matches
+
+
+def failure_help(release: Release, results: list[ProbeResult]) -> dict:
+    """For each failing result: its runbook entries; and the service's contacts."""
+    failing = [r for r in results if r.failing]
+    return {
+        "results": [
+            {"result": result, "runbook": runbook_for_result(result, release)}
+            for result in failing
+        ],
+        "contacts": list(contact_selectors.contacts_for_service(release.service))
+        if failing
+        else [],
+    }

@@ -18,7 +18,6 @@ from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
-from apps.policy import selectors as policy_selectors
 from apps.probes import selectors, services
 from apps.probes.forms import ProbeConfigForm
 from apps.probes.models import ProbeResult
@@ -114,7 +113,7 @@ def result_observed(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"result": result, "release": release}
     if result.failing:
         # A failing probe shows its runbook entries and whom to call.
-        context["help"] = policy_selectors.failure_help(release, [result])
+        context["help"] = selectors.failure_help(release, [result])
     if not wants_fragment(request):
         return render(request, "probes/result.html", context)
     response = render(request, "probes/partials/result_observed.html", context)
