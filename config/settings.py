@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.maintenance",
     "apps.oncall",
+    "apps.readiness",
     "apps.demo",
 ]
 

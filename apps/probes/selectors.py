@@ -4,7 +4,7 @@ runbook entries and contacts that help with a failing probe."""
 from functools import cache
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.accounts import permissions
 from apps.checklists.models import RunbookEntry, TemplateItem
@@ -61,6 +61,31 @@ def release_evidence(release: Release) -> list[Evidence]:
         .values_list(*Evidence.FIELDS)
     )
     return [Evidence(*row, release.pk) for row in rows]
+
+
+def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
+    """Each release's current probe evidence (its latest finished run's results),
+    for many releases in one query; the fields readiness reads, not `observed`."""
+    latest = (
+        ProbeRun.objects.filter(release_id=OuterRef("pk"), status__in=ProbeRun.FINISHED)
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
+    runs = (
+        Release.objects.filter(pk__in=release_ids)
+        .annotate(latest_run=Subquery(latest))
+        .values("latest_run")
+    )
+    rows = (
+        ProbeResult.objects.filter(run_id__in=runs)
+        .annotate(recorded=EpochSeconds("created_at"))
+        .order_by("name")
+        .values_list(*Evidence.FIELDS, "run__release_id")
+    )
+    evidence: dict[int, list] = {}
+    for row in rows:
+        evidence.setdefault(row[-1], []).append(Evidence(*row))
+    return evidence
 
 
 @cache

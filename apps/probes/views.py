@@ -16,6 +16,7 @@ from apps.accounts import permissions
 from apps.catalog import selectors as catalog_selectors
 from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
+from apps.core import verdict
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.probes import selectors, services
@@ -24,7 +25,6 @@ from apps.probes.models import ProbeResult
 from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 
 EARLIER_RUNS = 5
 SHOWN_RESULTS = 12
@@ -83,7 +83,7 @@ def _panel(
         response = HttpResponse(status=304)
     else:
         if latest is not None and latest.finished:
-            context.update(readiness=compute_readiness(release), oob=True)
+            context.update(readiness=verdict.readiness(release), oob=True)
         response = render(request, "probes/partials/probe_changed.html", context)
     # Polls revalidate every time; an unchanged panel costs no rendering.
     response["ETag"] = tag

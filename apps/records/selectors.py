@@ -15,8 +15,8 @@ from apps.audit import selectors as audit_selectors
 from apps.audit.models import AuditEvent
 from apps.policy import selectors as policy_selectors
 from apps.probes.models import ProbeResult
+from apps.readiness.readiness import compute_readiness
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors as signoff_selectors
 from apps.signoffs.models import SignOff
 

@@ -18,11 +18,9 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
-from apps.core import events, moments
-from apps.probes import selectors as probe_selectors
+from apps.core import events, moments, verdict
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
@@ -280,7 +278,7 @@ def release_transition(
         )
     blockers: list[dict] = []
     if target in lifecycle.VERDICT_REQUIRED:
-        readiness = compute_readiness(release)
+        readiness = verdict.readiness(release)
         blockers = [blocker.as_dict() for blocker in readiness.blockers]
         if blockers and not override:
             raise ValidationError({"status": _not_ready(readiness.blockers)})
@@ -505,7 +503,7 @@ def _locked_item_sql() -> str:
     """The item's row, locked, and whether a probe of the environment verifies it."""
     table = connection.ops.quote_name(ReleaseItem._meta.db_table)
     lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
-    verified = probe_selectors.verified_item_sql("i")
+    verified = verdict.verified_item_sql("i")
     return (
         f"SELECT i.*, {verified} AS probe_verifies"  # noqa: S608 (names only)
         f" FROM {table} i WHERE i.id = %s{lock}"

@@ -32,6 +32,11 @@ from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
 from apps.probes import views as probe_views
 from apps.probes.models import ProbeRun
+from apps.readiness.readiness import (
+    Readiness,
+    compute_readiness,
+    compute_readiness_many,
+)
 from apps.releases import lifecycle, selectors, services, stamps
 from apps.releases.forms import (
     DashboardFilterForm,
@@ -42,11 +47,6 @@ from apps.releases.forms import (
     TransitionForm,
 )
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import (
-    Readiness,
-    compute_readiness,
-    compute_readiness_many,
-)
 from apps.signoffs import views as signoff_views
 
 S = Release.Status

@@ -26,6 +26,15 @@ def current_decisions(release: Release) -> dict[str, SignOff]:
     return current
 
 
+def current_decisions_many(release_ids: list[int]) -> dict[int, dict]:
+    """The latest sign-off per role of each release, for many releases at once."""
+    decisions: dict[int, dict] = {}
+    signoffs = SignOff.objects.filter(release_id__in=release_ids).select_related("user")
+    for signoff in signoffs.order_by("id"):
+        decisions.setdefault(signoff.release_id, {})[signoff.role_key] = signoff
+    return decisions
+
+
 def signoff_history(release: Release) -> list[SignOff]:
     return list(release.signoffs.select_related("user").order_by("-id"))
 

@@ -1,18 +1,27 @@
 """Recording sign-off decisions and asking people for them. Every one is audited."""
 
+import hashlib
+import json
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.accounts import permissions
 from apps.audit import services as audit
-from apps.core import events
-from apps.releases import lifecycle, readiness
+from apps.core import events, verdict
+from apps.releases import lifecycle
 from apps.releases.models import Release
 from apps.signoffs import selectors
 from apps.signoffs.models import SignOff
 
 MAX_COMMENT = 5000
+
+
+def evidence_digest(snapshot: dict) -> str:
+    """The SHA-256 of the evidence a sign-off was shown, in canonical JSON."""
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -55,10 +64,10 @@ def signoff_record(
         if refusal:
             raise ValidationError(refusal)
     previous = current.get(role_key)
-    snapshot = readiness.evidence_snapshot(release)
+    snapshot = verdict.evidence_snapshot(release)
     signoff = SignOff.objects.create(
         evidence=snapshot,
-        evidence_digest=readiness.evidence_digest(snapshot),
+        evidence_digest=evidence_digest(snapshot),
         release=release,
         role_key=role_key,
         role_name=roles[role_key],

@@ -13,12 +13,12 @@ from apps.accounts import services as account_services
 from apps.accounts.models import Membership, SignOffGroup, Team
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
+from apps.core import verdict
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors, services
 from apps.signoffs.forms import (
     GroupForm,
@@ -153,7 +153,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(f"{release.get_absolute_url()}#signoffs")
         context = panel_context(release, request.user)
         context.update(
-            recorded=recorded, readiness=compute_readiness(release), oob=True
+            recorded=recorded, readiness=verdict.readiness(release), oob=True
         )
         return render(request, "signoffs/partials/signoff_changed.html", context)
     context = panel_context(release, request.user, form)

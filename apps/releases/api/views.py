@@ -18,11 +18,11 @@ from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
 from apps.core.api import ViewSet, validated
+from apps.readiness.readiness import compute_readiness
 from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
 from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
 
 
 def _cached_json(request: Request, key: str, build: Callable[[], Any]) -> HttpResponse:
