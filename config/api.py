@@ -32,6 +32,7 @@ from apps.probes.api.views import (
     ProbeResultViewSet,
     ProbeRunViewSet,
 )
+from apps.readiness.api.views import ReleaseReadinessViewSet
 from apps.records.api.views import AuditEventViewSet
 from apps.releases.api.views import ReleaseItemViewSet, ReleaseViewSet
 from apps.signoffs.api.views import SignOffViewSet
@@ -71,6 +72,7 @@ router.include_root_view = False
 router.register("services", ServiceViewSet, basename="service")
 router.register("environments", EnvironmentViewSet, basename="environment")
 router.register("releases", ReleaseViewSet, basename="release")
+router.register("releases", ReleaseReadinessViewSet, basename="release-readiness")
 router.register("items", ReleaseItemViewSet, basename="release-item")
 router.register("signoffs", SignOffViewSet, basename="signoff")
 router.register("probe-configs", ProbeConfigViewSet, basename="probe-config")

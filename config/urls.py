@@ -7,7 +7,7 @@ from apps.core import views as core_views
 from apps.probes.urls import environment_urlpatterns
 
 urlpatterns = [
-    path("", include("apps.releases.urls")),
+    path("", include("apps.readiness.urls")),
     path("", include("apps.signoffs.urls")),
     path("", include("apps.probes.urls")),
     path("templates/", include("apps.checklists.urls")),

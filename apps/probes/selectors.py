@@ -4,13 +4,22 @@ runbook entries and contacts that help with a failing probe."""
 from functools import cache
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from apps.accounts import permissions
 from apps.checklists.models import RunbookEntry, TemplateItem
 from apps.contacts import selectors as contact_selectors
 from apps.core.rows import EpochSeconds, Row
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
+from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 
 # Used when a runbook entry names no probe kinds or sections itself: the seed's
@@ -21,6 +30,11 @@ DEFAULT_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "frontend": (("http", "tls", "headers"), ("Verification",)),
     "celery": (("queue", "redis"), ("External Services",)),
 }
+
+
+EARLIER_RUNS = 5
+SHOWN_RESULTS = 12
+SEVERITY = [(0, "fail"), (1, "error"), (2, "warn"), (3, "pass")]
 
 
 class Evidence(Row):
@@ -164,4 +178,37 @@ def failure_help(release: Release, results: list[ProbeResult]) -> dict:
         "contacts": list(contact_selectors.contacts_for_service(release.service))
         if failing
         else [],
+    }
+
+
+def probe_panel(release: Release, user, *, show_all: bool = False) -> dict:
+    """What the probe panel draws for a viewer: the latest run, its results
+    worst first (a screenful unless show_all), and earlier runs."""
+    runs = list(
+        probe_runs_for_release(release).select_related("started_by")[: EARLIER_RUNS + 1]
+    )
+    latest = runs[0] if runs else None
+    results: list[ProbeResult] = []
+    total = 0
+    if latest:
+        severity = Case(
+            *[When(status=status, then=Value(rank)) for rank, status in SEVERITY],
+            default=Value(len(SEVERITY)),
+            output_field=IntegerField(),
+        )
+        ordered = latest.results.annotate(severity=severity).order_by(
+            "severity", "name"
+        )
+        results = list(ordered if show_all else ordered[:SHOWN_RESULTS])
+        total = len(results) if show_all else latest.results.count()
+    return {
+        "probe_panel": True,
+        "latest_run": latest,
+        "earlier_runs": runs[1:],
+        "probe_results": results,
+        "probe_results_total": total,
+        "probe_results_hidden": total - len(results),
+        "probe_show_all": show_all,
+        "can_run_probes": permissions.can(user, "run_probes", release.team),
+        "probe_refusal": lifecycle.probe_run_refusal(release.status),
     }

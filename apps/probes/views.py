@@ -6,7 +6,7 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -22,56 +22,17 @@ from apps.core.htmx import wants_fragment
 from apps.probes import selectors, services
 from apps.probes.forms import ProbeConfigForm
 from apps.probes.models import ProbeResult
-from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
 from apps.releases.models import Release
-
-EARLIER_RUNS = 5
-SHOWN_RESULTS = 12
-SEVERITY = [(0, "fail"), (1, "error"), (2, "warn"), (3, "pass")]
-
-
-def panel_context(request: HttpRequest, release: Release) -> dict:
-    """What the probe panel draws: the latest run, its results worst first (a
-    screenful unless ?all is asked for), and earlier runs."""
-    runs = list(
-        selectors.probe_runs_for_release(release).select_related("started_by")[
-            : EARLIER_RUNS + 1
-        ]
-    )
-    latest = runs[0] if runs else None
-    results: list[ProbeResult] = []
-    total = 0
-    show_all = "all" in request.GET
-    if latest:
-        severity = Case(
-            *[When(status=status, then=Value(rank)) for rank, status in SEVERITY],
-            default=Value(len(SEVERITY)),
-            output_field=IntegerField(),
-        )
-        ordered = latest.results.annotate(severity=severity).order_by(
-            "severity", "name"
-        )
-        results = list(ordered if show_all else ordered[:SHOWN_RESULTS])
-        total = len(results) if show_all else latest.results.count()
-    return {
-        "probe_panel": True,
-        "latest_run": latest,
-        "earlier_runs": runs[1:],
-        "probe_results": results,
-        "probe_results_total": total,
-        "probe_results_hidden": total - len(results),
-        "probe_show_all": show_all,
-        "can_run_probes": permissions.can(request.user, "run_probes", release.team),
-        "probe_refusal": lifecycle.probe_run_refusal(release.status),
-    }
 
 
 def _panel(
     request: HttpRequest, release: Release, error: str = "", *, etag: str = ""
 ) -> HttpResponse:
     context = {"release": release, "probe_error": error}
-    context.update(panel_context(request, release))
+    context.update(
+        selectors.probe_panel(release, request.user, show_all="all" in request.GET)
+    )
     latest = context["latest_run"]
     state = (
         f"{release.pk}:{latest.pk if latest else 0}:{latest.status if latest else ''}"

@@ -1,4 +1,8 @@
-"""Release pages: the dashboard, history, a new release, a release, its items."""
+"""Release pages: the dashboard, history, a new release, a release, its items.
+
+They compose the verdict with the panels of the apps below (sign-offs, probes,
+policy, contacts, the audit timeline), so they live above them, here.
+"""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,15 +34,9 @@ from apps.core import caching
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
-from apps.probes import views as probe_views
+from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeRun
-from apps.readiness.readiness import (
-    Readiness,
-    compute_readiness,
-    compute_readiness_many,
-)
-from apps.releases import lifecycle, selectors, services, stamps
-from apps.releases.forms import (
+from apps.readiness.forms import (
     DashboardFilterForm,
     HistoryFilterForm,
     ItemStateForm,
@@ -46,8 +44,14 @@ from apps.releases.forms import (
     ReleaseForm,
     TransitionForm,
 )
+from apps.readiness.readiness import (
+    Readiness,
+    compute_readiness,
+    compute_readiness_many,
+)
+from apps.releases import lifecycle, selectors, services, stamps
 from apps.releases.models import Release, ReleaseItem
-from apps.signoffs import views as signoff_views
+from apps.signoffs import selectors as signoff_selectors
 
 S = Release.Status
 PAGE_SIZE = 20
@@ -171,7 +175,7 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
     can_tick = permissions.can(request.user, "tick", release.team)
     for item in items:
         item.editable = can_tick and lifecycle.item_editable(release.status, item)
-    context = signoff_views.panel_context(release, request.user)
+    context = signoff_selectors.signoff_panel(release, request.user)
     context.update(
         {
             "phases": checklist(items),
@@ -184,7 +188,11 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
             "nav": "releases",
         }
     )
-    context.update(probe_views.panel_context(request, release))
+    context.update(
+        probe_selectors.probe_panel(
+            release, request.user, show_all="all" in request.GET
+        )
+    )
     return context
 
 
