@@ -216,7 +216,7 @@ def environment_check_run(
         }
     else:
         allow = probes.allowed_networks(team.pk)
-        outcome = probes._execute(config, secret, allow)
+        outcome = probes.probe_config_execute(config, secret, allow)
     with transaction.atomic():
         # The schedule's lock orders concurrent checks of one probe, so each
         # sees the state the previous one left.

@@ -2,6 +2,8 @@
 
 from django.apps import AppConfig
 
+from apps.core import events
+
 
 class NotificationsConfig(AppConfig):
     name = "apps.notifications"
@@ -10,7 +12,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Apps below announce through apps.core.events; this app delivers.
-        from apps.core import events
+        # Imported here: the subscribers read models, loaded only now.
         from apps.notifications import subscribers
 
         events.subscribe(subscribers.deliver)

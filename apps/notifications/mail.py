@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership
 from apps.audit import services as audit
+from apps.audit.models import AuditVerification
 from apps.core.links import absolute_url
 from apps.notifications import services, tasks
 from apps.notifications.models import (
@@ -267,8 +268,6 @@ def audit_chain_failures_notify(now: datetime | None = None) -> int:
     Verification writes its outcome as a row; this reads the failed rows, so
     the audit app needs no knowledge of email. Returns how many were new.
     """
-    from apps.audit.models import AuditVerification
-
     since = (now or timezone.now()) - timedelta(days=7)
     told = 0
     failures = AuditVerification.objects.filter(ok=False, created_at__gte=since)

@@ -2,6 +2,8 @@
 
 from django.apps import AppConfig
 
+from apps.core import metrics
+
 
 class ProbesConfig(AppConfig):
     name = "apps.probes"
@@ -9,8 +11,7 @@ class ProbesConfig(AppConfig):
     verbose_name = "Probes"
 
     def ready(self) -> None:
-        # Models are loaded only now; the collector reads them at each scrape.
-        from apps.core import metrics
+        # Imported here: the collector reads models, loaded only now.
         from apps.probes.metrics import ProbeCollector
 
         metrics.register(ProbeCollector())

@@ -3,6 +3,8 @@ panels of the apps below (dashboard, history, the release page)."""
 
 from django.apps import AppConfig
 
+from apps.core import verdict
+
 
 class ReadinessConfig(AppConfig):
     name = "apps.readiness"
@@ -11,15 +13,7 @@ class ReadinessConfig(AppConfig):
 
     def ready(self) -> None:
         # Apps below ask for the verdict through apps.core.verdict; this app
-        # answers. Imported here: the verdict reads models, loaded only now.
-        from apps.core import verdict
-        from apps.probes import selectors as probe_selectors
-        from apps.readiness import readiness
+        # answers. Imported here: the port reads models, loaded only now.
+        from apps.readiness import port
 
-        verdict.provide(
-            verdict.Provider(
-                readiness=readiness.compute_readiness,
-                evidence_snapshot=readiness.evidence_snapshot,
-                verified_item_sql=probe_selectors.verified_item_sql,
-            )
-        )
+        verdict.provide(port.PROVIDER)
