@@ -72,7 +72,6 @@ router.include_root_view = False
 router.register("services", ServiceViewSet, basename="service")
 router.register("environments", EnvironmentViewSet, basename="environment")
 router.register("releases", ReleaseViewSet, basename="release")
-router.register("releases", ReleaseReadinessViewSet, basename="release-readiness")
 router.register("items", ReleaseItemViewSet, basename="release-item")
 router.register("signoffs", SignOffViewSet, basename="signoff")
 router.register("probe-configs", ProbeConfigViewSet, basename="probe-config")
@@ -99,10 +98,17 @@ router.register(
     "verification-windows", VerificationWindowViewSet, basename="verification-window"
 )
 
+# A release's readiness is served by apps.readiness, above the release resource;
+# its own router keeps the route's name (release-readiness) and path.
+readiness_router = routers.DefaultRouter(trailing_slash=True)
+readiness_router.include_root_view = False
+readiness_router.register("releases", ReleaseReadinessViewSet, basename="release")
+
 app_name = "api"
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -6,6 +6,7 @@ policy, contacts, the audit timeline), so they live above them, here.
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from itertools import groupby
 
 from django.contrib import messages
@@ -34,8 +35,10 @@ from apps.core import caching
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
+from apps.maintenance import stamps as maintenance_stamps
 from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeRun
+from apps.readiness import stamps
 from apps.readiness.forms import (
     DashboardFilterForm,
     HistoryFilterForm,
@@ -49,7 +52,8 @@ from apps.readiness.readiness import (
     compute_readiness,
     compute_readiness_many,
 )
-from apps.releases import lifecycle, selectors, services, stamps
+from apps.releases import lifecycle, selectors, services
+from apps.releases import stamps as release_stamps
 from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import selectors as signoff_selectors
 
@@ -201,7 +205,10 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Live releases grouped by status; the list is cached by the rows' revisions."""
     now = timezone.now()
-    stamp = stamps.visible_releases(request.user, now)
+    stamp = release_stamps.visible_releases(
+        request.user,
+        also=[partial(maintenance_stamps.overdue_stamp_sql, now=now)],
+    )
     etag = caching.page_etag(
         request, caching.fragment_key("dashboard-page", request.GET.urlencode(), stamp)
     )
