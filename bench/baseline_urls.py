@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_support import ThrottleFirstMixin
+from apps.core.api import ThrottleFirstMixin
 from config.urls import urlpatterns as app_urlpatterns
 
 

@@ -16,7 +16,6 @@ from rest_framework.views import exception_handler
 
 from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
 from apps.accounts.api.views import MeView, SignOffGroupViewSet
-from apps.audit.api.views import AuditEventViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
@@ -33,6 +32,8 @@ from apps.probes.api.views import (
     ProbeResultViewSet,
     ProbeRunViewSet,
 )
+from apps.readiness.api.views import ReleaseReadinessViewSet
+from apps.records.api.views import AuditEventViewSet
 from apps.releases.api.views import ReleaseItemViewSet, ReleaseViewSet
 from apps.signoffs.api.views import SignOffViewSet
 
@@ -97,10 +98,17 @@ router.register(
     "verification-windows", VerificationWindowViewSet, basename="verification-window"
 )
 
+# A release's readiness is served by apps.readiness, above the release resource;
+# its own router keeps the route's name (release-readiness) and path.
+readiness_router = routers.DefaultRouter(trailing_slash=True)
+readiness_router.include_root_view = False
+readiness_router.register("releases", ReleaseReadinessViewSet, basename="release")
+
 app_name = "api"
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -1,4 +1,6 @@
-"""The classes REST_FRAMEWORK names as defaults: strict JSON parser, throttles, pages.
+"""The classes REST_FRAMEWORK names as defaults: strict JSON parser, throttles.
+
+The throttle base and pagination live in apps.core.api_defaults, which apps import.
 
 This module imports no DRF views, so settings can load it without a cycle.
 
@@ -20,10 +22,11 @@ import re
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions, pagination, parsers, throttling
+from rest_framework import exceptions, parsers
 from rest_framework.request import Request
 
 from apps.accounts.models import ApiToken
+from apps.core.api_defaults import SettingsRateThrottle
 
 MAX_DEPTH = 32
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
@@ -115,58 +118,7 @@ class StrictJSONParser(parsers.BaseParser):
             raise exceptions.ParseError(f"Malformed JSON: {error}.") from None
 
 
-class _SettingsRateThrottle(throttling.SimpleRateThrottle):
-    """A counter per caller and window, with the rate from settings.API_THROTTLE_RATES.
-
-    DRF's SimpleRateThrottle keeps every request's timestamp in one cache entry
-    and reads and rewrites the whole list on each request: at 1,200 a minute
-    that is a 10 KB value per request. Here each caller has a counter that
-    starts with their first request and expires with the window: one increment
-    per request. A window starts at the caller's first request, so a caller can
-    spend their budget at the end of one window and again at the start of the
-    next one, never more than twice the rate in any period of one window.
-    """
-
-    # Not DRF's key: an entry it wrote (a list) must not meet an increment.
-    cache_format = "throttle-window:%(scope)s:%(ident)s"
-
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.rate = self.get_rate()
-        if self.rate is None:
-            return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.now = self.timer()
-        self.left = None
-        if hasattr(self.cache, "count_in_window"):  # Redis: one round trip
-            counted = self.cache.count_in_window(self.key, self.duration)
-            if counted is None:  # Redis unreachable: not enforced (resilience.md)
-                return True
-            count, self.left = counted
-        elif self.cache.add(self.key, 1, self.duration):
-            # The first request of a window also records when the window began.
-            self.cache.set(f"{self.key}:start", self.now, self.duration)
-            return True
-        else:
-            try:
-                count = self.cache.incr(self.key)
-            except ValueError:  # the window ended between the two calls
-                return True
-        return count <= self.num_requests or self.throttle_failure()
-
-    def wait(self) -> float:
-        if self.left is None:
-            started = self.cache.get(f"{self.key}:start") or self.now
-            self.left = started + self.duration - self.now
-        return max(1.0, self.left)
-
-
-class TokenRateThrottle(_SettingsRateThrottle):
+class TokenRateThrottle(SettingsRateThrottle):
     """One budget per API token, or per user for browser sessions."""
 
     scope = "user"
@@ -181,7 +133,7 @@ class TokenRateThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AnonRateThrottle(_SettingsRateThrottle):
+class AnonRateThrottle(SettingsRateThrottle):
     """One budget per client address for unauthenticated requests."""
 
     scope = "anon"
@@ -193,27 +145,3 @@ class AnonRateThrottle(_SettingsRateThrottle):
             "scope": self.scope,
             "ident": self.get_ident(request),
         }
-
-
-class AuthFailureThrottle(_SettingsRateThrottle):
-    """Refused credentials per client address, API_THROTTLE_AUTH_FAILURES a window.
-
-    Counted only when authentication fails, so a valid token costs nothing
-    extra; past the limit every refused token from that address is answered 429
-    (with Retry-After) until its window ends. The address is REMOTE_ADDR, or the
-    API_NUM_PROXIES-th entry from the right of X-Forwarded-For.
-    """
-
-    scope = "auth_failure"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": self.get_ident(request),
-        }
-
-
-class PagePagination(pagination.PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200

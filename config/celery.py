@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-from apps.core import broker
+from apps.core import broker, worker_heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -13,3 +13,5 @@ broker.install()
 app = Celery("shipshape")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Workers announce themselves in Redis, for /ready/ and liveness.
+worker_heartbeat.install(app)

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.maintenance",
     "apps.oncall",
+    "apps.readiness",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -329,7 +331,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["config.api_defaults.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.api_defaults.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api_defaults.PagePagination",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api_defaults.TokenRateThrottle",
         "config.api_defaults.AnonRateThrottle",

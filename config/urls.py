@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.core import views as core_views
+from apps.probes.urls import environment_urlpatterns
 
 urlpatterns = [
-    path("", include("apps.releases.urls")),
+    path("", include("apps.readiness.urls")),
     path("", include("apps.signoffs.urls")),
     path("", include("apps.probes.urls")),
     path("templates/", include("apps.checklists.urls")),
-    path("environments/", include("apps.catalog.urls")),
+    path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
     path("records/", include("apps.records.urls")),
     path("api/", include("config.api")),

@@ -14,13 +14,13 @@ from django.db import transaction
 from apps.accounts import services
 from apps.accounts.models import Membership, Team
 from apps.audit import services as audit
-from apps.core.admin_mixins import (
+from apps.audit.admin_mixins import (
     OperatorAdmin,
     OperatorInline,
     ReadOnlyAdmin,
     audit_form_save,
-    is_operator,
 )
+from apps.core.admin_mixins import is_operator
 
 admin.site.unregister(Group)
 admin.site.unregister(User)

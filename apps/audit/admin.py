@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import ReadOnlyAdmin
 from apps.audit.models import AuditEvent, AuditVerification
-from apps.core.admin_mixins import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)

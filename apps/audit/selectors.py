@@ -1,9 +1,9 @@
-"""Reads of the audit trail, scoped to what the user may see."""
+"""Reads of the audit trail for callers that scope it: by release, by team ids.
 
-from django.contrib.auth.models import User
+Reading it for a user (their teams) is apps.records' job."""
+
 from django.db.models import Q, QuerySet
 
-from apps.accounts.permissions import team_ids_for
 from apps.audit.models import AuditEvent
 
 # Changes to a template every team shares carry no team, yet every team's
@@ -22,11 +22,3 @@ def audit_scope(teams: list[int]) -> Q:
 def audit_events_for_release(release_id: int) -> QuerySet[AuditEvent]:
     """The events that cover one release, newest first; callers scope the release."""
     return AuditEvent.objects.filter(release_id=release_id).order_by("-seq")
-
-
-def audit_event_list_for_user(user: User) -> QuerySet[AuditEvent]:
-    """Events of the user's teams and of shared templates; a superuser sees
-    every event, also those with no team."""
-    teams = team_ids_for(user)
-    events = AuditEvent.objects.all()
-    return events if teams is None else events.filter(audit_scope(teams))

@@ -19,7 +19,7 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from apps.audit import appendonly, chain, verification
 from apps.audit.models import AuditAnchor, AuditEvent, AuditHead, AuditVerification
-from apps.core import context
+from apps.core import context, events
 
 logger = logging.getLogger("shipshape.audit")
 
@@ -213,7 +213,8 @@ def audit_verify_scheduled() -> AuditVerification:
 def audit_head_publish() -> dict[str, Any]:
     """Publish the chain head (latest seq and hash) outside the database.
 
-    The head is logged and sent to webhooks, where a later rewrite of the tail
+    The head is logged and announced (apps.core.events; notifications sends it
+    to every team's subscribed webhooks), where a later rewrite of the tail
     cannot reach it; `verify_audit --published SEQ:HASH` compares it back. The
     publication is recorded as an `audit.head_published` event.
     """
@@ -229,7 +230,12 @@ def audit_head_publish() -> dict[str, Any]:
     }
     logger.warning("audit chain head: seq=%s hash=%s", payload["seq"], payload["hash"])
     with transaction.atomic():
-        payload["webhooks"] = _send_to_webhooks(payload)
+        # Every team's webhooks subscribed to the head hear it (apps.notifications).
+        events.publish(
+            HEAD_EVENT,
+            team_id=None,
+            **{key: payload[key] for key in ("seq", "hash", "event_time")},
+        )
         record(
             actor=None,
             actor_label="system: head publication",
@@ -239,22 +245,6 @@ def audit_head_publish() -> dict[str, Any]:
             after={"seq": payload["seq"], "hash": payload["hash"]},
         )
     return payload
-
-
-def _send_to_webhooks(payload: dict[str, Any]) -> int:
-    """Queue the head for every team webhook subscribed to it; returns deliveries.
-
-    Imported here because notifications itself writes audit events.
-    """
-    from apps.notifications import services as notifications
-    from apps.notifications.models import Webhook
-
-    teams = Webhook.objects.filter(active=True).values_list("team_id", flat=True)
-    data = {key: payload[key] for key in ("seq", "hash", "event_time")}
-    return sum(
-        len(notifications.emit(HEAD_EVENT, team_id, data))
-        for team_id in sorted(set(teams))
-    )
 
 
 def audit_prune(*, now: datetime | None = None) -> AuditAnchor | None:

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import OperatorAdmin, OperatorInline
 from apps.catalog.models import Environment, Service
-from apps.core.admin_mixins import OperatorAdmin, OperatorInline
 
 
 class EnvironmentInline(OperatorInline):

@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.catalog.models import Environment, Service
-from config.api_support import IdFilter
+from apps.core.api import IdFilter
 
 
 class ServiceFilter(django_filters.FilterSet):

@@ -5,6 +5,7 @@ New versions come from `manage.py import_checklist` or the templates page.
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import OperatorInline, ReadOnlyAdmin
 from apps.checklists.models import (
     ChecklistTemplate,
     RunbookEntry,
@@ -12,7 +13,6 @@ from apps.checklists.models import (
     TemplateItem,
     TemplatePhase,
 )
-from apps.core.admin_mixins import OperatorInline, ReadOnlyAdmin
 
 
 class SignOffRoleInline(OperatorInline):

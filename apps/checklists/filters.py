@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import IdFilter
+from apps.core.api import IdFilter
 
 
 class TemplateFilter(django_filters.FilterSet):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.checklists import markdown, selectors, services
 from apps.checklists.forms import ImportForm, OptionsForm
-from apps.releases.forms import add_service_error
+from apps.core.forms import add_service_error
 
 
 @login_required

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import OperatorAdmin
 from apps.contacts.models import Contact, SupportResource
-from apps.core.admin_mixins import OperatorAdmin
 
 
 @admin.register(Contact)

@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.contacts.models import Contact, SupportResource
-from config.api_support import IdFilter
+from apps.core.api import IdFilter
 
 
 class ContactFilter(django_filters.FilterSet):

@@ -13,15 +13,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from apps.core import (  # noqa: F401
-            celery_context,
-            checks,
-            dbtime,
-            worker_heartbeat,
-        )
-        from config.celery import app
+        # Imported once the apps are loaded: they connect signals and register
+        # checks. The worker heartbeat is installed by config/celery.py.
+        from apps.core import celery_context, checks, dbtime  # noqa: F401
 
-        worker_heartbeat.install(app)
         dbtime.install()
 
 

@@ -13,6 +13,7 @@ turns the cache off (the benchmark measures rendering from scratch that way).
 import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString, mark_safe
+from rest_framework.renderers import JSONRenderer
 
 CSRF_PLACEHOLDER = "csrf-placeholder-3f9c1e0b7a"
 # Readiness also depends on the clock (freeze windows start, waivers expire)
@@ -86,3 +88,21 @@ def with_etag(response: HttpResponse, etag: str | None) -> HttpResponse:
         response["ETag"] = etag
         patch_cache_control(response, private=True, no_cache=True)
     return response
+
+
+def cached_json(
+    request: HttpRequest, key: str, build: Callable[[], Any]
+) -> HttpResponse:
+    """build()'s data as JSON, cached under key, with an ETag (and 304) from key."""
+    etag = f'"{key.rsplit(":", 1)[1]}"'
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    seconds = fragment_seconds()
+    body = cache.get(key) if seconds else None
+    if body is None:
+        body = JSONRenderer().render(build())
+        if seconds:
+            cache.set(key, body, seconds)
+    response = HttpResponse(body, content_type="application/json")
+    return with_etag(response, etag)

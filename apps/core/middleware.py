@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from apps.core import context, metrics
+from apps.core import context, metrics, views
 from apps.core.errors import API_PREFIX
 
 access_log = logging.getLogger("shipshape.access")
@@ -148,8 +148,6 @@ class OpsEndpointsMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        from apps.core import views
-
         self.routes = {
             "/health/": ("health", views.health),
             "/ready/": ("ready", views.ready),

@@ -1,6 +1,8 @@
-"""Light records for hot read paths: selected columns without a model instance."""
+"""Light records for hot read paths: selected columns without a model instance,
+and the quoted table names that hand-written statements are built from."""
 
-from django.db.models import BigIntegerField, Func
+from django.db import connection
+from django.db.models import BigIntegerField, Func, Model
 
 
 class Row:
@@ -37,3 +39,8 @@ class EpochSeconds(Func):
     def as_sqlite(self, compiler, connection, **extra):
         template = "CAST((julianday(%(expressions)s) - 2440587.5) * 86400 AS INTEGER)"
         return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def table(model: type[Model]) -> str:
+    """The model's table name, quoted for the database in use."""
+    return connection.ops.quote_name(model._meta.db_table)

@@ -125,6 +125,6 @@ class Heartbeat(bootsteps.StartStopStep):
 
 
 def install(app) -> None:
-    """Add the heartbeat to `app`'s workers; called once from CoreConfig.ready()."""
+    """Add the heartbeat to `app`'s workers; called once from config/celery.py."""
     if Heartbeat not in app.steps["worker"]:
         app.steps["worker"].add(Heartbeat)

@@ -6,7 +6,10 @@ from django.db.models import Prefetch, Q
 from apps.accounts import permissions
 from apps.catalog.models import Environment
 from apps.checklists.models import ChecklistTemplate
-from apps.maintenance.models import MaintenanceChecklist, MaintenanceItem
+from apps.maintenance.models import (
+    MaintenanceChecklist,
+    MaintenanceItem,
+)
 
 HISTORY = 30
 

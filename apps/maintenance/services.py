@@ -18,14 +18,13 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
 from apps.checklists.models import ChecklistTemplate, TemplateItem
-from apps.core import cron
+from apps.core import cron, events
 from apps.maintenance import periods
 from apps.maintenance.models import (
     MaintenanceChecklist,
     MaintenanceItem,
     MaintenancePlan,
 )
-from apps.notifications import mail
 from apps.oncall import services as oncall
 
 MAX_NOTE = 5000
@@ -180,8 +179,8 @@ def maintenance_overdue_flag(now: datetime | None = None) -> int:
             open_items = checklist.items.filter(state=MaintenanceItem.State.OPEN)
             lines = "\n".join(f"- {item.text}" for item in open_items)
             who = checklist.assignee.get_username() if checklist.assignee else "nobody"
-            mail.notify(
-                event="maintenance.overdue",
+            events.publish(
+                "maintenance.overdue",
                 key=f"maintenance.overdue:{checklist.pk}",
                 subject=f"Overdue: {checklist.get_cadence_display().lower()} "
                 f"maintenance of {where}",

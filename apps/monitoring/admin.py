@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.core.admin_mixins import ReadOnlyAdmin
+from apps.audit.admin_mixins import ReadOnlyAdmin
 from apps.monitoring.models import EnvironmentCheck, ProbeSchedule
 
 

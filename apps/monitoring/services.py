@@ -21,10 +21,9 @@ from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.audit import services as audit
-from apps.core import cron
+from apps.core import cron, events
 from apps.monitoring import tasks
 from apps.monitoring.models import EnvironmentCheck, ProbeSchedule
-from apps.notifications import mail
 from apps.oncall import services as oncall
 from apps.probes import secrets
 from apps.probes import services as probes
@@ -217,7 +216,7 @@ def environment_check_run(
         }
     else:
         allow = probes.allowed_networks(team.pk)
-        outcome = probes._execute(config, secret, allow)
+        outcome = probes.probe_config_execute(config, secret, allow)
     with transaction.atomic():
         # The schedule's lock orders concurrent checks of one probe, so each
         # sees the state the previous one left.
@@ -255,8 +254,8 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
         "check": check.pk,
     }
     if check.failing and not previous_failing:
-        mail.notify(
-            event="probe.failed",
+        events.publish(
+            "probe.failed",
             key=f"probe.failed:{schedule.pk}:{check.pk}",
             subject=f"FAILING: {config.name} on {where}",
             body=f"{config.name} ({config.kind}) on {where} is failing:\n"
@@ -266,8 +265,8 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
             data=facts,
         )
     elif not check.failing and previous_failing:
-        mail.notify(
-            event="probe.recovered",
+        events.publish(
+            "probe.recovered",
             key=f"probe.recovered:{schedule.pk}:{check.pk}",
             subject=f"Recovered: {config.name} on {where}",
             body=f"{config.name} ({config.kind}) on {where} passes again:\n"
@@ -279,8 +278,8 @@ def _judge(schedule: ProbeSchedule, check: EnvironmentCheck, team) -> None:
     mark = _cert_mark(check)
     if mark is not None and (schedule.cert_mark is None or mark < schedule.cert_mark):
         days = check.observed.get("days_remaining")
-        mail.notify(
-            event="certificate.expiring",
+        events.publish(
+            "certificate.expiring",
             key=f"certificate.expiring:{schedule.pk}:{mark}:"
             f"{check.observed.get('not_after', '')}",
             subject=f"Certificate of {config.target} expires in {days} days",

@@ -22,11 +22,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts import permissions
-from apps.accounts.models import Membership, Team
+from apps.accounts.models import Membership
 from apps.audit import services as audit
+from apps.audit.models import AuditVerification
 from apps.core.links import absolute_url
-from apps.notifications import tasks
+from apps.notifications import services, tasks
 from apps.notifications.models import (
     EMAIL_EVENTS,
     EVENT_NAMES,
@@ -128,8 +128,6 @@ def notify(
         for row_id in immediate:
             transaction.on_commit(partial(_enqueue, row_id))
         if webhooks and team_id and event in EVENT_NAMES:
-            from apps.notifications import services
-
             services.emit(event, team_id, {**(data or {}), "subject": subject})
     return notification
 
@@ -264,61 +262,12 @@ def email_preference_save(
     return preference
 
 
-@transaction.atomic
-def signoff_request(
-    *, release: Any, role_key: str, person: User, by: User, note: str = ""
-) -> Notification:
-    """A lead asks a named member of the team to give a role's sign-off.
-
-    Refuses non-leads, auditors as the asked person (they cannot sign) and roles
-    the release does not have.
-    """
-    team: Team = release.team
-    permissions.require(by, "transition", team)
-    if not permissions.can(person, "signoff", team):
-        raise ValidationError({"person": f"{person} cannot sign off in {team}."})
-    roles = {role["key"]: role for role in release.signoff_roles}
-    if role_key not in roles:
-        raise ValidationError({"role": f"This release has no role {role_key!r}."})
-    role_name = roles[role_key].get("name", role_key)
-    audit_event = audit.record(
-        actor=by,
-        action="signoff.requested",
-        target=release,
-        team_id=team.pk,
-        release_id=release.pk,
-        after={"role": role_key, "person": person.get_username(), "note": note},
-    )
-    what = f"{release.service.name} {release.version} → {release.environment.name}"
-    body = (
-        f"{by.get_full_name() or by.get_username()} asks you for the "
-        f"{role_name} sign-off of {what}.\n\n" + (f"Note: {note}\n" if note else "")
-    )
-    notification = notify(
-        event="signoff.requested",
-        key=f"signoff.requested:{audit_event.seq}",
-        subject=f"Sign-off requested: {role_name} for {what}",
-        body=body,
-        link=release.get_absolute_url(),
-        team_id=team.pk,
-        data={
-            "release": release.pk,
-            "role": role_key,
-            "person": person.get_username(),
-        },
-        recipients=[person],
-    )
-    return notification
-
-
 def audit_chain_failures_notify(now: datetime | None = None) -> int:
     """Tell admins about every failed audit verification of the last week, once.
 
     Verification writes its outcome as a row; this reads the failed rows, so
     the audit app needs no knowledge of email. Returns how many were new.
     """
-    from apps.audit.models import AuditVerification
-
     since = (now or timezone.now()) - timedelta(days=7)
     told = 0
     failures = AuditVerification.objects.filter(ok=False, created_at__gte=since)

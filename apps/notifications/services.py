@@ -1,6 +1,7 @@
 """Managing webhooks, emitting events to them, and delivering each attempt.
 
-emit() is called by other services inside their transaction; it writes one
+Other apps announce through apps.core.events; subscribers.deliver() calls
+emit() and its variants inside the announcing transaction. emit() writes one
 pending delivery row per subscribed webhook and enqueues the sends after
 commit, so a rolled-back change never announces itself. A failed attempt
 schedules the next one with exponential backoff, up to WEBHOOK_MAX_ATTEMPTS.
@@ -27,7 +28,7 @@ from apps.accounts import permissions
 from apps.accounts.models import Membership, Team
 from apps.audit import services as audit
 from apps.core.links import absolute_url
-from apps.notifications import egress, secrets, tasks
+from apps.notifications import egress, mail, secrets, tasks
 from apps.notifications.models import EVENT_NAMES, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -327,8 +328,6 @@ RELEASE_EMAIL_EVENTS = ("release.ready", "release.overridden", "release.blocked"
 
 
 def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> None:
-    from apps.notifications import mail
-
     what = f"{release.service.name} {release.version} → {release.environment.name}"
     details = ""
     if event == "release.ready":

@@ -5,7 +5,7 @@ Waivers need four eyes and windows a schedule: the API and pages do that.
 
 from django.contrib import admin
 
-from apps.core.admin_mixins import ReadOnlyAdmin
+from apps.audit.admin_mixins import ReadOnlyAdmin
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,

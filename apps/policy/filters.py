@@ -2,8 +2,8 @@
 
 import django_filters
 
+from apps.core.api import IdFilter
 from apps.policy.models import VerificationWindow
-from config.api_support import IdFilter
 
 
 class VerificationWindowFilter(django_filters.FilterSet):

@@ -1,33 +1,22 @@
-"""Reads of waivers, freezes, exceptions, verification windows and runbook links."""
+"""Reads of waivers, freezes, exceptions and verification windows."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db.models import CharField, DateTimeField, IntegerField, Q, Value
 from django.utils import timezone
 
 from apps.accounts import permissions
-from apps.checklists.models import RunbookEntry, Severity
-from apps.contacts import selectors as contact_selectors
+from apps.checklists.models import Severity
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
     VerificationWindow,
     Waiver,
 )
-from apps.probes.models import ProbeConfig, ProbeResult
+from apps.probes.models import ProbeConfig
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
-
-# Used when a runbook entry names no probe kinds or sections itself: the seed's
-# "Common Issues" matched by words of their problem line.
-DEFAULT_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "database": (("postgres",), ("Database",)),
-    "pods": (("k8s",), ("Infrastructure",)),
-    "frontend": (("http", "tls", "headers"), ("Verification",)),
-    "celery": (("queue", "redis"), ("External Services",)),
-}
 
 
 @dataclass(frozen=True)
@@ -297,50 +286,6 @@ def _when(value) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def runbook_links(entry: RunbookEntry) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The probe kinds and sections an entry explains: its own, else the default
-    links of the seed's Common Issues, matched by a word of the problem."""
-    if entry.probe_kinds or entry.sections:
-        return tuple(entry.probe_kinds), tuple(entry.sections)
-    problem = entry.problem.lower()
-    for word, links in DEFAULT_LINKS.items():
-        if word in problem:
-            return links
-    return (), ()
-
-
-def runbook_for_result(result: ProbeResult, release: Release) -> list[RunbookEntry]:
-    """The runbook entries of the release's template for a failing probe's kind,
-    or for the sections of the items the probe verifies."""
-    if not result.failing and result.status != ProbeResult.Status.WARN:
-        return []
-    sections = set(
-        ReleaseItem.objects.filter(
-            release=release, evidence_result_id=result.pk
-        ).values_list("section_title", flat=True)
-    )
-    matches = []
-    for entry in RunbookEntry.objects.filter(template_id=release.template_id):
-        kinds, titles = runbook_links(entry)
-        if result.kind in kinds or sections & set(titles):
-            matches.append(entry)
-    return matches
-
-
-def failure_help(release: Release, results: list[ProbeResult]) -> dict:
-    """For each failing result: its runbook entries; and the service's contacts."""
-    failing = [r for r in results if r.failing]
-    return {
-        "results": [
-            {"result": result, "runbook": runbook_for_result(result, release)}
-            for result in failing
-        ],
-        "contacts": list(contact_selectors.contacts_for_service(release.service))
-        if failing
-        else [],
-    }
-
-
 def waiver_state(waiver, at: datetime) -> str:
     """expired, active (approved and not expired) or pending."""
     if at >= waiver.expires_at:
@@ -401,50 +346,3 @@ def verification_window_get_for_user(user, pk: int) -> VerificationWindow:
         team_field="release__team_id",
         missing="No such verification window.",
     )
-
-
-def record_facts(release: Release) -> dict:
-    """The policy part of a deployment record: the verdict with its warnings,
-    waivers and freeze, every waiver and exception asked for, and the
-    verification windows, as plain data."""
-    # Imported here: readiness imports this module at its top.
-    from apps.releases.readiness import compute_readiness
-
-    facts = readiness_facts(release)
-    now = timezone.now()
-    return {
-        "verdict": compute_readiness(release, at=now, facts=facts).as_dict(),
-        "evidence_max_age_seconds": int(
-            settings.PROBE_EVIDENCE_MAX_AGE.total_seconds()
-        ),
-        "waivers": [
-            {
-                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
-                "label": waiver.label,
-                "reason": waiver.reason,
-                "requested_by": waiver.requested_by,
-                "approved_by": waiver.approved_by,
-                "expires_at": waiver.expires_at.isoformat(),
-                "state": waiver_state(waiver, now),
-            }
-            for waiver in facts.waivers
-        ],
-        "emergency_exceptions": [
-            {
-                "reason": exception.reason,
-                "approved_by": list(exception.approvers),
-                "expires_at": exception.expires_at.isoformat(),
-            }
-            for exception in facts.exceptions
-        ],
-        "verification_windows": [
-            {
-                "id": window.id,
-                "outcome": window.outcome,
-                "summary": window.summary,
-                "started_at": window.started_at.isoformat(),
-                "measurements": window.measurements,
-            }
-            for window in facts.windows
-        ],
-    }

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.audit import services as audit
+from apps.core import events
 from apps.core.links import absolute_url
-from apps.notifications import services as notifications
 from apps.policy import tasks
 from apps.policy.models import VerificationSample, VerificationWindow
 from apps.probes import secrets
@@ -360,7 +360,12 @@ def _tell(window: VerificationWindow) -> None:
         extra["rollback_plan"] = rollback_plan(release)
         extra["rollback_path"] = release.get_absolute_url() + "#phase-rollback"
         extra["rollback_url"] = absolute_url(extra["rollback_path"])
-    notifications.emit_for_release(f"verification.{window.outcome}", release, **extra)
+    events.publish(
+        f"verification.{window.outcome}",
+        team_id=release.team_id,
+        release=release,
+        **extra,
+    )
 
 
 @transaction.atomic

@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts import permissions
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.policy import selectors, verification
 from apps.policy.forms import VerificationDecisionForm
-from apps.releases.forms import add_service_error
 
 
 @require_POST

@@ -2,8 +2,8 @@
 
 import django_filters
 
+from apps.core.api import IdFilter
 from apps.probes.models import KIND_CHOICES, ProbeConfig, ProbeResult, ProbeRun
-from config.api_support import IdFilter
 
 
 class ProbeConfigFilter(django_filters.FilterSet):

@@ -1,15 +1,40 @@
-"""Reads of probe runs and evidence for readiness, pages and the API."""
+"""Reads of probe runs and evidence for readiness, pages and the API, and the
+runbook entries and contacts that help with a failing probe."""
 
 from functools import cache
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from apps.accounts import permissions
-from apps.checklists.models import TemplateItem
+from apps.checklists.models import RunbookEntry, TemplateItem
+from apps.contacts import selectors as contact_selectors
 from apps.core.rows import EpochSeconds, Row
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
-from apps.releases.models import Release
+from apps.releases import lifecycle
+from apps.releases.models import Release, ReleaseItem
+
+# Used when a runbook entry names no probe kinds or sections itself: the seed's
+# "Common Issues" matched by words of their problem line.
+DEFAULT_LINKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "database": (("postgres",), ("Database",)),
+    "pods": (("k8s",), ("Infrastructure",)),
+    "frontend": (("http", "tls", "headers"), ("Verification",)),
+    "celery": (("queue", "redis"), ("External Services",)),
+}
+
+
+EARLIER_RUNS = 5
+SHOWN_RESULTS = 12
+SEVERITY = [(0, "fail"), (1, "error"), (2, "warn"), (3, "pass")]
 
 
 class Evidence(Row):
@@ -52,6 +77,31 @@ def release_evidence(release: Release) -> list[Evidence]:
     return [Evidence(*row, release.pk) for row in rows]
 
 
+def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
+    """Each release's current probe evidence (its latest finished run's results),
+    for many releases in one query; the fields readiness reads, not `observed`."""
+    latest = (
+        ProbeRun.objects.filter(release_id=OuterRef("pk"), status__in=ProbeRun.FINISHED)
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
+    runs = (
+        Release.objects.filter(pk__in=release_ids)
+        .annotate(latest_run=Subquery(latest))
+        .values("latest_run")
+    )
+    rows = (
+        ProbeResult.objects.filter(run_id__in=runs)
+        .annotate(recorded=EpochSeconds("created_at"))
+        .order_by("name")
+        .values_list(*Evidence.FIELDS, "run__release_id")
+    )
+    evidence: dict[int, list] = {}
+    for row in rows:
+        evidence.setdefault(row[-1], []).append(Evidence(*row))
+    return evidence
+
+
 @cache
 def verified_item_sql(item: str) -> str:
     """An SQL EXISTS clause: whether an enabled probe of an environment (its one
@@ -85,3 +135,80 @@ def config_get_for_user(user, pk: int) -> ProbeConfig:
         team_field="environment__service__team_id",
         missing="No such probe.",
     )
+
+
+def runbook_links(entry: RunbookEntry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The probe kinds and sections an entry explains: its own, else the default
+    links of the seed's Common Issues, matched by a word of the problem."""
+    if entry.probe_kinds or entry.sections:
+        return tuple(entry.probe_kinds), tuple(entry.sections)
+    problem = entry.problem.lower()
+    for word, links in DEFAULT_LINKS.items():
+        if word in problem:
+            return links
+    return (), ()
+
+
+def runbook_for_result(result: ProbeResult, release: Release) -> list[RunbookEntry]:
+    """The runbook entries of the release's template for a failing probe's kind,
+    or for the sections of the items the probe verifies."""
+    if not result.failing and result.status != ProbeResult.Status.WARN:
+        return []
+    sections = set(
+        ReleaseItem.objects.filter(
+            release=release, evidence_result_id=result.pk
+        ).values_list("section_title", flat=True)
+    )
+    matches = []
+    for entry in RunbookEntry.objects.filter(template_id=release.template_id):
+        kinds, titles = runbook_links(entry)
+        if result.kind in kinds or sections & set(titles):
+            matches.append(entry)
+    return matches
+
+
+def failure_help(release: Release, results: list[ProbeResult]) -> dict:
+    """For each failing result: its runbook entries; and the service's contacts."""
+    failing = [r for r in results if r.failing]
+    return {
+        "results": [
+            {"result": result, "runbook": runbook_for_result(result, release)}
+            for result in failing
+        ],
+        "contacts": list(contact_selectors.contacts_for_service(release.service))
+        if failing
+        else [],
+    }
+
+
+def probe_panel(release: Release, user, *, show_all: bool = False) -> dict:
+    """What the probe panel draws for a viewer: the latest run, its results
+    worst first (a screenful unless show_all), and earlier runs."""
+    runs = list(
+        probe_runs_for_release(release).select_related("started_by")[: EARLIER_RUNS + 1]
+    )
+    latest = runs[0] if runs else None
+    results: list[ProbeResult] = []
+    total = 0
+    if latest:
+        severity = Case(
+            *[When(status=status, then=Value(rank)) for rank, status in SEVERITY],
+            default=Value(len(SEVERITY)),
+            output_field=IntegerField(),
+        )
+        ordered = latest.results.annotate(severity=severity).order_by(
+            "severity", "name"
+        )
+        results = list(ordered if show_all else ordered[:SHOWN_RESULTS])
+        total = len(results) if show_all else latest.results.count()
+    return {
+        "probe_panel": True,
+        "latest_run": latest,
+        "earlier_runs": runs[1:],
+        "probe_results": results,
+        "probe_results_total": total,
+        "probe_results_hidden": total - len(results),
+        "probe_show_all": show_all,
+        "can_run_probes": permissions.can(user, "run_probes", release.team),
+        "probe_refusal": lifecycle.probe_run_refusal(release.status),
+    }

@@ -27,7 +27,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
-from apps.notifications import services as notifications
+from apps.core import events
 from apps.probes import evidence, secrets, tasks
 from apps.probes.kinds import KINDS, net, run_kind
 from apps.probes.kinds.redaction import redact_target
@@ -394,7 +394,9 @@ def _target_slot(target: str) -> threading.BoundedSemaphore:
     return slot
 
 
-def _execute(config: ProbeConfig, secret: str, allow: list[str]) -> dict:
+def probe_config_execute(config: ProbeConfig, secret: str, allow: list[str]) -> dict:
+    """Run one configuration's probe kind now, with its resolved secret, under the
+    per-host cap; the outcome as a dict, recorded by the caller (or not)."""
     target, options = config.target, dict(config.options)
     if secret and config.kind in URL_SECRET_KINDS:
         target = _with_password(target, secret)
@@ -461,7 +463,9 @@ def probe_batch_execute(*, run_id: int, config_ids: list[int]) -> int:
             )
             continue
         allow = allowed_networks(run.release.team_id, networks)
-        futures.append((config, _pool().submit(_execute, config, secret, allow)))
+        futures.append(
+            (config, _pool().submit(probe_config_execute, config, secret, allow))
+        )
     rows = []
     for config, outcome in futures:
         data = outcome if isinstance(outcome, dict) else _outcome(outcome, config)
@@ -574,7 +578,7 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
     )
     evidence.apply(run)
     Release.objects.filter(pk=run.release_id).update(revision=F("revision") + 1)
-    notifications.emit_probe_run_finished(run)
+    events.publish("probe_run.finished", team_id=run.release.team_id, run=run)
     return True
 
 
@@ -621,7 +625,7 @@ def probe_test_config(*, config: ProbeConfig, by: User) -> dict:
             "observed": {},
             "duration_ms": 0.0,
         }
-    outcome = _execute(config, secret, allowed_networks(team.pk))
+    outcome = probe_config_execute(config, secret, allowed_networks(team.pk))
     audit.record(
         actor=by,
         action="probe_config.tested",

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -14,6 +15,7 @@ from apps.audit import selectors as audit_selectors
 from apps.audit.models import AuditEvent
 from apps.policy import selectors as policy_selectors
 from apps.probes.models import ProbeResult
+from apps.readiness.readiness import compute_readiness
 from apps.releases.models import Release
 from apps.signoffs import selectors as signoff_selectors
 from apps.signoffs.models import SignOff
@@ -156,7 +158,7 @@ def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
             for result in results
         ],
         # Readiness policy (apps.policy): verdict, waivers, exceptions, verification.
-        "policy": policy_selectors.record_facts(release),
+        "policy": record_facts(release),
         "timeline": events,
         "audit_head": {
             "seq": events[-1]["seq"] if events else None,
@@ -211,3 +213,57 @@ def audit_events_for_export(
     if through_seq is not None:
         events = events.filter(seq__lte=through_seq)
     return events.order_by("seq")
+
+
+def audit_event_list_for_user(user: User) -> QuerySet[AuditEvent]:
+    """Events of the user's teams and of shared templates; a superuser sees
+    every event, also those with no team."""
+    teams = permissions.team_ids_for(user)
+    events = AuditEvent.objects.all()
+    if teams is None:
+        return events
+    return events.filter(audit_selectors.audit_scope(teams))
+
+
+def record_facts(release: Release) -> dict:
+    """The policy part of a deployment record: the verdict with its warnings,
+    waivers and freeze, every waiver and exception asked for, and the
+    verification windows, as plain data."""
+    facts = policy_selectors.readiness_facts(release)
+    now = timezone.now()
+    return {
+        "verdict": compute_readiness(release, at=now, facts=facts).as_dict(),
+        "evidence_max_age_seconds": int(
+            settings.PROBE_EVIDENCE_MAX_AGE.total_seconds()
+        ),
+        "waivers": [
+            {
+                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+                "label": waiver.label,
+                "reason": waiver.reason,
+                "requested_by": waiver.requested_by,
+                "approved_by": waiver.approved_by,
+                "expires_at": waiver.expires_at.isoformat(),
+                "state": policy_selectors.waiver_state(waiver, now),
+            }
+            for waiver in facts.waivers
+        ],
+        "emergency_exceptions": [
+            {
+                "reason": exception.reason,
+                "approved_by": list(exception.approvers),
+                "expires_at": exception.expires_at.isoformat(),
+            }
+            for exception in facts.exceptions
+        ],
+        "verification_windows": [
+            {
+                "id": window.id,
+                "outcome": window.outcome,
+                "summary": window.summary,
+                "started_at": window.started_at.isoformat(),
+                "measurements": window.measurements,
+            }
+            for window in facts.windows
+        ],
+    }

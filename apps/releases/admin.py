@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from apps.core.admin_mixins import OperatorAdmin, OperatorInline
+from apps.audit.admin_mixins import OperatorAdmin, OperatorInline
 from apps.releases import services
 from apps.releases.models import Release, ReleaseItem
 

@@ -2,8 +2,8 @@
 
 import django_filters
 
+from apps.core.api import IdFilter, MomentFilter
 from apps.releases.models import Release
-from config.api_support import IdFilter, MomentFilter
 
 
 class ReleaseFilter(django_filters.FilterSet):

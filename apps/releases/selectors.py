@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.permissions import get_for_user, team_ids_for
-from apps.core.rows import EpochSeconds, Row
+from apps.core.rows import Row
 from apps.releases.models import Release, ReleaseItem
 
 
@@ -119,44 +119,3 @@ def gating_items_many(release_ids: list[int]) -> dict[int, list[GatingItem]]:
     for row in rows:
         items[row[1]].append(GatingItem(*row))
     return items
-
-
-def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
-    """Each release's current probe evidence (its latest finished run's results),
-    for many releases in one query; the fields readiness reads, not `observed`."""
-    from django.db.models import OuterRef, Subquery
-
-    from apps.probes.models import ProbeResult, ProbeRun
-    from apps.probes.selectors import Evidence
-
-    latest = (
-        ProbeRun.objects.filter(release_id=OuterRef("pk"), status__in=ProbeRun.FINISHED)
-        .order_by("-finished_at", "-id")
-        .values("id")[:1]
-    )
-    runs = (
-        Release.objects.filter(pk__in=release_ids)
-        .annotate(latest_run=Subquery(latest))
-        .values("latest_run")
-    )
-    rows = (
-        ProbeResult.objects.filter(run_id__in=runs)
-        .annotate(recorded=EpochSeconds("created_at"))
-        .order_by("name")
-        .values_list(*Evidence.FIELDS, "run__release_id")
-    )
-    evidence: dict[int, list] = {}
-    for row in rows:
-        evidence.setdefault(row[-1], []).append(Evidence(*row))
-    return evidence
-
-
-def current_decisions_many(release_ids: list[int]) -> dict[int, dict]:
-    """The latest sign-off per role of each release, for many releases at once."""
-    from apps.signoffs.models import SignOff
-
-    decisions: dict[int, dict] = {}
-    signoffs = SignOff.objects.filter(release_id__in=release_ids).select_related("user")
-    for signoff in signoffs.order_by("id"):
-        decisions.setdefault(signoff.release_id, {})[signoff.role_key] = signoff
-    return decisions

@@ -18,12 +18,9 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
-from apps.core import moments
-from apps.notifications import services as notifications
-from apps.probes import selectors as probe_selectors
+from apps.core import events, moments, verdict
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
@@ -281,7 +278,7 @@ def release_transition(
         )
     blockers: list[dict] = []
     if target in lifecycle.VERDICT_REQUIRED:
-        readiness = compute_readiness(release)
+        readiness = verdict.readiness(release)
         blockers = [blocker.as_dict() for blocker in readiness.blockers]
         if blockers and not override:
             raise ValidationError({"status": _not_ready(readiness.blockers)})
@@ -384,11 +381,18 @@ def _announce(release: Release, target: str, *, reason: str, by: User) -> None:
     if event == "release.ready" and override:
         event = None
     if event:
-        notifications.emit_for_release(
-            event, release, reason=reason, by=by.username, override=override
+        events.publish(
+            event,
+            team_id=release.team_id,
+            release=release,
+            reason=reason,
+            by=by.username,
+            override=override,
         )
     if override:
-        notifications.emit_for_release("release.overridden", release, **override)
+        events.publish(
+            "release.overridden", team_id=release.team_id, release=release, **override
+        )
 
 
 @dataclass(frozen=True)
@@ -484,8 +488,12 @@ def release_item_set_state(
         after=after,
     )
     if state == ReleaseItem.State.BLOCKED and "state" in after:
-        notifications.emit_for_release(
-            "release.blocked", release, item=item.pk, text=item.text
+        events.publish(
+            "release.blocked",
+            team_id=release.team_id,
+            release=release,
+            item=item.pk,
+            text=item.text,
         )
     return item
 
@@ -495,7 +503,7 @@ def _locked_item_sql() -> str:
     """The item's row, locked, and whether a probe of the environment verifies it."""
     table = connection.ops.quote_name(ReleaseItem._meta.db_table)
     lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
-    verified = probe_selectors.verified_item_sql("i")
+    verified = verdict.verified_item_sql("i")
     return (
         f"SELECT i.*, {verified} AS probe_verifies"  # noqa: S608 (names only)
         f" FROM {table} i WHERE i.id = %s{lock}"

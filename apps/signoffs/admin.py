@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from apps.core.admin_mixins import OperatorAdmin
+from apps.audit.admin_mixins import OperatorAdmin
 from apps.signoffs import services
 from apps.signoffs.models import SignOff
 

@@ -2,8 +2,8 @@
 
 import django_filters
 
+from apps.core.api import IdFilter
 from apps.signoffs.models import SignOff
-from config.api_support import IdFilter
 
 
 class SignOffFilter(django_filters.FilterSet):

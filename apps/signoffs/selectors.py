@@ -7,13 +7,16 @@ open releases at once, and decisions already recorded stay as they are.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
 
 from apps.accounts import permissions
+from apps.accounts.models import Membership
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists.models import ChecklistTemplate
 from apps.checklists.selectors import Signers
+from apps.releases import lifecycle
 from apps.releases.models import Release
 from apps.signoffs.models import SignOff
 
@@ -24,6 +27,15 @@ def current_decisions(release: Release) -> dict[str, SignOff]:
     for signoff in release.signoffs.select_related("user").order_by("id"):
         current[signoff.role_key] = signoff
     return current
+
+
+def current_decisions_many(release_ids: list[int]) -> dict[int, dict]:
+    """The latest sign-off per role of each release, for many releases at once."""
+    decisions: dict[int, dict] = {}
+    signoffs = SignOff.objects.filter(release_id__in=release_ids).select_related("user")
+    for signoff in signoffs.order_by("id"):
+        decisions.setdefault(signoff.release_id, {})[signoff.role_key] = signoff
+    return decisions
 
 
 def signoff_history(release: Release) -> list[SignOff]:
@@ -149,3 +161,47 @@ def signoff_roles_for_viewer(
             )
         )
     return rows
+
+
+def signoff_panel(release: Release, user: User, form: Any = None) -> dict:
+    """What the sign-off panel draws for one viewer: each role with who may sign
+    it, and the form (a SignOffForm, when one was posted) offering only the
+    roles this viewer may sign (the others disabled, with why)."""
+    decisions = current_decisions(release)
+    roles = signoff_roles_for_viewer(release, user, decisions)
+    signable = [role for role in roles if role.refusal is None]
+    selected = form["role_key"].value() if form is not None else None
+    if not selected:
+        waiting = [r for r in signable if not (r.decision and r.decision.is_approval)]
+        selected = (waiting or signable or [None])[0]
+        selected = selected.key if selected else ""
+    return {
+        "release": release,
+        "roles": roles,
+        "roles_approved": sum(
+            1 for role in roles if role.decision and role.decision.is_approval
+        ),
+        "selected_role": selected,
+        "can_signoff": permissions.can(user, "signoff", release.team)
+        and release.status in lifecycle.OPEN_STATUSES,
+        "can_sign_any": bool(signable),
+        "signoff_form": form,
+        "signers": signers_to_ask(release, user),
+    }
+
+
+def signers_to_ask(release: Release, user: User) -> list[User]:
+    """People a lead may ask for a sign-off; empty for everyone else."""
+    if release.status not in lifecycle.OPEN_STATUSES or not permissions.can(
+        user, "transition", release.team
+    ):
+        return []
+    roles = permissions.ACTIONS["signoff"]
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            team_id=release.team_id, role__in=roles
+        )
+        .select_related("user")
+        .order_by("user__username")
+    ]

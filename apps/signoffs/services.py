@@ -1,4 +1,7 @@
-"""Recording sign-off decisions. Every decision is audited."""
+"""Recording sign-off decisions and asking people for them. Every one is audited."""
+
+import hashlib
+import json
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,13 +9,19 @@ from django.db import transaction
 
 from apps.accounts import permissions
 from apps.audit import services as audit
-from apps.notifications import services as notifications
-from apps.releases import lifecycle, readiness
+from apps.core import events, verdict
+from apps.releases import lifecycle
 from apps.releases.models import Release
 from apps.signoffs import selectors
 from apps.signoffs.models import SignOff
 
 MAX_COMMENT = 5000
+
+
+def evidence_digest(snapshot: dict) -> str:
+    """The SHA-256 of the evidence a sign-off was shown, in canonical JSON."""
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -55,10 +64,10 @@ def signoff_record(
         if refusal:
             raise ValidationError(refusal)
     previous = current.get(role_key)
-    snapshot = readiness.evidence_snapshot(release)
+    snapshot = verdict.evidence_snapshot(release)
     signoff = SignOff.objects.create(
         evidence=snapshot,
-        evidence_digest=readiness.evidence_digest(snapshot),
+        evidence_digest=evidence_digest(snapshot),
         release=release,
         role_key=role_key,
         role_name=roles[role_key],
@@ -86,12 +95,59 @@ def signoff_record(
             "evidence_digest": signoff.evidence_digest,
         },
     )
-    notifications.emit_for_release(
+    events.publish(
         "signoff.recorded",
-        release,
+        team_id=release.team_id,
+        release=release,
         role=role_key,
         decision=decision,
         comment=comment,
         by=by.username,
     )
     return signoff
+
+
+@transaction.atomic
+def signoff_request(
+    *, release: Release, role_key: str, person: User, by: User, note: str = ""
+) -> None:
+    """A lead asks a named member of the team to give a role's sign-off.
+
+    Refuses non-leads, auditors as the asked person (they cannot sign) and roles
+    the release does not have.
+    """
+    team = release.team
+    permissions.require(by, "transition", team)
+    if not permissions.can(person, "signoff", team):
+        raise ValidationError({"person": f"{person} cannot sign off in {team}."})
+    roles = {role["key"]: role for role in release.signoff_roles}
+    if role_key not in roles:
+        raise ValidationError({"role": f"This release has no role {role_key!r}."})
+    role_name = roles[role_key].get("name", role_key)
+    audit_event = audit.record(
+        actor=by,
+        action="signoff.requested",
+        target=release,
+        team_id=team.pk,
+        release_id=release.pk,
+        after={"role": role_key, "person": person.get_username(), "note": note},
+    )
+    what = f"{release.service.name} {release.version} → {release.environment.name}"
+    body = (
+        f"{by.get_full_name() or by.get_username()} asks you for the "
+        f"{role_name} sign-off of {what}.\n\n" + (f"Note: {note}\n" if note else "")
+    )
+    events.publish(
+        "signoff.requested",
+        key=f"signoff.requested:{audit_event.seq}",
+        subject=f"Sign-off requested: {role_name} for {what}",
+        body=body,
+        link=release.get_absolute_url(),
+        team_id=team.pk,
+        data={
+            "release": release.pk,
+            "role": role_key,
+            "person": person.get_username(),
+        },
+        recipients=[person],
+    )

@@ -10,16 +10,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions
 from apps.accounts import services as account_services
-from apps.accounts.models import Membership, SignOffGroup, Team
+from apps.accounts.models import SignOffGroup, Team
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
+from apps.core import verdict
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
-from apps.notifications import mail
-from apps.releases import lifecycle
 from apps.releases import selectors as release_selectors
-from apps.releases.forms import add_service_error
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import selectors, services
 from apps.signoffs.forms import (
     GroupForm,
@@ -32,56 +30,13 @@ from apps.signoffs.forms import (
 from apps.signoffs.models import SignOff
 
 
-def panel_context(release: Release, user, form: SignOffForm | None = None) -> dict:
-    """The panel for one viewer: each role with who may sign it, and the form
-    offering only the roles this viewer may sign (the others disabled, with why)."""
-    decisions = selectors.current_decisions(release)
-    roles = selectors.signoff_roles_for_viewer(release, user, decisions)
-    signable = [role for role in roles if role.refusal is None]
-    selected = form["role_key"].value() if form is not None else None
-    if not selected:
-        waiting = [r for r in signable if not (r.decision and r.decision.is_approval)]
-        selected = (waiting or signable or [None])[0]
-        selected = selected.key if selected else ""
-    return {
-        "release": release,
-        "roles": roles,
-        "roles_approved": sum(
-            1 for role in roles if role.decision and role.decision.is_approval
-        ),
-        "selected_role": selected,
-        "can_signoff": permissions.can(user, "signoff", release.team)
-        and release.status in lifecycle.OPEN_STATUSES,
-        "can_sign_any": bool(signable),
-        "signoff_form": form,
-        "signers": signers(release, user),
-    }
-
-
-def signers(release: Release, user) -> list:
-    """People a lead may ask for a sign-off; empty for everyone else."""
-    if release.status not in lifecycle.OPEN_STATUSES or not permissions.can(
-        user, "transition", release.team
-    ):
-        return []
-    roles = permissions.ACTIONS["signoff"]
-    return [
-        membership.user
-        for membership in Membership.objects.filter(
-            team_id=release.team_id, role__in=roles
-        )
-        .select_related("user")
-        .order_by("user__username")
-    ]
-
-
 @require_POST
 @login_required
 def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
     """A lead asks a named person for a role's sign-off (notified and audited)."""
     release = release_selectors.release_get_for_user(request.user, pk)
     permissions.require(request.user, "transition", release.team)
-    people = signers(release, request.user)
+    people = selectors.signers_to_ask(release, request.user)
     form = SignOffRequestForm(request.POST, roles=release.signoff_roles, people=people)
     asked = None
     if form.is_valid():
@@ -93,7 +48,7 @@ def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, f"{person} may not sign this role. {refusal}")
     if form.is_valid():
         try:
-            mail.signoff_request(
+            services.signoff_request(
                 release=release,
                 role_key=form.cleaned_data["role_key"],
                 person=person,
@@ -109,7 +64,7 @@ def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, "The sign-off request was not sent: check it.")
         return redirect(f"{release.get_absolute_url()}#signoffs")
-    context = panel_context(release, request.user)
+    context = selectors.signoff_panel(release, request.user)
     context.update(asked=asked, request_form=form)
     return render(request, "signoffs/partials/signoff_panel.html", context)
 
@@ -152,12 +107,12 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
         if not fragment:
             messages.success(request, f"You {verb} as {recorded.role_name}.")
             return redirect(f"{release.get_absolute_url()}#signoffs")
-        context = panel_context(release, request.user)
+        context = selectors.signoff_panel(release, request.user)
         context.update(
-            recorded=recorded, readiness=compute_readiness(release), oob=True
+            recorded=recorded, readiness=verdict.readiness(release), oob=True
         )
         return render(request, "signoffs/partials/signoff_changed.html", context)
-    context = panel_context(release, request.user, form)
+    context = selectors.signoff_panel(release, request.user, form)
     context["confirming"] = form.is_valid() and "back" not in request.POST
     if fragment:
         return render(request, "signoffs/partials/signoff_panel.html", context)

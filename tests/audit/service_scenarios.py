@@ -703,3 +703,15 @@ def _(w: World) -> Call:
         comment="Runbook incomplete",
         by=w.engineer,
     )
+
+
+@scenario(signoffs.signoff_request)
+def _(w: World) -> Call:
+    return partial(
+        signoffs.signoff_request,
+        release=w.release,
+        role_key=w.release.signoff_roles[0]["key"],
+        person=w.engineer,
+        note="Before Friday, please",
+        by=w.lead,
+    )

@@ -13,6 +13,7 @@ from apps.audit.models import AuditEvent
 from apps.notifications import mail, tasks
 from apps.notifications.models import EmailDelivery, EmailPreference, Notification
 from apps.releases import services as releases
+from apps.signoffs import services as signoffs
 from tests import factories
 
 
@@ -136,7 +137,7 @@ def test_lead_requests_a_signoff_from_a_named_person(
     release, lead, engineer, second_engineer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        mail.signoff_request(
+        signoffs.signoff_request(
             release=release,
             role_key=release.signoff_roles[0]["key"],
             person=engineer,
@@ -156,11 +157,17 @@ def test_only_leads_request_signoffs_and_only_from_signers(
 ):
     role = release.signoff_roles[0]["key"]
     with pytest.raises(PermissionDenied):
-        mail.signoff_request(release=release, role_key=role, person=lead, by=engineer)
+        signoffs.signoff_request(
+            release=release, role_key=role, person=lead, by=engineer
+        )
     with pytest.raises(ValidationError):
-        mail.signoff_request(release=release, role_key=role, person=auditor, by=lead)
+        signoffs.signoff_request(
+            release=release, role_key=role, person=auditor, by=lead
+        )
     with pytest.raises(ValidationError):
-        mail.signoff_request(release=release, role_key="chef", person=engineer, by=lead)
+        signoffs.signoff_request(
+            release=release, role_key="chef", person=engineer, by=lead
+        )
 
 
 def test_a_blocked_release_item_is_emailed_to_the_team(

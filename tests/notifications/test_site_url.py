@@ -19,6 +19,7 @@ from apps.notifications import mail
 from apps.notifications.models import EmailPreference, Webhook, WebhookDelivery
 from apps.probes import services as probes
 from apps.releases import services as releases
+from apps.signoffs import services as signoffs
 from tests.api.conftest import make_ready
 from tests.probes.conftest import target_url  # noqa: F401 (fixture)
 
@@ -58,7 +59,7 @@ def test_every_notification_email_links_with_absolute_urls(
         )
     expected["Blocked:"] = f"{SITE}/releases/{release.pk}/"
     with capture(execute=True):
-        mail.signoff_request(
+        signoffs.signoff_request(
             release=release,
             role_key=release.signoff_roles[0]["key"],
             person=second_engineer,

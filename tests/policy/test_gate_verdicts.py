@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
 from apps.policy import services
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services as release_services
 from apps.releases.models import ReleaseItem
-from apps.releases.readiness import compute_readiness
 from tests.policy.conftest import finished_run, probe_config, ready_but_one
 
 pytestmark = pytest.mark.django_db

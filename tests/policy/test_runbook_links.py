@@ -4,7 +4,7 @@ import pytest
 
 from apps.checklists.models import RunbookEntry
 from apps.contacts.models import Contact
-from apps.policy import selectors
+from apps.probes import selectors
 from tests.policy.conftest import finished_run, probe_config
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from django.urls import reverse
 from apps.audit.models import AuditEvent
 from apps.probes import services
 from apps.probes.models import ProbeResult, ProbeRun
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services as releases
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
 from tests.api.conftest import client_for
 from tests.probes.conftest import add_result, configure
 

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from apps.audit.models import AuditEvent
 from apps.probes import services, tasks
 from apps.probes.models import ProbeResult, ProbeRun
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services as releases
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoffs
 from tests import factories
 from tests.probes.conftest import configure, use_broker, wait_for

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.policy import services as policy
 from apps.probes.models import ProbeResult
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services
-from apps.releases.readiness import compute_readiness
 from config.env import ConfigurationError, env_duration
 from tests import factories
 from tests.api.conftest import make_ready

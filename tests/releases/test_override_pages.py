@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from tests import factories
 from tests.api.conftest import make_ready
 

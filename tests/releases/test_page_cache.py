@@ -5,9 +5,9 @@ import re
 
 from django.urls import reverse
 
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoff_services
 from tests import factories
 

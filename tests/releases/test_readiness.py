@@ -1,7 +1,7 @@
 """compute_readiness: the score and the list of blockers."""
 
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoffs
 from tests import factories
 from tests.releases.test_lifecycle import make_ready

@@ -16,9 +16,9 @@ from apps.audit.models import AuditEvent
 from apps.notifications import services as notifications
 from apps.notifications.models import Notification, WebhookDelivery
 from apps.policy import services as policy
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoffs
 from tests import factories
 from tests.api.conftest import make_ready

@@ -31,10 +31,10 @@ from apps.policy import services as policy
 from apps.policy.models import FreezeWindow
 from apps.probes import services as probes
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
+from apps.readiness.readiness import compute_readiness
 from apps.releases import services as releases
 from apps.releases.lifecycle import OPEN_STATUSES, VERDICT_REQUIRED
 from apps.releases.models import Release
-from apps.releases.readiness import compute_readiness
 from apps.signoffs import services as signoffs
 from tests import factories
 

@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api.fields import team_field
 from apps.accounts.models import SignOffGroupMember
-from config.api_support import team_field
 
 
 class MembershipSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from apps.accounts import permissions, services
 from apps.accounts.api import serializers
 from apps.accounts.models import ApiToken, Membership, SignOffGroup
-from config.api_support import ThrottleFirstMixin, ViewSet, validated
+from apps.core.api import ThrottleFirstMixin, ViewSet, validated
 
 
 class MeView(ThrottleFirstMixin, APIView):

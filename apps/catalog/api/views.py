@@ -6,7 +6,7 @@ from apps.accounts.permissions import team_ids_for
 from apps.catalog.api import serializers
 from apps.catalog.filters import EnvironmentFilter, ServiceFilter
 from apps.catalog.models import Environment, Service
-from config.api_support import ReadOnlyViewSet
+from apps.core.api import ReadOnlyViewSet
 
 
 class ServiceViewSet(ReadOnlyViewSet):

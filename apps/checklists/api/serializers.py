@@ -2,8 +2,9 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api.fields import team_field
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import MAX_ID, team_field
+from apps.core.api import MAX_ID
 
 MAX_SOURCE = 1024 * 1024
 

@@ -16,7 +16,7 @@ from apps.checklists import selectors, services
 from apps.checklists.api import serializers
 from apps.checklists.filters import TemplateFilter
 from apps.checklists.models import ChecklistTemplate
-from config.api_support import ReadOnlyViewSet, ThrottleFirstMixin, validated
+from apps.core.api import ReadOnlyViewSet, ThrottleFirstMixin, validated
 
 
 class TemplateViewSet(ReadOnlyViewSet):

@@ -9,7 +9,7 @@ from apps.accounts.permissions import team_ids_for
 from apps.contacts.api import serializers
 from apps.contacts.filters import ContactFilter, SupportResourceFilter
 from apps.contacts.models import Contact, SupportResource
-from config.api_support import ReadOnlyViewSet
+from apps.core.api import ReadOnlyViewSet
 
 
 class ContactViewSet(ReadOnlyViewSet):

@@ -7,11 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.core.api import ViewSet, validated
 from apps.monitoring import services
 from apps.monitoring.api import serializers
 from apps.monitoring.models import ProbeSchedule
 from apps.probes.selectors import config_get_for_user
-from config.api_support import ViewSet, validated
 
 
 class ProbeScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):

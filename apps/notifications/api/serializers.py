@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api.fields import team_field
 from apps.notifications.models import EVENTS, Webhook, WebhookDelivery
-from config.api_support import team_field
 
 
 class WebhookSerializer(serializers.ModelSerializer):

@@ -7,11 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api import ViewSet, validated
+from apps.core.api_defaults import PagePagination
 from apps.notifications import selectors, services
 from apps.notifications.api import serializers
 from apps.notifications.models import Webhook
-from config.api_defaults import PagePagination
-from config.api_support import ViewSet, validated
 
 
 class WebhookViewSet(

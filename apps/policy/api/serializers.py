@@ -2,13 +2,14 @@
 
 from rest_framework import serializers
 
+from apps.catalog.api.fields import environment_field
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
     VerificationWindow,
     Waiver,
 )
-from config.api_support import environment_field, release_field
+from apps.releases.api.fields import release_field
 
 
 class WaiverSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.core.api import ViewSet, validated
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
 from apps.policy.filters import VerificationWindowFilter
@@ -17,7 +18,6 @@ from apps.policy.models import (
     VerificationWindow,
     Waiver,
 )
-from config.api_support import ViewSet, validated
 
 
 def _scoped(queryset: QuerySet, user, path: str) -> QuerySet:

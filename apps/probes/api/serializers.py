@@ -6,9 +6,10 @@ encrypted by the service, and only `has_secret` is ever shown.
 
 from rest_framework import serializers
 
+from apps.catalog.api.fields import environment_field
 from apps.probes.models import KIND_CHOICES, ProbeConfig, ProbeResult, ProbeRun
 from apps.probes.services import MAX_TIMEOUT, MIN_TIMEOUT
-from config.api_support import environment_field, release_field
+from apps.releases.api.fields import release_field
 
 
 class ProbeConfigSerializer(serializers.ModelSerializer):

@@ -8,11 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.core.api import ViewSet, validated
 from apps.probes import services
 from apps.probes.api import serializers
 from apps.probes.filters import ProbeConfigFilter, ProbeResultFilter, ProbeRunFilter
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
-from config.api_support import ViewSet, validated
 
 
 class ResultCursorPagination(pagination.CursorPagination):

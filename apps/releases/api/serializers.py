@@ -1,14 +1,15 @@
-"""Shapes of releases, checklist items and readiness in the API."""
+"""Shapes of releases and checklist items in the API (readiness: apps.readiness)."""
 
 from django.db.models import Q
 from rest_framework import serializers
 
+from apps.accounts.api.fields import TeamObjectField
 from apps.catalog.models import Service
 from apps.checklists.models import ChecklistTemplate
+from apps.core.api import MAX_ID
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.services import MAX_NOTE
-from config.api_support import MAX_ID, TeamObjectField
 
 
 class BlockerSerializer(serializers.Serializer):
@@ -131,26 +132,6 @@ class TransitionSerializer(serializers.Serializer):
         help_text="Deployment notes, when deploying; the release notes stay as "
         "they are.",
     )
-
-
-class WaivedSerializer(BlockerSerializer):
-    """A blocker let through by an approved waiver (see apps.policy)."""
-
-    waiver = serializers.IntegerField()
-    reason = serializers.CharField()
-    requested_by = serializers.CharField()
-    approved_by = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-
-
-class ReadinessSerializer(serializers.Serializer):
-    ready = serializers.BooleanField()
-    score = serializers.IntegerField(min_value=0, max_value=100)
-    blockers = BlockerSerializer(many=True)
-    warnings = BlockerSerializer(many=True, required=False)
-    waivers = WaivedSerializer(many=True, required=False)
-    freeze = serializers.JSONField(allow_null=True, required=False)
-    override = OverrideSerializer(allow_null=True, required=False)
 
 
 class ReleaseItemSerializer(serializers.ModelSerializer):

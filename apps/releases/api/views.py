@@ -1,44 +1,23 @@
-"""Releases over the API: list, read, create, transition, readiness and items."""
+"""Releases over the API: list, read, create, update, transition and items.
 
-from collections.abc import Callable
-from typing import Any
+Their readiness is served by apps.readiness (GET /api/v1/releases/{id}/readiness/)."""
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
+from apps.core.api import ViewSet, validated
 from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
 from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import compute_readiness
-from config.api_support import ViewSet, validated
-
-
-def _cached_json(request: Request, key: str, build: Callable[[], Any]) -> HttpResponse:
-    """build()'s data as JSON, cached under key, with an ETag (and 304) from key."""
-    etag = f'"{key.rsplit(":", 1)[1]}"'
-    unchanged = caching.not_modified(request, etag)
-    if unchanged is not None:
-        return unchanged
-    seconds = caching.fragment_seconds()
-    body = cache.get(key) if seconds else None
-    if body is None:
-        body = JSONRenderer().render(build())
-        if seconds:
-            cache.set(key, body, seconds)
-    response = HttpResponse(body, content_type="application/json")
-    return caching.with_etag(response, etag)
 
 
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
@@ -65,11 +44,11 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         service and environment the caller may see (one small query; any
         change to them changes it), and carries an ETag.
         """
-        stamp = stamps.visible_releases(request.user, timezone.now())
+        stamp = stamps.visible_releases(request.user)
         key = caching.fragment_key(
             "release-list", request.user.pk, request.build_absolute_uri(), stamp
         )
-        return _cached_json(
+        return caching.cached_json(
             request, key, lambda: super(ReleaseViewSet, self).list(request).data
         )
 
@@ -130,28 +109,6 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         )
         release = selectors.release_get_for_user(request.user, release.pk)
         return Response(serializers.ReleaseSerializer(release).data)
-
-    @extend_schema(responses={200: serializers.ReadinessSerializer})
-    @action(detail=True, methods=["get"])
-    def readiness(self, request: Request, pk: str) -> Response:
-        """Whether the release is ready, its score, and what blocks it.
-
-        Pipelines poll this: the answer is cached by the release's revision (and
-        the minute, as freeze windows and waivers change it without a write),
-        and carries an ETag, so an unchanged answer can be a 304.
-        """
-        revision = stamps.release_revision(request.user, int(pk))
-        key = caching.fragment_key("readiness", pk, revision)
-
-        def build() -> dict:
-            release = self.get_object()
-            answer = {
-                **compute_readiness(release).as_dict(),
-                "override": release.override,
-            }
-            return serializers.ReadinessSerializer(answer).data
-
-        return _cached_json(request, key, build)
 
     @extend_schema(responses={200: serializers.ReleaseItemSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
+from apps.releases.api.fields import release_field
 from apps.signoffs.models import SignOff
 from apps.signoffs.services import MAX_COMMENT
-from config.api_support import release_field
 
 
 class SignOffSerializer(serializers.ModelSerializer):

@@ -7,11 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.core.api import ViewSet, validated
 from apps.signoffs import services
 from apps.signoffs.api import serializers
 from apps.signoffs.filters import SignOffFilter
 from apps.signoffs.models import SignOff
-from config.api_support import ViewSet, validated
 
 
 class SignOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):

@@ -1,19 +1,17 @@
-"""Shared pieces of the API's views: base viewsets, id fields and filters, bodies."""
+"""The API's shared pieces: base viewsets, id and moment filters, request bodies.
+
+Imports no app: fields that scope ids to the caller's teams live with the teams
+(apps.accounts.api.fields). Throttles and pagination are in api_defaults.py."""
 
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.request import Request
 
-from apps.accounts.models import Team
-from apps.accounts.permissions import team_ids_for
-from apps.catalog.models import Environment
+from apps.core.api_defaults import AuthFailureThrottle
 from apps.core.moments import InSpan
-from apps.releases.models import Release
-from config.api_defaults import AuthFailureThrottle
 
 MAX_ID = 2**63 - 1
 
@@ -65,61 +63,6 @@ class IdFilter(django_filters.Filter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
-
-
-class TeamObjectField(serializers.PrimaryKeyRelatedField):
-    """The id of an object of one of the caller's teams, validated to the object.
-
-    Another team's object and an id that exists nowhere get the same answer,
-    "No such <noun>.", so a caller cannot learn that an id exists elsewhere.
-    Every id a write body names goes through this field, or is looked up among
-    the objects of one that did (a new release's environment, among its
-    service's); tests/api/test_foreign_ids.py walks them all. The caller comes
-    from the serializer's context, which `validated()` fills in.
-    """
-
-    def __init__(
-        self, *, queryset: QuerySet, team_field: str, noun: str, **kwargs: Any
-    ) -> None:
-        self.team_field = team_field
-        kwargs["error_messages"] = {"does_not_exist": f"No such {noun}."}
-        kwargs.setdefault(
-            "pk_field", serializers.IntegerField(min_value=1, max_value=MAX_ID)
-        )
-        super().__init__(queryset=queryset, **kwargs)
-
-    def get_queryset(self) -> QuerySet:
-        request = self.context.get("request")
-        teams = team_ids_for(request.user) if request is not None else []
-        queryset = super().get_queryset()
-        if teams is None:
-            return queryset
-        return queryset.filter(**{f"{self.team_field}__in": teams})
-
-
-def release_field(**kwargs: Any) -> TeamObjectField:
-    """A release of the caller's teams, by id."""
-    releases = Release.objects.select_related("team", "service", "environment")
-    return TeamObjectField(
-        queryset=releases, team_field="team_id", noun="release", **kwargs
-    )
-
-
-def environment_field(**kwargs: Any) -> TeamObjectField:
-    """An environment of the caller's teams' services, by id."""
-    return TeamObjectField(
-        queryset=Environment.objects.select_related("service__team"),
-        team_field="service__team_id",
-        noun="environment",
-        **kwargs,
-    )
-
-
-def team_field(**kwargs: Any) -> TeamObjectField:
-    """One of the caller's teams, by id."""
-    return TeamObjectField(
-        queryset=Team.objects.all(), team_field="pk", noun="team", **kwargs
-    )
 
 
 class MomentIsoField(InSpan, django_filters.fields.IsoDateTimeField):

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.releases.readiness import compute_readiness
+from apps.readiness.readiness import compute_readiness
 from apps.releases.selectors import ReleaseNotFound, release_find
 
 READY, NOT_READY, MISSING = 0, 1, 2

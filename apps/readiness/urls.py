@@ -1,8 +1,12 @@
-"""Release pages and their htmx endpoints."""
+"""Release pages and their htmx endpoints.
+
+The namespace stays "releases": URL names and paths did not change when the
+pages moved here from apps.releases, which has no pages of its own.
+"""
 
 from django.urls import path
 
-from apps.releases import views
+from apps.readiness import views
 
 app_name = "releases"
 

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from apps.accounts import permissions
@@ -152,12 +151,3 @@ class HistoryFilterForm(DashboardFilterForm):
         label="Finished to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-
-
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's errors on the form's fields, or above it for the others."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)

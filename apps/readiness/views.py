@@ -1,7 +1,12 @@
-"""Release pages: the dashboard, history, a new release, a release, its items."""
+"""Release pages: the dashboard, history, a new release, a release, its items.
+
+They compose the verdict with the panels of the apps below (sign-offs, probes,
+policy, contacts, the audit timeline), so they live above them, here.
+"""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from itertools import groupby
 
 from django.contrib import messages
@@ -27,27 +32,30 @@ from apps.audit.selectors import audit_events_for_release
 from apps.catalog.models import Environment, Service
 from apps.contacts import selectors as contact_selectors
 from apps.core import caching
+from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.maintenance import selectors as maintenance_selectors
-from apps.probes import views as probe_views
+from apps.maintenance import stamps as maintenance_stamps
+from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeRun
-from apps.releases import lifecycle, selectors, services, stamps
-from apps.releases.forms import (
+from apps.readiness import stamps
+from apps.readiness.forms import (
     DashboardFilterForm,
     HistoryFilterForm,
     ItemStateForm,
     NoteStateForm,
     ReleaseForm,
     TransitionForm,
-    add_service_error,
 )
-from apps.releases.models import Release, ReleaseItem
-from apps.releases.readiness import (
+from apps.readiness.readiness import (
     Readiness,
     compute_readiness,
     compute_readiness_many,
 )
-from apps.signoffs import views as signoff_views
+from apps.releases import lifecycle, selectors, services
+from apps.releases import stamps as release_stamps
+from apps.releases.models import Release, ReleaseItem
+from apps.signoffs import selectors as signoff_selectors
 
 S = Release.Status
 PAGE_SIZE = 20
@@ -171,7 +179,7 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
     can_tick = permissions.can(request.user, "tick", release.team)
     for item in items:
         item.editable = can_tick and lifecycle.item_editable(release.status, item)
-    context = signoff_views.panel_context(release, request.user)
+    context = signoff_selectors.signoff_panel(release, request.user)
     context.update(
         {
             "phases": checklist(items),
@@ -184,7 +192,11 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
             "nav": "releases",
         }
     )
-    context.update(probe_views.panel_context(request, release))
+    context.update(
+        probe_selectors.probe_panel(
+            release, request.user, show_all="all" in request.GET
+        )
+    )
     return context
 
 
@@ -193,7 +205,10 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Live releases grouped by status; the list is cached by the rows' revisions."""
     now = timezone.now()
-    stamp = stamps.visible_releases(request.user, now)
+    stamp = release_stamps.visible_releases(
+        request.user,
+        also=[partial(maintenance_stamps.overdue_stamp_sql, now=now)],
+    )
     etag = caching.page_etag(
         request, caching.fragment_key("dashboard-page", request.GET.urlencode(), stamp)
     )

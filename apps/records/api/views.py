@@ -1,4 +1,6 @@
-"""The audit trail over the API: a filtered list, newest first (leads, auditors)."""
+"""The audit trail over the API: a filtered list, newest first (leads, auditors).
+
+Reading the trail by team is records' job; apps.audit keeps the chain."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -6,11 +8,12 @@ from rest_framework import mixins, pagination
 
 from apps.accounts import permissions
 from apps.accounts.models import Membership
-from apps.audit import selectors
-from apps.audit.api import serializers
-from apps.audit.filters import AuditEventFilter
+from apps.audit import selectors as audit_selectors
 from apps.audit.models import AuditEvent
-from config.api_support import ViewSet
+from apps.core.api import ViewSet
+from apps.records import selectors
+from apps.records.api import serializers
+from apps.records.filters import AuditEventFilter
 
 
 class AuditCursorPagination(pagination.CursorPagination):
@@ -39,4 +42,4 @@ class AuditEventViewSet(mixins.ListModelMixin, ViewSet):
         teams = list(teams)
         if not teams:
             raise PermissionDenied("Only leads and auditors can read the audit trail.")
-        return events.filter(selectors.audit_scope(teams))
+        return events.filter(audit_selectors.audit_scope(teams))

@@ -3,7 +3,7 @@
 import django_filters
 
 from apps.audit.models import AuditEvent
-from config.api_support import IdFilter, MomentFilter
+from apps.core.api import IdFilter, MomentFilter
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -16,8 +16,6 @@ sign-off roles and blocking probes. A waived condition counts as met; advisory
 items and probes are not counted; a freeze changes the verdict, not the score.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -119,11 +117,6 @@ def evidence_snapshot(release: Release, items=None, evidence=None) -> dict:
         "settled": sorted(i.pk for i in items if i.gates_readiness and i.settled),
         "passing": sorted(r.config_id for r in evidence if not r.failing),
     }
-
-
-def evidence_digest(snapshot: dict) -> str:
-    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def is_stale(signed: dict, current: dict) -> bool:
@@ -417,12 +410,10 @@ def compute_readiness_many(
 ) -> dict[int, Readiness]:
     """compute_readiness() for many releases (a dashboard page), with the
     evidence and sign-off decisions of all of them read in one query each."""
-    from apps.releases import selectors as release_selectors
-
     at = at or timezone.now()
     ids = [release.pk for release in releases]
-    evidence = release_selectors.release_evidence_many(ids)
-    decisions = release_selectors.current_decisions_many(ids)
+    evidence = probe_selectors.release_evidence_many(ids)
+    decisions = signoff_selectors.current_decisions_many(ids)
     facts = policy_selectors.readiness_facts_many(releases)
     return {
         release.pk: compute_readiness(
