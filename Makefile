@@ -18,8 +18,10 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 	@bash scripts/run.sh
 
+# Two workers (pytest-xdist), one test file each at a time; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

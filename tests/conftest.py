@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -44,8 +45,27 @@ def pytest_configure(config) -> None:
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
+        if item.name not in item.nodeid:
+            # schemathesis' parametrize gives every API operation the function's
+            # bare node id, and pytest-xdist keys its work queue by node id: the
+            # 67 operations collapsed into one. Name each by its operation
+            # ("test_x[GET /api/v1/releases/]"), as plain parametrize would.
+            # pytest 9 keeps the id structured (private; pinned in requirements.lock).
+            item._id = NodeId.parse(f"{item.nodeid.rpartition('::')[0]}::{item.name}")
         if item.get_closest_marker("postgres"):
             item.fixturenames.append("_require_postgres")
+
+
+def pytest_collection_finish(session) -> None:
+    # Two tests with one node id would run once under pytest-xdist (see above).
+    seen: set[str] = set()
+    twice = {
+        item.nodeid
+        for item in session.items
+        if item.nodeid in seen or seen.add(item.nodeid)
+    }
+    if twice:
+        raise pytest.UsageError(f"tests share a node id: {sorted(twice)[:5]}")
 
 
 @pytest.fixture
