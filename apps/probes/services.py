@@ -483,19 +483,23 @@ def probe_batch_execute(*, run_id: int, config_ids: list[int]) -> int:
         for config in configs
     ]
     rows = [
-        ProbeResult(
-            run_id=run_id,
-            config=config,
-            name=config.name,
-            kind=config.kind,
-            target=redact_target(config.target),
-            **asdict(_outcome(future, config)),
-        )
+        _result_row(run_id, config, _outcome(future, config))
         for config, future in futures
     ]
     ProbeResult.objects.bulk_create(rows, ignore_conflicts=True)
     probe_run_finish_if_complete(run_id=run_id)
     return len(rows)
+
+
+def _result_row(run_id: int, config: ProbeConfig, result: Result) -> ProbeResult:
+    return ProbeResult(
+        run_id=run_id,
+        config=config,
+        name=config.name,
+        kind=config.kind,
+        target=redact_target(config.target),
+        **asdict(result),
+    )
 
 
 def _outcome(future: Future, config: ProbeConfig) -> Result:
@@ -526,21 +530,9 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
         return False
     if missing:
         configs = ProbeConfig.objects.filter(pk__in=missing)
+        lost = Result.error(lost_reason)
         ProbeResult.objects.bulk_create(
-            [
-                ProbeResult(
-                    run=run,
-                    config=config,
-                    name=config.name,
-                    kind=config.kind,
-                    target=redact_target(config.target),
-                    status=ProbeResult.Status.ERROR,
-                    summary=lost_reason,
-                    observed={},
-                    duration_ms=0.0,
-                )
-                for config in configs
-            ],
+            [_result_row(run.pk, config, lost) for config in configs],
             ignore_conflicts=True,
         )
     before = {
