@@ -9,6 +9,7 @@ anything.
 """
 
 import logging
+from dataclasses import asdict
 from datetime import datetime, time, timedelta
 from functools import partial
 
@@ -25,7 +26,6 @@ from apps.core import cron, events
 from apps.monitoring import tasks
 from apps.monitoring.models import EnvironmentCheck, ProbeSchedule
 from apps.oncall import services as oncall
-from apps.probes import secrets
 from apps.probes import services as probes
 from apps.probes.kinds.redaction import redact_target
 from apps.probes.models import ProbeConfig
@@ -203,20 +203,7 @@ def environment_check_run(
     if EnvironmentCheck.objects.filter(config=config, scheduled_for=moment).exists():
         return None
     team = config.environment.service.team
-    try:
-        secret = secrets.resolve(
-            secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
-        )
-    except secrets.SecretUnavailable as error:
-        outcome = {
-            "status": "error",
-            "summary": str(error),
-            "observed": {},
-            "duration_ms": 0.0,
-        }
-    else:
-        allow = probes.allowed_networks(team.pk)
-        outcome = probes.probe_config_execute(config, secret, allow)
+    result = probes.probe_config_execute(config, team_id=team.pk)
     with transaction.atomic():
         # The schedule's lock orders concurrent checks of one probe, so each
         # sees the state the previous one left.
@@ -230,7 +217,7 @@ def environment_check_run(
             environment=config.environment,
             config=config,
             scheduled_for=moment,
-            **outcome,
+            **asdict(result),
         )
         _judge(locked, check, team)
     return check

@@ -23,9 +23,8 @@ from apps.core import events
 from apps.core.links import absolute_url
 from apps.policy import tasks
 from apps.policy.models import VerificationSample, VerificationWindow
-from apps.probes import secrets
 from apps.probes import services as probe_services
-from apps.probes.kinds import run_kind
+from apps.probes.kinds import Result
 from apps.probes.models import ProbeConfig
 from apps.releases.models import Release, ReleaseItem
 
@@ -130,38 +129,14 @@ def verification_window_start(
     return window
 
 
-def _measure(window: VerificationWindow, configs: list[ProbeConfig]) -> list[dict]:
-    samples = []
-    for config in configs:
-        try:
-            secret = secrets.resolve(
-                secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
-            )
-        except secrets.SecretUnavailable as error:
-            samples.append(
-                {"config": config, "status": "error", "summary": str(error), "obs": {}}
-            )
-            continue
-        options = dict(config.options)
-        if secret:
-            options["token"] = secret
-        allow = probe_services.allowed_networks(window.release.team_id)
-        result = run_kind(
-            config.kind,
-            config.target,
-            options,
-            timeout=config.timeout,
-            allow_private=allow,
-        )
-        samples.append(
-            {
-                "config": config,
-                "status": result.status,
-                "summary": result.summary[:2000],
-                "obs": result.observed,
-            }
-        )
-    return samples
+def _measure(
+    window: VerificationWindow, configs: list[ProbeConfig]
+) -> list[tuple[ProbeConfig, Result]]:
+    team_id = window.release.team_id
+    return [
+        (config, probe_services.probe_config_execute(config, team_id=team_id))
+        for config in configs
+    ]
 
 
 def verification_tick(*, window_id: int, schedule: bool = True) -> VerificationWindow:
@@ -188,9 +163,8 @@ def verification_tick(*, window_id: int, schedule: bool = True) -> VerificationW
         taken = timezone.now()
         verdicts = []
         rows = []
-        for sample in samples:
-            config = sample["config"]
-            verdict = verdict_of(config.kind, sample["status"], sample["obs"])
+        for config, result in samples:
+            verdict = verdict_of(config.kind, result.status, result.observed)
             verdicts.append(verdict)
             rows.append(
                 VerificationSample(
@@ -199,10 +173,10 @@ def verification_tick(*, window_id: int, schedule: bool = True) -> VerificationW
                     config_id=config.pk,
                     name=config.name,
                     kind=config.kind,
-                    status=sample["status"],
+                    status=result.status,
                     verdict=verdict,
-                    summary=sample["summary"],
-                    observed=sample["obs"],
+                    summary=result.summary,
+                    observed=result.observed,
                     taken_at=taken,
                 )
             )

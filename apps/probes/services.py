@@ -11,7 +11,8 @@ A sweeper re-dispatches runs left queued and closes runs whose deadline passed.
 import ipaddress
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, replace
 from datetime import timedelta
 from functools import partial
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -29,8 +30,8 @@ from apps.catalog.models import Environment
 from apps.checklists.models import TemplateItem
 from apps.core import events
 from apps.probes import evidence, secrets, tasks
-from apps.probes.kinds import KINDS, net, run_kind
-from apps.probes.kinds.redaction import redact_target
+from apps.probes.kinds import KINDS, Result, net, run_kind
+from apps.probes.kinds.redaction import redact_target, scrub
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun, TeamNetwork
 from apps.releases import lifecycle
 from apps.releases.models import Release
@@ -394,9 +395,35 @@ def _target_slot(target: str) -> threading.BoundedSemaphore:
     return slot
 
 
-def probe_config_execute(config: ProbeConfig, secret: str, allow: list[str]) -> dict:
-    """Run one configuration's probe kind now, with its resolved secret, under the
-    per-host cap; the outcome as a dict, recorded by the caller (or not)."""
+def probe_config_execute(
+    config: ProbeConfig,
+    *,
+    team_id: int | None = None,
+    networks: list[TeamNetwork] | None = None,
+) -> Result:
+    """Run one configuration's probe now and return its Result; never raises.
+
+    The one way to run a configuration, for a run's batch, *Test this probe*, a
+    schedule and a verification window alike. The secret comes from a variable
+    set aside for probes or the stored one; a refused or missing one is an
+    `error` and nothing is sent. It travels as the DSN's password or as a bearer
+    token, which the kinds send to the target's own origin only. The egress guard
+    allows public addresses plus the team's networks (`networks`, when the
+    caller has read them, saves the query); at most
+    PROBE_MAX_CONCURRENT_PER_TARGET probes of one host run at once in this
+    process; the kind keeps to the configuration's timeout. The secret is
+    scrubbed from what comes back and the summary cut to 2,000 characters.
+    Recording the Result is the caller's.
+    """
+    try:
+        secret = secrets.resolve(
+            secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
+        )
+    except secrets.SecretUnavailable as error:
+        return Result.error(str(error))
+    if team_id is None:
+        team_id = config.environment.service.team_id
+    allow = allowed_networks(team_id, networks)
     target, options = config.target, dict(config.options)
     if secret and config.kind in URL_SECRET_KINDS:
         target = _with_password(target, secret)
@@ -406,12 +433,14 @@ def probe_config_execute(config: ProbeConfig, secret: str, allow: list[str]) -> 
         result = run_kind(
             config.kind, target, options, timeout=config.timeout, allow_private=allow
         )
-    return {
-        "status": result.status,
-        "summary": result.summary[:2000],
-        "observed": result.observed,
-        "duration_ms": result.duration_ms,
-    }
+    if secret:
+        # The kinds mask the secrets they were given; this holds for any path.
+        result = replace(
+            result,
+            summary=scrub(result.summary, [secret]),
+            observed=scrub(result.observed, [secret]),
+        )
+    return replace(result, summary=result.summary[:2000])
 
 
 def _with_password(url: str, password: str) -> str:
@@ -442,59 +471,46 @@ def probe_batch_execute(*, run_id: int, config_ids: list[int]) -> int:
     configs = list(
         ProbeConfig.objects.filter(pk__in=[c for c in config_ids if c not in done])
     )
-    networks = list(TeamNetwork.objects.filter(team_id=run.release.team_id))
-    futures = []
-    for config in configs:
-        try:
-            secret = secrets.resolve(
-                secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
-            )
-        except secrets.SecretUnavailable as error:
-            futures.append(
-                (
-                    config,
-                    {
-                        "status": "error",
-                        "summary": str(error),
-                        "observed": {},
-                        "duration_ms": 0.0,
-                    },
-                )
-            )
-            continue
-        allow = allowed_networks(run.release.team_id, networks)
-        futures.append(
-            (config, _pool().submit(probe_config_execute, config, secret, allow))
+    team_id = run.release.team_id
+    networks = list(TeamNetwork.objects.filter(team_id=team_id))
+    futures = [
+        (
+            config,
+            _pool().submit(
+                probe_config_execute, config, team_id=team_id, networks=networks
+            ),
         )
-    rows = []
-    for config, outcome in futures:
-        data = outcome if isinstance(outcome, dict) else _outcome(outcome, config)
-        rows.append(
-            ProbeResult(
-                run_id=run_id,
-                config=config,
-                name=config.name,
-                kind=config.kind,
-                target=redact_target(config.target),
-                **data,
-            )
-        )
+        for config in configs
+    ]
+    rows = [
+        _result_row(run_id, config, _outcome(future, config))
+        for config, future in futures
+    ]
     ProbeResult.objects.bulk_create(rows, ignore_conflicts=True)
     probe_run_finish_if_complete(run_id=run_id)
     return len(rows)
 
 
-def _outcome(future, config: ProbeConfig) -> dict:
+def _result_row(run_id: int, config: ProbeConfig, result: Result) -> ProbeResult:
+    return ProbeResult(
+        run_id=run_id,
+        config=config,
+        name=config.name,
+        kind=config.kind,
+        target=redact_target(config.target),
+        **asdict(result),
+    )
+
+
+def _outcome(future: Future, config: ProbeConfig) -> Result:
     try:
         # run_kind enforces the probe's own deadline; this wait is a backstop.
         return future.result(timeout=config.timeout + 5)
     except Exception as error:
-        return {
-            "status": "error",
-            "summary": f"the probe did not finish: {type(error).__name__}",
-            "observed": {},
-            "duration_ms": (config.timeout + 5) * 1000,
-        }
+        return Result.error(
+            f"the probe did not finish: {type(error).__name__}",
+            duration_ms=(config.timeout + 5) * 1000,
+        )
 
 
 RUN_COUNTS = ("passed", "warned", "failed", "errored")
@@ -514,21 +530,9 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
         return False
     if missing:
         configs = ProbeConfig.objects.filter(pk__in=missing)
+        lost = Result.error(lost_reason)
         ProbeResult.objects.bulk_create(
-            [
-                ProbeResult(
-                    run=run,
-                    config=config,
-                    name=config.name,
-                    kind=config.kind,
-                    target=redact_target(config.target),
-                    status=ProbeResult.Status.ERROR,
-                    summary=lost_reason,
-                    observed={},
-                    duration_ms=0.0,
-                )
-                for config in configs
-            ],
+            [_result_row(run.pk, config, lost) for config in configs],
             ignore_conflicts=True,
         )
     before = {
@@ -610,30 +614,19 @@ def probe_runs_sweep() -> dict:
     return {"expired": len(expired), "redispatched": redispatched}
 
 
-def probe_test_config(*, config: ProbeConfig, by: User) -> dict:
+def probe_test_config(*, config: ProbeConfig, by: User) -> Result:
     """Run one configured probe now, without recording a result; audited."""
     team = config.environment.service.team
     permissions.require(by, "run_probes", team)
-    try:
-        secret = secrets.resolve(
-            secret_env=config.secret_env, secret_encrypted=config.secret_encrypted
-        )
-    except secrets.SecretUnavailable as error:
-        return {
-            "status": "error",
-            "summary": str(error),
-            "observed": {},
-            "duration_ms": 0.0,
-        }
-    outcome = probe_config_execute(config, secret, allowed_networks(team.pk))
+    result = probe_config_execute(config, team_id=team.pk)
     audit.record(
         actor=by,
         action="probe_config.tested",
         target=config,
         team_id=team.pk,
-        after={"status": outcome["status"], "summary": outcome["summary"][:300]},
+        after={"status": result.status, "summary": result.summary[:300]},
     )
-    return outcome
+    return result
 
 
 @transaction.atomic

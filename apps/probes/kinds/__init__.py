@@ -68,13 +68,12 @@ def run_kind(
     function = KINDS.get(kind) if isinstance(kind, str) else None
     if function is None:
         known = ", ".join(sorted(KINDS))
-        return Result(
-            "error", f"unknown kind {kind!r} (known: {known})", {}, elapsed_ms(started)
-        )
+        summary = f"unknown kind {kind!r} (known: {known})"
+        return Result.error(summary, duration_ms=elapsed_ms(started))
     try:
         seconds = check_timeout(timeout)
     except ProbeError as error:
-        return Result("error", str(error), {}, elapsed_ms(started))
+        return Result.error(str(error), duration_ms=elapsed_ms(started))
     prepare = getattr(function, "prepare", None)
     if prepare is not None:
         # Library imports happen here, before the backstop clock starts.
@@ -82,7 +81,7 @@ def run_kind(
             prepare(local_credentials)
         except Exception as error:
             summary = f"cannot load the {kind} probe's library: {error}"
-            return Result("error", summary, {}, elapsed_ms(started))
+            return Result.error(summary, duration_ms=elapsed_ms(started))
 
     outcome: list[Result] = []
 

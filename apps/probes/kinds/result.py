@@ -27,7 +27,18 @@ class Result:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
 
-    def to_dict(self, kind: str, target: str) -> dict[str, Any]:
+    @classmethod
+    def error(
+        cls,
+        summary: str,
+        observed: Mapping[str, Any] | None = None,
+        duration_ms: float = 0.0,
+    ) -> Result:
+        """The probe could not run as asked (a bad input, a refused secret, a
+        worker that gave up): status `error`, nothing measured unless given."""
+        return cls("error", summary, dict(observed or {}), duration_ms)
+
+    def to_dict(self, kind: str | None, target: str | None) -> dict[str, Any]:
         """The JSON shape of the command-line contract, with the target redacted."""
         return {
             "kind": kind,

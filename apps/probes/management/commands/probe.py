@@ -63,7 +63,7 @@ class Command(BaseCommand):
         try:
             result = self._run(kind, target, options)
         except Exception as error:  # The contract forbids a traceback.
-            result = Result("error", f"probe command failed: {error}", {}, 0.0)
+            result = Result.error(f"probe command failed: {error}")
         self._print(kind, target, result, options["as_json"])
         code = EXIT_CODES[result.status]
         if code:
@@ -72,7 +72,7 @@ class Command(BaseCommand):
     def _run(self, kind: str, target: str, options: dict[str, Any]) -> Result:
         probe_options, problem = parse_options(options["option"])
         if problem:
-            return Result("error", problem, {}, 0.0)
+            return Result.error(problem)
         return run_kind(
             kind,
             target,
@@ -103,14 +103,7 @@ class Command(BaseCommand):
         argv = getattr(self, "_argv", sys.argv)
         summary = f"bad arguments: {message}"
         if "--json" in argv:
-            payload = {
-                "kind": None,
-                "target": None,
-                "status": "error",
-                "summary": summary,
-                "observed": {},
-                "duration_ms": 0.0,
-            }
+            payload = Result.error(summary).to_dict(None, None)
             sys.stdout.write(json.dumps(payload) + "\n")
         else:
             sys.stderr.write(f"ERROR probe: {summary}\n")
