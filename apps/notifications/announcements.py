@@ -43,6 +43,9 @@ class Announcement:
 
 @dataclass(frozen=True)
 class Email:
+    """The email side of an occurrence: its unique key, subject, body, and who
+    gets it (None: the team's members, or admins without a team)."""
+
     key: str
     subject: str
     body: str
