@@ -1,10 +1,11 @@
 """Email notifications: record an event once, email each recipient once.
 
-notify() is called inside the caller's transaction. It writes the notification
-under its unique key (a repeat of the key does nothing), one EmailDelivery row
-per recipient who wants the event, and enqueues the immediate emails after
-commit. Digest rows wait for the daily digest. Sending claims a row before
-talking to the mail server, so a redelivered task never sends twice.
+announcements.announce() calls notification_create() inside the announcing
+transaction. It writes the notification under its unique key (a repeat of the
+key does nothing), one EmailDelivery row per recipient who wants the event,
+and enqueues the immediate emails after commit. Digest rows wait for the daily
+digest. Sending claims a row before talking to the mail server, so a
+redelivered task never sends twice.
 """
 
 import logging
@@ -26,10 +27,9 @@ from apps.accounts.models import Membership
 from apps.audit import services as audit
 from apps.audit.models import AuditVerification
 from apps.core.links import absolute_url
-from apps.notifications import services, tasks
+from apps.notifications import announcements, tasks
 from apps.notifications.models import (
     EMAIL_EVENTS,
-    EVENT_NAMES,
     EmailDelivery,
     EmailPreference,
     Notification,
@@ -65,31 +65,24 @@ def admin_recipients() -> list[User]:
     )
 
 
-def notify(
+def notification_create(
     *,
     event: str,
     key: str,
     subject: str,
     body: str,
-    link: str = "",
+    data: dict[str, Any],
     team_id: int | None = None,
-    data: dict[str, Any] | None = None,
     recipients: Iterable[User] | None = None,
-    webhooks: bool = True,
 ) -> Notification | None:
-    """Announce one occurrence of an event; None when the key was announced before.
+    """Record one occurrence of an emailed event; None when the key was seen before.
 
-    Recipients default to the team's members; each gets an email if their
-    preferences want the event. With `webhooks`, the team's webhooks hear it too.
-    `link` is the path of the page the event is about: the email ends with it,
-    and the webhooks get it (`url`), as an absolute URL under SITE_URL.
+    Recipients default to the team's members (to admins without a team); each
+    gets an email if their preferences want the event. `data` is the event's
+    payload (events.py). Called by announcements.announce() only.
     """
     if event not in EMAIL_EVENTS:
         raise ValueError(f"Unknown notification event {event!r}.")
-    if link:
-        url = absolute_url(link)
-        body = f"{body.rstrip()}\n\nOpen in Shipshape: {url}\n"
-        data = {**(data or {}), "url": url}
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             key=key[:200],
@@ -98,7 +91,7 @@ def notify(
                 "team_id": team_id,
                 "subject": subject[:300],
                 "body": body,
-                "data": data or {},
+                "data": data,
             },
         )
         if not created:
@@ -127,8 +120,6 @@ def notify(
         ).values_list("pk", flat=True)
         for row_id in immediate:
             transaction.on_commit(partial(_enqueue, row_id))
-        if webhooks and team_id and event in EVENT_NAMES:
-            services.emit(event, team_id, {**(data or {}), "subject": subject})
     return notification
 
 
@@ -272,8 +263,9 @@ def audit_chain_failures_notify(now: datetime | None = None) -> int:
     told = 0
     failures = AuditVerification.objects.filter(ok=False, created_at__gte=since)
     for failure in failures.order_by("id"):
-        notification = notify(
-            event="audit.chain_failed",
+        announced = announcements.announce(
+            "audit.chain_failed",
+            team_id=None,
             key=f"audit.chain_failed:{failure.pk}",
             subject=f"Audit chain verification FAILED at event #{failure.broken_seq}",
             body=f"The audit chain check of {failure.created_at:%Y-%m-%d %H:%M} UTC "
@@ -282,5 +274,5 @@ def audit_chain_failures_notify(now: datetime | None = None) -> int:
             data={"verification": failure.pk, "broken_seq": failure.broken_seq},
             recipients=admin_recipients(),
         )
-        told += notification is not None
+        told += announced.notification is not None
     return told

@@ -7,38 +7,13 @@ from django.conf import settings
 from django.db import models
 
 from apps.accounts.models import Team
+from apps.notifications import events
 
-EVENTS = (
-    ("release.ready", "A release became ready"),
-    ("release.overridden", "A lead moved a release on against its blockers"),
-    ("release.blocked", "A checklist item was blocked"),
-    ("release.deployed", "A release was deployed"),
-    ("release.rolled_back", "A release was rolled back"),
-    ("signoff.recorded", "A sign-off was recorded"),
-    ("probe_run.finished", "A probe run finished"),
-    ("probe.failed", "A probe failed"),
-    ("probe.recovered", "A failing scheduled probe passes again"),
-    ("certificate.expiring", "A certificate crossed 30, 14 or 7 days left"),
-    ("signoff.requested", "A lead asked someone for a sign-off"),
-    ("maintenance.overdue", "A maintenance checklist is overdue"),
-    ("audit.chain_failed", "Audit chain verification failed"),
-    ("audit.head_published", "The daily published head of the audit chain"),
-    ("verification.failed", "A post-deploy verification window failed"),
-    ("verification.inconclusive", "A verification window needs a person to decide"),
-)
-EVENT_NAMES = frozenset(name for name, _ in EVENTS)
+# The events and their payloads are described once, in events.py.
+EVENTS = tuple((event.name, event.label) for event in events.EVENTS.values())
+EVENT_NAMES = frozenset(events.EVENTS)
 # The events a person can receive by email; see EmailPreference.
-EMAIL_EVENTS = (
-    "probe.failed",
-    "probe.recovered",
-    "certificate.expiring",
-    "signoff.requested",
-    "release.ready",
-    "release.overridden",
-    "release.blocked",
-    "maintenance.overdue",
-    "audit.chain_failed",
-)
+EMAIL_EVENTS = events.EMAIL_EVENTS
 
 
 class Webhook(models.Model):

@@ -1,17 +1,16 @@
-"""Managing webhooks, emitting events to them, and delivering each attempt.
+"""Managing webhooks, queueing deliveries to them, and delivering each attempt.
 
-Other apps announce through apps.core.events; subscribers.deliver() calls
-emit() and its variants inside the announcing transaction. emit() writes one
-pending delivery row per subscribed webhook and enqueues the sends after
-commit, so a rolled-back change never announces itself. A failed attempt
-schedules the next one with exponential backoff, up to WEBHOOK_MAX_ATTEMPTS.
+Events reach webhooks only through announcements.announce(), which calls
+webhook_deliveries_queue() inside the announcing transaction: one pending
+delivery row per webhook, with the sends enqueued after commit, so a
+rolled-back change never announces itself. A failed attempt schedules the next
+one with exponential backoff, up to WEBHOOK_MAX_ATTEMPTS.
 """
 
 import hashlib
 import hmac
 import json
 import logging
-import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -27,8 +26,7 @@ from django.utils import timezone
 from apps.accounts import permissions
 from apps.accounts.models import Membership, Team
 from apps.audit import services as audit
-from apps.core.links import absolute_url
-from apps.notifications import egress, mail, secrets, tasks
+from apps.notifications import egress, events, secrets, tasks
 from apps.notifications.models import EVENT_NAMES, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -170,24 +168,33 @@ def _text(event: str, data: dict[str, Any]) -> str:
     return f"[{event}] {subject} {details.get(event, '')}".strip()
 
 
-def _subscribers(event: str, team_id: int) -> list[Webhook]:
-    return [
-        webhook
-        for webhook in Webhook.objects.filter(team_id=team_id, active=True)
-        if event in webhook.events
-    ]
+def webhooks_for(event: str, team_id: int | None) -> list[Webhook]:
+    """The active webhooks subscribed to the event that its schema says hear it.
+
+    The team's, every team's (an event of no team, such as the audit chain's
+    head), or none.
+    """
+    audience = events.EVENTS[event].webhooks
+    webhooks = Webhook.objects.filter(active=True)
+    if audience == events.EVERY_TEAMS_WEBHOOKS:
+        webhooks = webhooks.order_by("team_id", "name")
+    elif audience == events.TEAM_WEBHOOKS and team_id is not None:
+        webhooks = webhooks.filter(team_id=team_id)
+    else:
+        return []
+    return [webhook for webhook in webhooks if event in webhook.events]
 
 
-def emit(event: str, team: Team | int, data: dict[str, Any]) -> list[int]:
-    """Queue the event for every active webhook of the team that wants it.
+def webhook_deliveries_queue(
+    *, event: str, webhooks: list[Webhook], data: dict[str, Any]
+) -> list[int]:
+    """Queue the event's payload for each webhook; returns the delivery row ids.
 
-    Call it inside the service's transaction: the rows commit with the change,
-    and the sends are enqueued only after commit. Returns the delivery row ids.
+    Called by announcements.announce() inside the announcing transaction: the
+    rows commit with the change, and the sends are enqueued only after commit.
     """
     if event not in EVENT_NAMES:
         raise ValueError(f"Unknown webhook event {event!r}.")
-    team_id = team if isinstance(team, int) else team.pk
-    webhooks = _subscribers(event, team_id)
     rows = []
     now = timezone.now()
     for webhook in webhooks:
@@ -199,7 +206,7 @@ def emit(event: str, team: Team | int, data: dict[str, Any]) -> list[int]:
                 "event": event,
                 "delivery_id": str(row.delivery_id),
                 "created_at": now,
-                "team": team_id,
+                "team": webhook.team_id,
                 "data": data,
             }
         row.body = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -293,104 +300,3 @@ def webhook_deliver(*, delivery_id: int) -> str:
         )
         _enqueue(following.pk, delay)
     return row.status
-
-
-def release_facts(release: Any, **extra: Any) -> dict[str, Any]:
-    """The part of an event body that says which release it is about."""
-    return {
-        "release": {
-            "id": release.pk,
-            "service": release.service.name,
-            "environment": release.environment.name,
-            "version": release.version,
-            "status": release.status,
-            "path": release.get_absolute_url(),
-            "url": absolute_url(release.get_absolute_url()),
-        },
-        **extra,
-    }
-
-
-def emit_for_release(event: str, release: Any, **extra: Any) -> list[int]:
-    """emit() with the release's facts, looked up only when a webhook wants them.
-
-    A release becoming ready, overridden or blocked is also emailed to the team
-    (mail.notify).
-    """
-    if event in RELEASE_EMAIL_EVENTS:
-        _email_release_event(event, release, extra)
-    if not _subscribers(event, release.team_id):
-        return []
-    return emit(event, release.team_id, release_facts(release, **extra))
-
-
-RELEASE_EMAIL_EVENTS = ("release.ready", "release.overridden", "release.blocked")
-
-
-def _email_release_event(event: str, release: Any, extra: dict[str, Any]) -> None:
-    what = f"{release.service.name} {release.version} → {release.environment.name}"
-    details = ""
-    if event == "release.ready":
-        subject = f"Ready to deploy: {what}"
-    elif event == "release.overridden":
-        blockers = extra.get("blockers") or []
-        subject = (
-            f"Override: {what} marked {extra.get('status', '')} by "
-            f"{extra.get('by', '')} against {len(blockers)} blocker(s)"
-        )
-        details = f"Reason: {extra.get('reason', '')}\n\nBlockers overridden:\n"
-        details += "".join(f"- {blocker['text']}\n" for blocker in blockers[:20])
-        if len(blockers) > 20:
-            details += f"… and {len(blockers) - 20} more\n"
-        details += "\n"
-        extra = {**extra, "blockers": len(blockers)}
-    else:
-        subject = f"Blocked: {what}: {extra.get('text', '')}"
-    mail.notify(
-        event=event,
-        # Each call is one occurrence: a release can be blocked, freed and
-        # blocked again, and each time is worth telling.
-        key=f"{event}:{release.pk}:{uuid.uuid4().hex}",
-        subject=subject,
-        body=f"{subject}\n\n{details}".rstrip(),
-        link=release.get_absolute_url(),
-        team_id=release.team_id,
-        data={"release": release.pk, **{k: str(v) for k, v in extra.items()}},
-        webhooks=False,
-    )
-
-
-def emit_probe_run_finished(run: Any) -> list[int]:
-    """Announce a finished probe run, and each failing probe of it (probe.failed).
-
-    Call it inside the transaction that finishes the run.
-    """
-    release = run.release
-    subscribed = {
-        event
-        for event in ("probe_run.finished", "probe.failed")
-        if _subscribers(event, release.team_id)
-    }
-    if not subscribed:
-        return []
-    ids: list[int] = []
-    if "probe_run.finished" in subscribed:
-        counts = {
-            field: getattr(run, field)
-            for field in ("passed", "warned", "failed", "errored")
-        }
-        facts = release_facts(release, run=run.pk, status=run.status, **counts)
-        ids += emit("probe_run.finished", release.team_id, facts)
-    if "probe.failed" in subscribed:
-        for result in run.results.filter(status__in=("fail", "error")).order_by("id"):
-            facts = release_facts(
-                release,
-                run=run.pk,
-                result=result.pk,
-                name=result.name,
-                kind=result.kind,
-                status=result.status,
-                summary=result.summary,
-            )
-            ids += emit("probe.failed", release.team_id, facts)
-    return ids

@@ -17,6 +17,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.notifications import services
+from apps.notifications.announcements import announce
 from apps.notifications.models import Webhook, WebhookDelivery
 from apps.releases import services as release_services
 from tests.api.conftest import make_ready
@@ -119,7 +120,7 @@ def test_a_signature_over_another_body_does_not_verify(
 ):
     receiver.reset(200)
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.ready", release.team_id, {"n": 1})
+        announce("release.ready", team_id=release.team_id, n=1)
 
     [request] = receiver.requests
     tampered = request["body"].replace(b'"n": 1', b'"n": 2')
@@ -133,7 +134,7 @@ def test_a_receiver_failing_twice_gets_exactly_one_successful_delivery(
     receiver.reset(500, 500, 200)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.ready", release.team_id, {"attempt": "me"})
+        announce("release.ready", team_id=release.team_id, attempt="me")
 
     rows = list(WebhookDelivery.objects.order_by("attempt"))
     assert [row.status for row in rows] == ["failed", "failed", "succeeded"]
@@ -150,7 +151,7 @@ def test_a_receiver_that_never_answers_is_given_up_after_the_bound(
     receiver.reset("hang", "hang", "hang", 200)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("signoff.recorded", release.team_id, {})
+        announce("signoff.recorded", team_id=release.team_id)
 
     rows = list(WebhookDelivery.objects.order_by("attempt"))
     assert [row.status for row in rows] == ["failed", "failed", "gave_up"]
@@ -175,7 +176,7 @@ def test_a_delivery_is_not_sent_twice_when_its_task_is_redelivered(
 ):
     receiver.reset(200)
     with django_capture_on_commit_callbacks(execute=True):
-        [row_id] = services.emit("release.ready", release.team_id, {})
+        [row_id] = announce("release.ready", team_id=release.team_id).deliveries
 
     again = services.webhook_deliver(delivery_id=row_id)
 
@@ -188,7 +189,7 @@ def test_only_subscribed_events_are_delivered(
 ):
     receiver.reset()
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.deployed", release.team_id, {})
+        announce("release.deployed", team_id=release.team_id)
 
     assert receiver.requests == []
     assert not WebhookDelivery.objects.exists()
@@ -227,7 +228,7 @@ def test_nothing_is_sent_when_the_change_rolls_back(
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
-                services.emit("release.ready", release.team_id, {})
+                announce("release.ready", team_id=release.team_id)
                 raise RuntimeError("the change failed")
         except RuntimeError:
             pass
@@ -250,7 +251,12 @@ def test_a_slack_webhook_gets_a_text_field(
     receiver.reset(200)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit_for_release("release.deployed", release, by=lead.username)
+        announce(
+            "release.deployed",
+            team_id=release.team_id,
+            release=release,
+            by=lead.username,
+        )
 
     body = json.loads(receiver.requests[0]["body"])
     assert list(body) == ["text"]
@@ -288,7 +294,7 @@ def test_a_name_resolving_to_a_refused_address_is_not_contacted(
     receiver.reset(200)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.ready", release.team_id, {})
+        announce("release.ready", team_id=release.team_id)
 
     [row] = WebhookDelivery.objects.all()
     assert row.status == "gave_up"
@@ -360,7 +366,7 @@ def test_leads_see_every_delivery_attempt_and_engineers_do_not(
 ):
     receiver.reset(500, 200)
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.ready", release.team_id, {})
+        announce("release.ready", team_id=release.team_id)
 
     seen = client_for(lead).get(f"/api/v1/webhooks/{webhook.pk}/deliveries/")
     hidden = client_for(engineer).get(f"/api/v1/webhooks/{webhook.pk}/deliveries/")
@@ -415,7 +421,7 @@ def test_a_finished_probe_run_and_its_failures_are_announced(
     receiver.reset(200, 200)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit_probe_run_finished(run)
+        announce("probe_run.finished", team_id=release.team_id, run=run)
 
     bodies = [json.loads(r["body"]) for r in receiver.requests]
     assert [body["event"] for body in bodies] == ["probe_run.finished", "probe.failed"]
@@ -437,7 +443,7 @@ def test_a_lead_sees_each_delivery_attempt_on_the_webhooks_page(
 ):
     receiver.reset(503, 200)
     with django_capture_on_commit_callbacks(execute=True):
-        services.emit("release.ready", release.team_id, {})
+        announce("release.ready", team_id=release.team_id)
     client.force_login(lead)
 
     with django_assert_max_num_queries(8):
@@ -467,7 +473,7 @@ def test_an_attempt_left_sending_by_a_dead_worker_is_sent_when_redelivered(
 
     from django.utils import timezone
 
-    [row_id] = services.emit("release.ready", release.team_id, {})
+    [row_id] = announce("release.ready", team_id=release.team_id).deliveries
     long_ago = timezone.now() - timedelta(hours=1)
     WebhookDelivery.objects.filter(pk=row_id).update(
         status="sending", claimed_at=long_ago
@@ -483,7 +489,7 @@ def test_an_attempt_left_sending_by_a_dead_worker_is_sent_when_redelivered(
 def test_an_attempt_being_sent_now_is_not_sent_again(webhook, receiver, release):
     from django.utils import timezone
 
-    [row_id] = services.emit("release.ready", release.team_id, {})
+    [row_id] = announce("release.ready", team_id=release.team_id).deliveries
     WebhookDelivery.objects.filter(pk=row_id).update(
         status="sending", claimed_at=timezone.now()
     )

@@ -113,9 +113,8 @@ RECORDS_THEMSELVES = {
 # Writers that change no audited state of their own: they need no scenario.
 NOT_AUDITED = {
     "apps.audit.services.record": "writes the audit trail itself",
-    "apps.notifications.services.emit": "queues deliveries of an audited change",
-    "apps.notifications.services.emit_for_release": "queues deliveries",
-    "apps.notifications.services.emit_probe_run_finished": "queues deliveries",
+    "apps.notifications.services.webhook_deliveries_queue": "queues deliveries of "
+    "an audited change",
     "apps.notifications.services.webhook_deliver": "sends one delivery, logged "
     "in its own row",
 }

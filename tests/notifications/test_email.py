@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.audit.models import AuditEvent
 from apps.notifications import mail, tasks
+from apps.notifications.announcements import announce as front_door
 from apps.notifications.models import EmailDelivery, EmailPreference, Notification
 from apps.releases import services as releases
 from apps.signoffs import services as signoffs
@@ -47,14 +48,14 @@ def closed_port() -> int:
 
 def announce(capture, team, key="probe.failed:1", **fields):
     with capture(execute=True):
-        return mail.notify(
-            event=fields.pop("event", "probe.failed"),
+        return front_door(
+            fields.pop("event", "probe.failed"),
             key=key,
             subject=fields.pop("subject", "FAILING: Health on shop / production"),
             body="The health endpoint answers 500.",
             team_id=team.pk,
             **fields,
-        )
+        ).notification
 
 
 def test_team_members_get_one_email_each(

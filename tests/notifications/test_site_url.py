@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
 from apps.notifications import mail
+from apps.notifications.announcements import announce
 from apps.notifications.models import EmailPreference, Webhook, WebhookDelivery
 from apps.probes import services as probes
 from apps.releases import services as releases
@@ -98,8 +99,9 @@ def test_every_notification_email_links_with_absolute_urls(
 
     EmailPreference.objects.create(user=lead, events=["probe.failed"], digest=True)
     with capture(execute=True):
-        mail.notify(
-            event="probe.failed",
+        announce(
+            "probe.failed",
+            team_id=None,
             key="digest-test",
             subject="FAILING: digest",
             body="x",
