@@ -49,13 +49,18 @@ _open = threading.local()
 
 
 class ReleaseChange:
-    """The locked release of one change, and whether it is still to be counted."""
+    """The locked release of one change, and whether it is still to be counted.
 
-    def __init__(self, release: Release) -> None:
+    A change nested in a change of the same release shares its release and its
+    count (`outer`).
+    """
+
+    def __init__(self, release: Release, outer: "ReleaseChange | None" = None) -> None:
         self.release = release
-        self.counted = False
+        self.outer = outer or self
         self.changed = True
         self.nested_changed = False
+        self.counted = False
 
     def unchanged(self) -> None:
         """Leave the counter alone: the change turned out to change nothing."""
@@ -67,9 +72,9 @@ class ReleaseChange:
         release = self.release
         release.updated_at = timezone.now()
         values = {name: getattr(release, name) for name in (*fields, "updated_at")}
-        Release.objects.filter(pk=release.pk).update(
-            **values, revision=F("revision") + 1
-        )
+        if not self.outer.counted:
+            values["revision"] = F("revision") + 1
+        Release.objects.filter(pk=release.pk).update(**values)
         self._counted()
 
     def _count(self) -> None:
@@ -77,9 +82,10 @@ class ReleaseChange:
         self._counted()
 
     def _counted(self) -> None:
-        # Under the row lock the value read plus one is the value written.
-        self.release.revision += 1
-        self.counted = True
+        if not self.outer.counted:
+            # Under the row lock the value read plus one is the value written.
+            self.release.revision += 1
+            self.outer.counted = True
 
 
 def _changes() -> dict[int, ReleaseChange]:
@@ -118,7 +124,7 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
     outer = changes.get(release_id)
     with transaction.atomic(savepoint=False):
         if outer is not None:
-            inner = ReleaseChange(outer.release)
+            inner = ReleaseChange(outer.release, outer)
             yield inner
             if inner.changed:
                 outer.nested_changed = True
@@ -129,5 +135,5 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
             yield change
         finally:
             del changes[release_id]
-        if not change.counted and (change.changed or change.nested_changed):
+        if (change.changed or change.nested_changed) and not change.counted:
             change._count()

@@ -79,6 +79,19 @@ def test_a_nested_change_is_counted_when_the_outer_one_changed_nothing(release):
     assert _revision(release) == before + 1
 
 
+def test_a_nested_change_that_saves_fields_counts_once_with_its_outer_one(release):
+    before = _revision(release)
+
+    with release_change(release.pk) as outer:
+        with release_change(release.pk) as inner:
+            inner.release.notes = "Nested."
+            inner.save("notes")
+        outer.save("notes")
+
+    release.refresh_from_db()
+    assert (release.notes, release.revision) == ("Nested.", before + 1)
+
+
 def test_a_lock_outside_a_transaction_is_refused(transactional_db, release):
     with pytest.raises(transaction.TransactionManagementError):
         release_lock(release.pk)
