@@ -9,7 +9,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
@@ -106,8 +105,8 @@ def record(
         "user_agent": request.user_agent,
     }
     # Everything above runs before the lock; as little as possible runs under it.
-    if release_id is not None and connection.vendor == "postgresql":
-        _lock_release(release_id)
+    # A writer about a release holds the release row lock already
+    # (apps.releases.writes); the head is the last lock of a transaction.
     head_seq, prev_hash = _lock_head()
     values["seq"], values["created_at"] = head_seq + 1, timezone.now()
     digest = chain.event_hash(prev_hash, values)
@@ -116,19 +115,6 @@ def record(
     event = AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **values)
     AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
     return event
-
-
-def _lock_release(release_id: int) -> None:
-    """Lock the release row before the head, so that every audited write about a
-    release takes its locks in one order (release, then head). Without it, a tick
-    (release, then head) and a write whose foreign key to the release is checked
-    at commit (head, then release) can deadlock."""
-    table = django_apps.get_model("releases", "Release")._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE",  # noqa: S608
-            [release_id],
-        )
 
 
 def _lock_head() -> tuple[int, str]:

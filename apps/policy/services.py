@@ -20,7 +20,7 @@ from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.services import bump_revision
+from apps.releases.writes import release_change
 
 MAX_WAIVER = timedelta(days=30)
 MAX_EXCEPTION = timedelta(days=2)
@@ -116,30 +116,30 @@ def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
     """Approve a waiver; refuses its requester, expired and already approved ones."""
     release = waiver.release
     permissions.require(by, "override", release.team)
-    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
-    if waiver.requested_by_id == by.pk:
-        raise PermissionDenied("Someone other than the requester must approve.")
-    if waiver.approved:
-        raise ValidationError("This waiver is already approved.")
-    if waiver.expires_at <= timezone.now():
-        raise ValidationError("This waiver has expired; request a new one.")
-    waiver.approved_by, waiver.approved_at = by, timezone.now()
-    waiver.save(update_fields=["approved_by", "approved_at"])
-    bump_revision(release)
-    audit.record(
-        actor=by,
-        action="waiver.approved",
-        target=waiver,
-        team_id=release.team_id,
-        release_id=release.pk,
-        after={
-            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
-            "label": waiver.label,
-            "requested_by": waiver.requested_by.get_username(),
-            "expires_at": waiver.expires_at,
-        },
-    )
-    return waiver
+    with release_change(release.pk):
+        waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+        if waiver.requested_by_id == by.pk:
+            raise PermissionDenied("Someone other than the requester must approve.")
+        if waiver.approved:
+            raise ValidationError("This waiver is already approved.")
+        if waiver.expires_at <= timezone.now():
+            raise ValidationError("This waiver has expired; request a new one.")
+        waiver.approved_by, waiver.approved_at = by, timezone.now()
+        waiver.save(update_fields=["approved_by", "approved_at"])
+        audit.record(
+            actor=by,
+            action="waiver.approved",
+            target=waiver,
+            team_id=release.team_id,
+            release_id=release.pk,
+            after={
+                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+                "label": waiver.label,
+                "requested_by": waiver.requested_by.get_username(),
+                "expires_at": waiver.expires_at,
+            },
+        )
+        return waiver
 
 
 def _clean_freeze(
@@ -305,25 +305,25 @@ def emergency_exception_approve(
     """Add one of the two approvals an exception needs, from two distinct leads."""
     release = exception.release
     permissions.require(by, "override", release.team)
-    exception = EmergencyException.objects.select_for_update().get(pk=exception.pk)
-    if exception.expires_at <= timezone.now():
-        raise ValidationError("This exception has expired; request a new one.")
-    if exception.approved:
-        raise ValidationError("This exception already has both approvals.")
-    if exception.first_approver_id == by.pk:
-        raise PermissionDenied("A second, different person must approve.")
-    if exception.first_approver_id is None:
-        exception.first_approver = by
-    else:
-        exception.second_approver = by
-    exception.save(update_fields=["first_approver", "second_approver"])
-    bump_revision(release)
-    audit.record(
-        actor=by,
-        action="emergency_exception.approved",
-        target=exception,
-        team_id=release.team_id,
-        release_id=release.pk,
-        after={"approvals": 2 if exception.approved else 1},
-    )
-    return exception
+    with release_change(release.pk):
+        exception = EmergencyException.objects.select_for_update().get(pk=exception.pk)
+        if exception.expires_at <= timezone.now():
+            raise ValidationError("This exception has expired; request a new one.")
+        if exception.approved:
+            raise ValidationError("This exception already has both approvals.")
+        if exception.first_approver_id == by.pk:
+            raise PermissionDenied("A second, different person must approve.")
+        if exception.first_approver_id is None:
+            exception.first_approver = by
+        else:
+            exception.second_approver = by
+        exception.save(update_fields=["first_approver", "second_approver"])
+        audit.record(
+            actor=by,
+            action="emergency_exception.approved",
+            target=exception,
+            team_id=release.team_id,
+            release_id=release.pk,
+            after={"approvals": 2 if exception.approved else 1},
+        )
+        return exception

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.accounts import permissions
@@ -35,6 +35,7 @@ from apps.probes.kinds.redaction import redact_target, scrub
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun, TeamNetwork
 from apps.releases import lifecycle
 from apps.releases.models import Release
+from apps.releases.writes import ReleaseChange, release_change, release_lock
 
 log = logging.getLogger(__name__)
 
@@ -272,20 +273,6 @@ def allowed_networks(
     return allowed
 
 
-def _lock_release(release_id: int) -> str:
-    """Lock the release row before the audit head, as every release writer does;
-    returns its status as of the lock.
-
-    Writers that change a release's items or sign-offs lock the release first
-    and the audit head last. A probe writer that skipped the release lock took
-    the audit head first and the release last (the deferred foreign-key check of
-    its run and audit rows, at COMMIT): two opposite orders, and PostgreSQL
-    aborted one of them as a deadlock (seen by bench/soak.py as a 500 on a tick).
-    """
-    locked = Release.objects.select_for_update(no_key=True).filter(pk=release_id)
-    return locked.values_list("status", flat=True).get()
-
-
 class RunRefused(ValidationError):
     """No run for a release in this status: a conflict with its state (API 409)."""
 
@@ -300,7 +287,7 @@ def probe_run_start(*, release: Release, by: User | None) -> ProbeRun:
     """
     if by is not None:
         permissions.require(by, "run_probes", release.team)
-    refusal = lifecycle.probe_run_refusal(_lock_release(release.pk))
+    refusal = lifecycle.probe_run_refusal(release_lock(release.pk).status)
     if refusal:
         raise RunRefused(refusal)
     environment = release.environment
@@ -520,13 +507,22 @@ RUN_COUNTS = ("passed", "warned", "failed", "errored")
 def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
     """Finish the run when every probe has a result (or, with lost_reason, record
     the missing ones as errors first). Only one caller finishes a run."""
+    release_id = ProbeRun.objects.values_list("release_id", flat=True).get(pk=run_id)
+    with release_change(release_id) as change:
+        return _finish_if_complete(change, run_id=run_id, lost_reason=lost_reason)
+
+
+def _finish_if_complete(
+    change: ReleaseChange, *, run_id: int, lost_reason: str
+) -> bool:
     run = ProbeRun.objects.select_for_update().select_related("release").get(pk=run_id)
     if run.finished:
+        change.unchanged()
         return False
-    _lock_release(run.release_id)
     have = set(run.results.values_list("config_id", flat=True))
     missing = [pk for pk in run.config_ids if pk not in have]
     if missing and not lost_reason:
+        change.unchanged()
         return False
     if missing:
         configs = ProbeConfig.objects.filter(pk__in=missing)
@@ -581,7 +577,6 @@ def probe_run_finish_if_complete(*, run_id: int, lost_reason: str = "") -> bool:
         after={"status": run.status, **counts},
     )
     evidence.apply(run)
-    Release.objects.filter(pk=run.release_id).update(revision=F("revision") + 1)
     events.publish("probe_run.finished", team_id=run.release.team_id, run=run)
     return True
 

@@ -11,7 +11,6 @@ from functools import cache
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts import permissions
@@ -21,6 +20,7 @@ from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSect
 from apps.core import events, moments, verdict
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
+from apps.releases.writes import release_change
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
@@ -31,10 +31,6 @@ TRANSITION_EVENTS = {
     Release.Status.DEPLOYED: "release.deployed",
     Release.Status.ROLLED_BACK: "release.rolled_back",
 }
-
-
-def bump_revision(release: Release) -> None:
-    Release.objects.filter(pk=release.pk).update(revision=F("revision") + 1)
 
 
 @transaction.atomic
@@ -210,35 +206,39 @@ def release_update(
     changes go through release_transition().
     """
     permissions.require(by, "create_release", release.team)
-    release = Release.objects.select_for_update().get(pk=release.pk)
-    if release.status not in lifecycle.OPEN_STATUSES:
-        raise ValidationError(
-            f"A {release.get_status_display().lower()} release can no longer change."
+    with release_change(release.pk) as change:
+        release = change.release
+        if release.status not in lifecycle.OPEN_STATUSES:
+            raise ValidationError(
+                f"A {release.get_status_display().lower()} release can no longer "
+                "change."
+            )
+        before = {"planned_for": release.planned_for, "notes": release.notes}
+        if planned_for is not ...:
+            release.planned_for = planned_for and moments.moment_check(
+                planned_for, field="planned_for"
+            )
+        if notes is not ...:
+            if len(notes) > MAX_NOTE:
+                raise ValidationError(
+                    {"notes": f"Keep it under {MAX_NOTE} characters."}
+                )
+            release.notes = notes.strip()
+        after = {"planned_for": release.planned_for, "notes": release.notes}
+        changed_before, changed_after = audit.diff(before, after)
+        if not changed_after:
+            change.unchanged()
+            return release
+        change.save("planned_for", "notes")
+        audit.record(
+            actor=by,
+            action="release.updated",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before=changed_before,
+            after=changed_after,
         )
-    before = {"planned_for": release.planned_for, "notes": release.notes}
-    if planned_for is not ...:
-        release.planned_for = planned_for and moments.moment_check(
-            planned_for, field="planned_for"
-        )
-    if notes is not ...:
-        if len(notes) > MAX_NOTE:
-            raise ValidationError({"notes": f"Keep it under {MAX_NOTE} characters."})
-        release.notes = notes.strip()
-    after = {"planned_for": release.planned_for, "notes": release.notes}
-    changed_before, changed_after = audit.diff(before, after)
-    if not changed_after:
-        return release
-    release.revision += 1
-    release.save(update_fields=["planned_for", "notes", "revision", "updated_at"])
-    audit.record(
-        actor=by,
-        action="release.updated",
-        target=release,
-        team_id=release.team_id,
-        release_id=release.pk,
-        before=changed_before,
-        after=changed_after,
-    )
     return release
 
 
@@ -263,67 +263,67 @@ def release_transition(
     Rollback and cancel need a reason. `notes` are the deployment notes.
     """
     permissions.require(by, "transition", release.team)
-    release = Release.objects.select_for_update().get(pk=release.pk)
-    current = release.status
-    reason = (reason or "").strip()[:MAX_NOTE]
-    if target not in Release.Status.values:
-        raise ValidationError({"status": f"Unknown status {target!r}."})
-    skips = target not in lifecycle.allowed(current)
-    if skips and not (override and lifecycle.needs_override(current, target)):
-        raise ValidationError(
-            {
-                "status": f"A {release.get_status_display().lower()} release "
-                f"cannot become {Release.Status(target).label.lower()}."
-            }
+    with release_change(release.pk) as change:
+        release = change.release
+        current = release.status
+        reason = (reason or "").strip()[:MAX_NOTE]
+        if target not in Release.Status.values:
+            raise ValidationError({"status": f"Unknown status {target!r}."})
+        skips = target not in lifecycle.allowed(current)
+        if skips and not (override and lifecycle.needs_override(current, target)):
+            raise ValidationError(
+                {
+                    "status": f"A {release.get_status_display().lower()} release "
+                    f"cannot become {Release.Status(target).label.lower()}."
+                }
+            )
+        blockers: list[dict] = []
+        if target in lifecycle.VERDICT_REQUIRED:
+            readiness = verdict.readiness(release)
+            blockers = [blocker.as_dict() for blocker in readiness.blockers]
+            if blockers and not override:
+                raise ValidationError({"status": _not_ready(readiness.blockers)})
+        forced = skips or bool(blockers)
+        if forced:
+            permissions.require(by, "override", release.team)
+            if not reason:
+                raise ValidationError({"reason": "An override needs a written reason."})
+        if target in lifecycle.REASON_REQUIRED and not reason:
+            raise ValidationError({"reason": "Say why."})
+        now = timezone.now()
+        before = _transition_facts(release)
+        release.status, release.status_reason = target, reason
+        if target == Release.Status.DEPLOYED:
+            release.deployed_at, release.deployed_by = now, by
+            release.deployment_notes = (notes or "").strip()[:MAX_NOTE]
+        elif target == Release.Status.ROLLED_BACK:
+            release.rolled_back_at, release.rolled_back_by = now, by
+        elif target == Release.Status.CANCELLED:
+            release.cancelled_at, release.cancelled_by = now, by
+        if forced:
+            release.override_status, release.override_by = target, by
+            release.override_at, release.override_reason = now, reason
+            release.override_blockers = blockers
+        elif target in lifecycle.VERDICT_REQUIRED or target in lifecycle.REOPENED:
+            # Entered on a ready verdict, or open again: no override stands.
+            release.override_status, release.override_by = "", None
+            release.override_at, release.override_reason = None, ""
+            release.override_blockers = []
+        after = _transition_facts(release)
+        change.save(*TRANSITION_FIELDS)
+        before, after = audit.diff(before, after)
+        before["status"], after["status"] = current, target
+        audit.record(
+            actor=by,
+            action="release.transitioned",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before=before,
+            after=after,
         )
-    blockers: list[dict] = []
-    if target in lifecycle.VERDICT_REQUIRED:
-        readiness = verdict.readiness(release)
-        blockers = [blocker.as_dict() for blocker in readiness.blockers]
-        if blockers and not override:
-            raise ValidationError({"status": _not_ready(readiness.blockers)})
-    forced = skips or bool(blockers)
-    if forced:
-        permissions.require(by, "override", release.team)
-        if not reason:
-            raise ValidationError({"reason": "An override needs a written reason."})
-    if target in lifecycle.REASON_REQUIRED and not reason:
-        raise ValidationError({"reason": "Say why."})
-    now = timezone.now()
-    before = _transition_facts(release)
-    release.status, release.status_reason = target, reason
-    if target == Release.Status.DEPLOYED:
-        release.deployed_at, release.deployed_by = now, by
-        release.deployment_notes = (notes or "").strip()[:MAX_NOTE]
-    elif target == Release.Status.ROLLED_BACK:
-        release.rolled_back_at, release.rolled_back_by = now, by
-    elif target == Release.Status.CANCELLED:
-        release.cancelled_at, release.cancelled_by = now, by
-    if forced:
-        release.override_status, release.override_by = target, by
-        release.override_at, release.override_reason = now, reason
-        release.override_blockers = blockers
-    elif target in lifecycle.VERDICT_REQUIRED or target in lifecycle.REOPENED:
-        # Entered on a ready verdict, or open again: no override stands.
-        release.override_status, release.override_by = "", None
-        release.override_at, release.override_reason = None, ""
-        release.override_blockers = []
-    after = _transition_facts(release)
-    release.revision += 1
-    release.save(update_fields=[*TRANSITION_FIELDS, "updated_at", "revision"])
-    before, after = audit.diff(before, after)
-    before["status"], after["status"] = current, target
-    audit.record(
-        actor=by,
-        action="release.transitioned",
-        target=release,
-        team_id=release.team_id,
-        release_id=release.pk,
-        before=before,
-        after=after,
-    )
-    _announce(release, target, reason=reason, by=by)
-    return release
+        _announce(release, target, reason=reason, by=by)
+        return release
 
 
 # The fields release_transition() may change, besides the bookkeeping ones.
@@ -426,76 +426,81 @@ def release_item_set_state(
         raise ValueError("Set an item's state for a person or for a proof, not both.")
     if by is not None:
         permissions.require(by, "tick", item.release.team)
-    release = Release.objects.select_for_update().get(pk=item.release_id)
-    if state not in ReleaseItem.State.values:
-        raise ValidationError({"state": f"Unknown state {state!r}."})
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise ValidationError({"note": f"Keep the note under {MAX_NOTE} characters."})
-    if state in ReleaseItem.NOTE_REQUIRED and not note:
-        raise ValidationError(
-            {"note": "Say why this item is blocked or not applicable."}
+    with release_change(item.release_id) as change:
+        release = change.release
+        if state not in ReleaseItem.State.values:
+            raise ValidationError({"state": f"Unknown state {state!r}."})
+        note = (note or "").strip()
+        if len(note) > MAX_NOTE:
+            raise ValidationError(
+                {"note": f"Keep the note under {MAX_NOTE} characters."}
+            )
+        if state in ReleaseItem.NOTE_REQUIRED and not note:
+            raise ValidationError(
+                {"note": "Say why this item is blocked or not applicable."}
+            )
+        refusal = lifecycle.item_refusal(release.status, item)
+        if refusal:
+            raise ValidationError(refusal)
+        ticked = by is not None and state == ReleaseItem.State.DONE
+        if ticked:
+            # Asked in the locking read itself: a tick costs no extra round trip.
+            params = [release.environment_id, item.pk]
+            item = next(iter(ReleaseItem.objects.raw(_locked_item_sql(), params)))
+        else:
+            item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
+        before = _item_facts(item)
+        if proof is not None:
+            item.evidence_result_id, item.evidence_status = (
+                proof.result_id,
+                proof.status,
+            )
+            item.by_hand, item.accepted_warning = False, ""
+        else:
+            if not ticked:
+                item.accepted_warning = ""
+            elif item.probe_warning:
+                item.accepted_warning = item.note
+            elif item.state != ReleaseItem.State.DONE:
+                item.accepted_warning = ""
+            item.by_hand = (
+                ticked and item.kind == item.Kind.CHECK and bool(item.probe_verifies)
+            )
+            item.evidence_result_id, item.evidence_status = None, ""
+        item.state, item.note = state, note
+        item.changed_by, item.changed_at = by, timezone.now()
+        item.save(
+            update_fields=[
+                "state",
+                "note",
+                "evidence_result_id",
+                "evidence_status",
+                "by_hand",
+                "accepted_warning",
+                "changed_by",
+                "changed_at",
+            ]
         )
-    refusal = lifecycle.item_refusal(release.status, item)
-    if refusal:
-        raise ValidationError(refusal)
-    ticked = by is not None and state == ReleaseItem.State.DONE
-    if ticked:
-        # Asked in the locking read itself: a tick costs no extra round trip.
-        params = [release.environment_id, item.pk]
-        item = next(iter(ReleaseItem.objects.raw(_locked_item_sql(), params)))
-    else:
-        item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
-    before = _item_facts(item)
-    if proof is not None:
-        item.evidence_result_id, item.evidence_status = proof.result_id, proof.status
-        item.by_hand, item.accepted_warning = False, ""
-    else:
-        if not ticked:
-            item.accepted_warning = ""
-        elif item.probe_warning:
-            item.accepted_warning = item.note
-        elif item.state != ReleaseItem.State.DONE:
-            item.accepted_warning = ""
-        item.by_hand = (
-            ticked and item.kind == item.Kind.CHECK and bool(item.probe_verifies)
-        )
-        item.evidence_result_id, item.evidence_status = None, ""
-    item.state, item.note = state, note
-    item.changed_by, item.changed_at = by, timezone.now()
-    item.save(
-        update_fields=[
-            "state",
-            "note",
-            "evidence_result_id",
-            "evidence_status",
-            "by_hand",
-            "accepted_warning",
-            "changed_by",
-            "changed_at",
-        ]
-    )
-    bump_revision(release)
-    before, after = audit.diff(before, _item_facts(item))
-    audit.record(
-        actor=by,
-        actor_label="" if by else f"probe run #{proof.run_id}",
-        action="release_item.state_changed",
-        target=item,
-        team_id=release.team_id,
-        release_id=release.pk,
-        before={"text": item.text, **before},
-        after=after,
-    )
-    if state == ReleaseItem.State.BLOCKED and "state" in after:
-        events.publish(
-            "release.blocked",
+        before, after = audit.diff(before, _item_facts(item))
+        audit.record(
+            actor=by,
+            actor_label="" if by else f"probe run #{proof.run_id}",
+            action="release_item.state_changed",
+            target=item,
             team_id=release.team_id,
-            release=release,
-            item=item.pk,
-            text=item.text,
+            release_id=release.pk,
+            before={"text": item.text, **before},
+            after=after,
         )
-    return item
+        if state == ReleaseItem.State.BLOCKED and "state" in after:
+            events.publish(
+                "release.blocked",
+                team_id=release.team_id,
+                release=release,
+                item=item.pk,
+                text=item.text,
+            )
+        return item
 
 
 @cache

@@ -12,6 +12,7 @@ from apps.audit import services as audit
 from apps.core import events, verdict
 from apps.releases import lifecycle
 from apps.releases.models import Release
+from apps.releases.writes import release_change
 from apps.signoffs import selectors
 from apps.signoffs.models import SignOff
 
@@ -38,73 +39,78 @@ def signoff_record(
     """
     permissions.require(by, "signoff", release.team)
     # Lock the release so two decisions on it are taken one after the other.
-    release = Release.objects.select_for_update().get(pk=release.pk)
-    roles = {role["key"]: role["name"] for role in release.signoff_roles}
-    if role_key not in roles:
-        raise ValidationError({"role_key": "This release has no such sign-off role."})
-    refusal = selectors.signoff_refusal(release=release, role_key=role_key, user=by)
-    if refusal:
-        raise PermissionDenied(refusal)
-    if decision not in SignOff.Decision.values:
-        raise ValidationError({"decision": "Choose approve or reject."})
-    if release.status not in lifecycle.OPEN_STATUSES:
-        raise ValidationError(
-            f"A {release.get_status_display().lower()} release takes no more sign-offs."
-        )
-    comment = comment.strip()
-    if len(comment) > MAX_COMMENT:
-        raise ValidationError({"comment": f"Keep it under {MAX_COMMENT} characters."})
-    if decision == SignOff.Decision.REJECT and not comment:
-        raise ValidationError({"comment": "Say why you reject this release."})
-    current = selectors.current_decisions(release)
-    if decision == SignOff.Decision.APPROVE:
-        refusal = selectors.approval_refusal(
-            release=release, role_key=role_key, user=by, current=current
-        )
+    with release_change(release.pk) as change:
+        release = change.release
+        roles = {role["key"]: role["name"] for role in release.signoff_roles}
+        if role_key not in roles:
+            raise ValidationError(
+                {"role_key": "This release has no such sign-off role."}
+            )
+        refusal = selectors.signoff_refusal(release=release, role_key=role_key, user=by)
         if refusal:
-            raise ValidationError(refusal)
-    previous = current.get(role_key)
-    snapshot = verdict.evidence_snapshot(release)
-    signoff = SignOff.objects.create(
-        evidence=snapshot,
-        evidence_digest=evidence_digest(snapshot),
-        release=release,
-        role_key=role_key,
-        role_name=roles[role_key],
-        user=by,
-        decision=decision,
-        comment=comment,
-    )
-    Release.objects.filter(pk=release.pk).update(revision=release.revision + 1)
-    audit.record(
-        actor=by,
-        action="signoff.recorded",
-        target=signoff,
-        team_id=release.team_id,
-        release_id=release.pk,
-        before=(
-            {"decision": previous.decision, "by": previous.user.get_username()}
-            if previous
-            else {}
-        ),
-        after={
-            "role": role_key,
-            "decision": decision,
-            "comment": comment,
-            "by": by.get_username(),
-            "evidence_digest": signoff.evidence_digest,
-        },
-    )
-    events.publish(
-        "signoff.recorded",
-        team_id=release.team_id,
-        release=release,
-        role=role_key,
-        decision=decision,
-        comment=comment,
-        by=by.username,
-    )
-    return signoff
+            raise PermissionDenied(refusal)
+        if decision not in SignOff.Decision.values:
+            raise ValidationError({"decision": "Choose approve or reject."})
+        if release.status not in lifecycle.OPEN_STATUSES:
+            raise ValidationError(
+                f"A {release.get_status_display().lower()} release takes no more "
+                "sign-offs."
+            )
+        comment = comment.strip()
+        if len(comment) > MAX_COMMENT:
+            raise ValidationError(
+                {"comment": f"Keep it under {MAX_COMMENT} characters."}
+            )
+        if decision == SignOff.Decision.REJECT and not comment:
+            raise ValidationError({"comment": "Say why you reject this release."})
+        current = selectors.current_decisions(release)
+        if decision == SignOff.Decision.APPROVE:
+            refusal = selectors.approval_refusal(
+                release=release, role_key=role_key, user=by, current=current
+            )
+            if refusal:
+                raise ValidationError(refusal)
+        previous = current.get(role_key)
+        snapshot = verdict.evidence_snapshot(release)
+        signoff = SignOff.objects.create(
+            evidence=snapshot,
+            evidence_digest=evidence_digest(snapshot),
+            release=release,
+            role_key=role_key,
+            role_name=roles[role_key],
+            user=by,
+            decision=decision,
+            comment=comment,
+        )
+        audit.record(
+            actor=by,
+            action="signoff.recorded",
+            target=signoff,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before=(
+                {"decision": previous.decision, "by": previous.user.get_username()}
+                if previous
+                else {}
+            ),
+            after={
+                "role": role_key,
+                "decision": decision,
+                "comment": comment,
+                "by": by.get_username(),
+                "evidence_digest": signoff.evidence_digest,
+            },
+        )
+        events.publish(
+            "signoff.recorded",
+            team_id=release.team_id,
+            release=release,
+            role=role_key,
+            decision=decision,
+            comment=comment,
+            by=by.username,
+        )
+        return signoff
 
 
 @transaction.atomic

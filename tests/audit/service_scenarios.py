@@ -595,11 +595,6 @@ def _(w: World) -> Call:
 # releases and sign-offs ------------------------------------------------------------
 
 
-@scenario(releases.bump_revision)
-def _(w: World) -> Call:
-    return partial(releases.bump_revision, w.release)
-
-
 @scenario(releases.release_create)
 def _(w: World) -> Call:
     return partial(

@@ -127,7 +127,6 @@ CHANGES_NOTHING_RECORDED = {
     "apps.records.services.audit_events_export": "appends the export event only",
     "apps.records.services.deployment_record_export": "appends the export event",
     "apps.probes.services.probe_test_config": "appends the test event only",
-    "apps.releases.services.bump_revision": "bumps the revision only",
 }
 
 

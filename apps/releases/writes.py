@@ -1,0 +1,139 @@
+"""The one way to write a release: lock its row, make the change, count it once.
+
+Every writer that changes what a release's pages, readiness or API show (a
+tick, a sign-off, a probe run's evidence, a transition, an edit, a waiver or
+emergency exception approval) runs inside `release_change(release_id)`:
+
+1. It locks the release row first, in one mode, `FOR NO KEY UPDATE`, before any
+   other row of the release (items, sign-offs, runs) and before the audit
+   head, which `audit.record()` locks last.
+2. It counts the change once: `revision = F("revision") + 1`, on leaving the
+   block, however many nested changes of the same release the block holds (a
+   probe run's evidence sets several items inside the run's finish).
+3. Audit (`audit.record`) and announcements (`core.events.publish`) stay with
+   the writer, inside the block; notifications send after commit.
+
+Why `FOR NO KEY UPDATE`: it conflicts with itself (and with `FOR UPDATE`), so
+writers of one release still run one after another, and `release_transition()`
+judges readiness under the lock with nothing able to change it before commit
+(tests/resilience/test_deploy_race.py). Unlike `FOR UPDATE`, it does not
+conflict with `FOR KEY SHARE`, the lock PostgreSQL takes for the deferred
+foreign-key check, at COMMIT, of a row that points at the release (a probe run,
+a waiver, a verification window). Such a transaction holds the audit head by
+then; under `FOR UPDATE` it waited for a writer that itself waited for the head,
+a deadlock (found by bench/soak.py, tests/resilience/test_concurrency.py).
+`FOR NO KEY UPDATE` is also the lock the revision's own UPDATE takes, so the
+lock is never upgraded within a transaction. The other rows of the release are
+locked after it, the audit head last. On SQLite there are no row locks; it
+runs one writer at a time.
+
+A second counter, `Release.activity`, is not bumped here: a database trigger
+(apps/releases/activity.py) stamps every INSERT and UPDATE of the row, through
+any code path, so that the list's cache stamp sees writes that bypass the
+services too.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.releases.models import Release
+
+# The changes open in this thread, by release id: a nested change of the same
+# release joins the outer one (its lock is held, its count is the outer's).
+_open = threading.local()
+
+
+class ReleaseChange:
+    """The locked release of one change, and whether it is still to be counted.
+
+    A change nested in a change of the same release shares its release and its
+    count (`outer`).
+    """
+
+    def __init__(self, release: Release, outer: "ReleaseChange | None" = None) -> None:
+        self.release = release
+        self.outer = outer or self
+        self.changed = True
+        self.nested_changed = False
+        self.counted = False
+
+    def unchanged(self) -> None:
+        """Leave the counter alone: the change turned out to change nothing."""
+        self.changed = False
+
+    def save(self, *fields: str) -> None:
+        """Write these fields of the locked release and count the change, in one
+        UPDATE; `updated_at` is set too."""
+        release = self.release
+        release.updated_at = timezone.now()
+        values = {name: getattr(release, name) for name in (*fields, "updated_at")}
+        if not self.outer.counted:
+            values["revision"] = F("revision") + 1
+        Release.objects.filter(pk=release.pk).update(**values)
+        self._counted()
+
+    def _count(self) -> None:
+        Release.objects.filter(pk=self.release.pk).update(revision=F("revision") + 1)
+        self._counted()
+
+    def _counted(self) -> None:
+        if not self.outer.counted:
+            # Under the row lock the value read plus one is the value written.
+            self.release.revision += 1
+            self.outer.counted = True
+
+
+def _changes() -> dict[int, ReleaseChange]:
+    if not hasattr(_open, "changes"):
+        _open.changes = {}
+    return _open.changes
+
+
+def release_lock(release_id: int) -> Release:
+    """Lock the release row for the rest of the transaction (FOR NO KEY UPDATE)
+    and return it, without counting a change: for writers that hang something
+    off a release without changing what it shows (starting a probe run).
+
+    Inside a change of the same release, the locked row is returned again.
+    """
+    change = _changes().get(release_id)
+    if change is not None:
+        return change.release
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "A release lock lasts for a transaction; open one first."
+        )
+    return Release.objects.select_for_update(no_key=True).get(pk=release_id)
+
+
+@contextmanager
+def release_change(release_id: int) -> Iterator[ReleaseChange]:
+    """Lock the release, run the block, count the change once on leaving it.
+
+    Raises Release.DoesNotExist for an unknown id. An exception leaving the
+    block rolls its writes back and counts nothing; `change.unchanged()` leaves
+    the counter alone for a write that turned out to change nothing. A change of
+    the same release inside the block joins it and is counted with it.
+    """
+    changes = _changes()
+    outer = changes.get(release_id)
+    with transaction.atomic(savepoint=False):
+        if outer is not None:
+            inner = ReleaseChange(outer.release, outer)
+            yield inner
+            if inner.changed:
+                outer.nested_changed = True
+            return
+        change = ReleaseChange(release_lock(release_id))
+        changes[release_id] = change
+        try:
+            yield change
+        finally:
+            del changes[release_id]
+        if (change.changed or change.nested_changed) and not change.counted:
+            change._count()
