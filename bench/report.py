@@ -75,7 +75,7 @@ def table(rows: list[dict]) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    """The same table as Markdown, for the README."""
+    """The same table as Markdown, for docs/benchmarks.md."""
     header = "| " + " | ".join(h for _, h, _ in COLUMNS) + " |"
     rule = (
         "|"

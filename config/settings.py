@@ -1,4 +1,4 @@
-"""Shipshape settings: one module, every value from the environment (see README)."""
+"""Shipshape settings: every value from the environment (docs/configuration.md)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -174,7 +174,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # below the visibility timeout, after which Redis hands a lost worker's unacked
 # task to another worker. kombu looks for such tasks every interval x throttle
 # seconds (100 s by default); 5 x 1 here, so a killed worker's probes come back
-# within visibility + 5 s, about 50 s (see README, "Reliability").
+# within visibility + 5 s, about 50 s (docs/operations.md, "Workers").
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

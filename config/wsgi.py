@@ -11,5 +11,5 @@ application = get_wsgi_application()
 # process. Moving it out of the collector's view keeps each full collection to
 # what requests allocate: a full collection over the loaded app took 60-70 ms,
 # and the dashboard triggered one every few requests (p95 128 ms -> 72 ms,
-# bench/README.md).
+# docs/benchmarks.md).
 gc.freeze()

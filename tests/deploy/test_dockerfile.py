@@ -1,4 +1,4 @@
-"""docker/Dockerfile: its recipe, kept in step with the README and the manifests.
+"""docker/Dockerfile: its recipe, in step with docs/operations.md and the manifests.
 
 No Docker engine runs here, so the image is not built. What can run is run:
 the Dockerfile's own commands (collectstatic with DEBUG off, gunicorn with
@@ -50,7 +50,7 @@ def _cmd() -> str:
 
 
 def _readme_deploy_commands() -> set[str]:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "operations.md").read_text()
     section = readme.split("\n## Deploy\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     lines = set()

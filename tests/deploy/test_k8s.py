@@ -178,7 +178,7 @@ def test_the_secret_example_holds_placeholders_only():
 
 
 def test_every_configured_variable_is_documented_in_the_readme():
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     config = _of_kind("ConfigMap")["shipshape-config"]["data"]
     secret = _of_kind("Secret")["shipshape-secrets"]["stringData"]
     documented = {
