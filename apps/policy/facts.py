@@ -10,6 +10,17 @@ from datetime import datetime, timedelta
 from apps.core import cron as recurrence
 
 
+class Compact:
+    """A frozen record pickled as its class and field values, in order: the item
+    tick caches hundreds of them, and this loads them several times faster than
+    pickle's default (a state dict per record)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple:
+        return (self.__class__, tuple(self.__dict__.values()))
+
+
 def freeze_occurrence(
     *,
     cron: str,
@@ -32,7 +43,7 @@ def freeze_occurrence(
 
 
 @dataclass(frozen=True)
-class WaiverFact:
+class WaiverFact(Compact):
     id: int
     blocker_type: str
     blocker_id: str
@@ -44,7 +55,7 @@ class WaiverFact:
 
 
 @dataclass(frozen=True)
-class FreezeFact:
+class FreezeFact(Compact):
     id: int
     name: str
     reason: str
@@ -66,7 +77,7 @@ class FreezeFact:
 
 
 @dataclass(frozen=True)
-class ExceptionFact:
+class ExceptionFact(Compact):
     id: int
     reason: str
     expires_at: datetime
@@ -74,7 +85,7 @@ class ExceptionFact:
 
 
 @dataclass(frozen=True)
-class WindowFact:
+class WindowFact(Compact):
     id: int
     outcome: str
     summary: str
@@ -83,7 +94,7 @@ class WindowFact:
 
 
 @dataclass(frozen=True)
-class ProbeFact:
+class ProbeFact(Compact):
     """An enabled probe configuration of the release's environment."""
 
     id: int

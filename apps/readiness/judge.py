@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from apps.policy.facts import PolicyFacts
+from apps.policy.facts import Compact, PolicyFacts
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Readiness:
 
 
 @dataclass(frozen=True)
-class ItemInput:
+class ItemInput(Compact):
     """A checklist item of the release, as the verdict sees it."""
 
     id: int
@@ -121,7 +121,7 @@ class ItemInput:
 
 
 @dataclass(frozen=True)
-class EvidenceInput:
+class EvidenceInput(Compact):
     """A result of the release's latest finished probe run."""
 
     id: int
@@ -138,7 +138,7 @@ class EvidenceInput:
 
 
 @dataclass(frozen=True)
-class DecisionInput:
+class DecisionInput(Compact):
     """The latest sign-off decision of a role, and the evidence it was shown."""
 
     user: str
@@ -148,7 +148,7 @@ class DecisionInput:
 
 
 @dataclass(frozen=True)
-class RoleInput:
+class RoleInput(Compact):
     key: str
     name: str
 
