@@ -21,24 +21,17 @@ class Compact:
         return (self.__class__, tuple(self.__dict__.values()))
 
 
-def freeze_occurrence(
-    *,
-    cron: str,
-    time_zone: str,
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-    duration_minutes: int | None,
-    at: datetime,
-) -> tuple[datetime, datetime] | None:
-    """The (start, end) of a freeze window in effect at `at`, or None: one-off
-    windows cover [starts_at, ends_at), recurring ones start whenever `cron`
-    matches in `time_zone` and last `duration_minutes`."""
-    if not cron:
-        if starts_at <= at < ends_at:
-            return starts_at, ends_at
+def freeze_occurrence(window, at: datetime) -> tuple[datetime, datetime] | None:
+    """The (start, end) of a freeze window (a FreezeWindow or a FreezeFact) in
+    effect at `at`, or None: one-off windows cover [starts_at, ends_at),
+    recurring ones start whenever `cron` matches in `time_zone` and last
+    `duration_minutes`."""
+    if not window.cron:
+        if window.starts_at <= at < window.ends_at:
+            return window.starts_at, window.ends_at
         return None
-    duration = timedelta(minutes=duration_minutes)
-    start = recurrence.active_start(cron, time_zone, duration, at)
+    duration = timedelta(minutes=window.duration_minutes)
+    start = recurrence.active_start(window.cron, window.time_zone, duration, at)
     return (start, start + duration) if start else None
 
 
@@ -66,14 +59,7 @@ class FreezeFact(Compact):
     duration_minutes: int | None
 
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
-        return freeze_occurrence(
-            cron=self.cron,
-            time_zone=self.time_zone,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            duration_minutes=self.duration_minutes,
-            at=at,
-        )
+        return freeze_occurrence(self, at)
 
 
 @dataclass(frozen=True)

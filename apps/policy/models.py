@@ -117,14 +117,7 @@ class FreezeWindow(models.Model):
 
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The (start, end) of this window in effect at `at`, or None."""
-        return freeze_occurrence(
-            cron=self.cron,
-            time_zone=self.time_zone,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            duration_minutes=self.duration_minutes,
-            at=at,
-        )
+        return freeze_occurrence(self, at)
 
 
 class EmergencyException(models.Model):
