@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.plain_python import run_python
 
 # Django is installed in this interpreter, so it is blocked rather than absent:
 # any attempt to import it fails, and the judge must still import and judge.
@@ -42,14 +38,7 @@ print(loaded)
 
 
 def test_the_judge_imports_and_judges_with_django_blocked() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-    )
+    completed = run_python(SCRIPT)
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == ["web: no evidence yet", "[]"]
