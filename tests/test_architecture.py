@@ -82,6 +82,34 @@ BAD_IMPORTS = [
         "apps.probes.kinds.http -> django",
         id="kind-imports-django",
     ),
+    pytest.param(
+        "apps/readiness/judge.py",
+        "from django.utils import timezone  # the judge is plain Python",
+        "The readiness judge imports no Django",
+        "apps.readiness.judge -> django",
+        id="judge-imports-django",
+    ),
+    pytest.param(
+        "apps/readiness/judge.py",
+        "from apps.releases import lifecycle  # a model's app, so Django",
+        "The readiness judge imports no Django",
+        "apps.readiness.judge -> apps.releases.lifecycle",
+        id="judge-imports-an-app",
+    ),
+    pytest.param(
+        "apps/readiness/judge.py",
+        "from apps.readiness import inputs  # the gathering, with the database",
+        "The readiness judge imports no Django",
+        "apps.readiness.judge -> apps.readiness.inputs",
+        id="judge-imports-the-gathering",
+    ),
+    pytest.param(
+        "apps/policy/facts.py",
+        "from django.utils import timezone  # the judge's facts go Django",
+        "The readiness judge imports no Django",
+        "apps.policy.facts -> django",
+        id="judge-imports-django-indirectly",
+    ),
 ]
 
 

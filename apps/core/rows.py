@@ -44,3 +44,20 @@ class EpochSeconds(Func):
 def table(model: type[Model]) -> str:
     """The model's table name, quoted for the database in use."""
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def digest_sql(rows: str, columns: list[str]) -> str:
+    """A scalar subquery: a digest of `columns` of `rows` (`<table> x WHERE ...`,
+    aliased x, with an `id`), in id order; NULL when there are none.
+
+    For stamps that must change whenever what rows say changes, edits through
+    any code path included, not only when a timestamp is bumped.
+    """
+    text = " || '|' || ".join(f"COALESCE(CAST(x.{c} AS TEXT), '')" for c in columns)
+    if connection.vendor == "postgresql":
+        # Names and fixed expressions only; values are bound by the caller.
+        return f"(SELECT md5(string_agg({text}, ',' ORDER BY x.id)) FROM {rows})"  # noqa: S608
+    return (
+        f"(SELECT group_concat(v, ',') FROM"  # noqa: S608 (SQLite keeps this order)
+        f" (SELECT {text} AS v FROM {rows} ORDER BY x.id))"
+    )

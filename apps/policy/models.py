@@ -1,13 +1,13 @@
 """Waivers, freeze windows, emergency exceptions and post-deploy verification."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from apps.catalog.models import Environment
-from apps.core import cron as recurrence
+from apps.policy.facts import freeze_occurrence
 from apps.releases.models import Release
 
 
@@ -117,13 +117,7 @@ class FreezeWindow(models.Model):
 
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The (start, end) of this window in effect at `at`, or None."""
-        if not self.recurring:
-            if self.starts_at <= at < self.ends_at:
-                return self.starts_at, self.ends_at
-            return None
-        duration = timedelta(minutes=self.duration_minutes)
-        start = recurrence.active_start(self.cron, self.time_zone, duration, at)
-        return (start, start + duration) if start else None
+        return freeze_occurrence(self, at)
 
 
 class EmergencyException(models.Model):

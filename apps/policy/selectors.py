@@ -1,13 +1,22 @@
 """Reads of waivers, freezes, exceptions and verification windows."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from django.db.models import CharField, DateTimeField, IntegerField, Q, Value
+from django.db.models import CharField, DateTimeField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.checklists.models import Severity
+from apps.policy.facts import (
+    ExceptionFact,
+    FreezeFact,
+    PolicyFacts,
+    ProbeFact,
+    WaiverFact,
+    WindowFact,
+)
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
@@ -17,98 +26,6 @@ from apps.policy.models import (
 from apps.probes.models import ProbeConfig
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
-
-
-@dataclass(frozen=True)
-class WaiverFact:
-    id: int
-    blocker_type: str
-    blocker_id: str
-    label: str
-    reason: str
-    expires_at: datetime
-    approved_by: str | None
-    requested_by: str
-
-
-@dataclass(frozen=True)
-class FreezeFact:
-    id: int
-    name: str
-    reason: str
-    cron: str
-    time_zone: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-    duration_minutes: int | None
-
-    def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
-        return FreezeWindow(
-            cron=self.cron,
-            time_zone=self.time_zone,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            duration_minutes=self.duration_minutes,
-        ).occurrence_at(at)
-
-
-@dataclass(frozen=True)
-class ExceptionFact:
-    id: int
-    reason: str
-    expires_at: datetime
-    approvers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class WindowFact:
-    id: int
-    outcome: str
-    summary: str
-    started_at: datetime
-    measurements: int
-
-
-@dataclass
-class PolicyFacts:
-    """Everything readiness needs from the policy and the environment's enabled
-    probes, read in one query."""
-
-    waivers: list[WaiverFact] = field(default_factory=list)
-    freezes: list[FreezeFact] = field(default_factory=list)
-    exceptions: list[ExceptionFact] = field(default_factory=list)
-    probes: list[tuple[int, str]] = field(default_factory=list)  # enabled: id, name
-    advisory_configs: set[int] = field(default_factory=set)
-    advisory_items: set[int] = field(default_factory=set)
-    item_evidence: dict[int, int] = field(default_factory=dict)
-    windows: list[WindowFact] = field(default_factory=list)
-
-    def waiver_for(self, blocker_type: str, blocker_id: str, at: datetime):
-        """(active waiver, expired waiver): the approved ones for this blocker."""
-        active = expired = None
-        for waiver in self.waivers:
-            if (waiver.blocker_type, waiver.blocker_id) != (blocker_type, blocker_id):
-                continue
-            if waiver.approved_by is None:
-                continue
-            if at < waiver.expires_at:
-                active = active or waiver
-            else:
-                expired = expired or waiver
-        return active, expired
-
-    def freeze_at(self, at: datetime) -> tuple[FreezeFact, datetime, datetime] | None:
-        for freeze in self.freezes:
-            occurrence = freeze.occurrence_at(at)
-            if occurrence:
-                return freeze, *occurrence
-        return None
-
-    def exception_at(self, at: datetime) -> ExceptionFact | None:
-        for exception in self.exceptions:
-            if len(exception.approvers) == 2 and at < exception.expires_at:
-                return exception
-        return None
 
 
 def _text(value: str = "") -> Value:
@@ -125,155 +42,214 @@ def readiness_facts(release: Release) -> PolicyFacts:
     return readiness_facts_many([release])[release.pk]
 
 
+# The UNION's columns. Each kind of fact fills the ones it needs (the others are
+# typed NULLs) and names the fact field each carries, so both the query and the
+# reading go by name.
+class _FactRow(NamedTuple):
+    kind: str
+    owner: int  # a release id, or an environment id for freezes and probes
+    id: int
+    text_a: str | None
+    text_b: str | None
+    text_c: str | None
+    text_d: str | None
+    time_a: datetime | None
+    time_b: datetime | None
+    number: int | None
+    user_a: str | None
+    user_b: str | None
+
+
+_TYPES = {
+    "text": CharField,
+    "time": DateTimeField,
+    "number": IntegerField,
+    "user": CharField,
+}
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One kind of fact in the UNION: its rows, owner and columns by field."""
+
+    kind: str
+    rows: QuerySet
+    owner: str
+    columns: dict[str, tuple[str, str]]  # fact field: (UNION column, source)
+
+    def query(self) -> QuerySet:
+        sources = {column: source for column, source in self.columns.values()}
+        values = [_text(self.kind), self.owner, "pk"]
+        for column in _FactRow._fields[3:]:
+            kind = _TYPES[column.split("_")[0]]
+            values.append(sources.get(column, _none(kind)))
+        # Each part drops its model's default ordering: SQLite refuses ORDER BY
+        # inside a compound statement.
+        return self.rows.order_by().values_list(*values)
+
+    def fields(self, row: _FactRow) -> dict:
+        found = {
+            name: getattr(row, column) for name, (column, _) in self.columns.items()
+        }
+        for name, (column, _) in self.columns.items():
+            if column.startswith("time_"):
+                found[name] = _when(found[name])
+        return {"id": row.id, **found}
+
+
+def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
+    in_releases = {"release_id__in": release_ids}
+    in_environments = {"environment_id__in": environment_ids}
+    return [
+        _Part(
+            "waiver",
+            Waiver.objects.filter(**in_releases),
+            "release_id",
+            {
+                "blocker_type": ("text_a", "blocker_type"),
+                "blocker_id": ("text_b", "blocker_id"),
+                "label": ("text_c", "label"),
+                "reason": ("text_d", "reason"),
+                "expires_at": ("time_a", "expires_at"),
+                "approved_by": ("user_a", "approved_by__username"),
+                "requested_by": ("user_b", "requested_by__username"),
+            },
+        ),
+        _Part(
+            "freeze",
+            FreezeWindow.objects.filter(**in_environments),
+            "environment_id",
+            {
+                "name": ("text_a", "name"),
+                "reason": ("text_b", "reason"),
+                "cron": ("text_c", "cron"),
+                "time_zone": ("text_d", "time_zone"),
+                "starts_at": ("time_a", "starts_at"),
+                "ends_at": ("time_b", "ends_at"),
+                "duration_minutes": ("number", "duration_minutes"),
+            },
+        ),
+        _Part(
+            "emergency",
+            EmergencyException.objects.filter(**in_releases),
+            "release_id",
+            {
+                "reason": ("text_a", "reason"),
+                "expires_at": ("time_a", "expires_at"),
+                "first_approver": ("user_a", "first_approver__username"),
+                "second_approver": ("user_b", "second_approver__username"),
+            },
+        ),
+        _Part(
+            "probe",
+            ProbeConfig.objects.filter(**in_environments, enabled=True),
+            "environment_id",
+            {"name": ("text_a", "name"), "severity": ("text_b", "severity")},
+        ),
+        # Read here rather than from the items, which callers may load with
+        # only(). A probe's evidence behind an item: the failure that blocks it,
+        # or the warning that keeps it open.
+        _Part(
+            "item",
+            ReleaseItem.objects.filter(**in_releases).filter(
+                Q(severity=Severity.ADVISORY)
+                | Q(
+                    state__in=(ReleaseItem.State.BLOCKED, ReleaseItem.State.OPEN),
+                    evidence_result_id__isnull=False,
+                )
+            ),
+            "release_id",
+            {
+                "severity": ("text_a", "severity"),
+                "evidence_result_id": ("number", "evidence_result_id"),
+            },
+        ),
+        _Part(
+            "window",
+            VerificationWindow.objects.filter(**in_releases),
+            "release_id",
+            {
+                "outcome": ("text_a", "outcome"),
+                "summary": ("text_b", "summary"),
+                "started_at": ("time_a", "started_at"),
+                "measurements": ("number", "measurements"),
+            },
+        ),
+    ]
+
+
 def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
     """readiness_facts() of many releases, still in one query."""
     release_ids = [release.pk for release in releases]
     environment_ids = {release.environment_id for release in releases}
-    no_text, no_time, no_int = _text(), _none(DateTimeField), _none(IntegerField)
-    waivers = Waiver.objects.filter(release_id__in=release_ids).values_list(
-        _text("waiver"),
-        "release_id",
-        "pk",
-        "blocker_type",
-        "blocker_id",
-        "label",
-        "reason",
-        "expires_at",
-        no_time,
-        no_int,
-        "approved_by__username",
-        "requested_by__username",
-    )
-    freezes = FreezeWindow.objects.filter(
-        environment_id__in=environment_ids
-    ).values_list(
-        _text("freeze"),
-        "environment_id",
-        "pk",
-        "name",
-        "reason",
-        "cron",
-        "time_zone",
-        "starts_at",
-        "ends_at",
-        "duration_minutes",
-        _none(CharField),
-        _none(CharField),
-    )
-    exceptions = EmergencyException.objects.filter(
-        release_id__in=release_ids
-    ).values_list(
-        _text("emergency"),
-        "release_id",
-        "pk",
-        "reason",
-        no_text,
-        no_text,
-        no_text,
-        "expires_at",
-        no_time,
-        no_int,
-        "first_approver__username",
-        "second_approver__username",
-    )
-    probes = ProbeConfig.objects.filter(
-        environment_id__in=environment_ids, enabled=True
-    ).values_list(
-        _text("probe"),
-        "environment_id",
-        "pk",
-        "name",
-        "severity",
-        no_text,
-        no_text,
-        no_time,
-        no_time,
-        no_int,
-        _none(CharField),
-        _none(CharField),
-    )
-    # Read here rather than from the items, which callers may load with only().
-    # A probe's evidence behind an item: the failure that blocks it, or the
-    # warning that keeps it open.
-    items = (
-        ReleaseItem.objects.filter(release_id__in=release_ids)
-        .filter(
-            Q(severity=Severity.ADVISORY)
-            | Q(
-                state__in=(ReleaseItem.State.BLOCKED, ReleaseItem.State.OPEN),
-                evidence_result_id__isnull=False,
-            )
-        )
-        .values_list(
-            _text("item"),
-            "release_id",
-            "pk",
-            "severity",
-            no_text,
-            no_text,
-            no_text,
-            no_time,
-            no_time,
-            "evidence_result_id",
-            _none(CharField),
-            _none(CharField),
-        )
-    )
-    windows = VerificationWindow.objects.filter(release_id__in=release_ids).values_list(
-        _text("window"),
-        "release_id",
-        "pk",
-        "outcome",
-        "summary",
-        no_text,
-        no_text,
-        "started_at",
-        no_time,
-        "measurements",
-        _none(CharField),
-        _none(CharField),
-    )
-    by_release = {pk: PolicyFacts() for pk in release_ids}
-    by_environment = {pk: PolicyFacts() for pk in environment_ids}
-    # Each part drops its model's default ordering: SQLite refuses ORDER BY
-    # inside a compound statement.
-    parts = [q.order_by() for q in (freezes, exceptions, probes, items, windows)]
-    for kind, owner, pk, a, b, c, d, t1, t2, n, u1, u2 in waivers.order_by().union(
-        *parts, all=True
-    ):
-        facts = (
-            by_environment[owner]
-            if kind in ("freeze", "probe")
-            else (by_release[owner])
-        )
-        if kind == "waiver":
-            facts.waivers.append(WaiverFact(pk, a, b, c, d, _when(t1), u1, u2 or ""))
-        elif kind == "freeze":
-            facts.freezes.append(FreezeFact(pk, a, b, c, d, _when(t1), _when(t2), n))
-        elif kind == "emergency":
-            approvers = tuple(name for name in (u1, u2) if name)
-            facts.exceptions.append(ExceptionFact(pk, a, _when(t1), approvers))
-        elif kind == "window":
-            facts.windows.append(WindowFact(pk, a, b, _when(t1), n))
-        elif kind == "item":
-            if a == Severity.ADVISORY:
-                facts.advisory_items.add(pk)
-            if n is not None:
-                facts.item_evidence[pk] = n
-        else:
-            facts.probes.append((pk, a))
-            if b == Severity.ADVISORY:
-                facts.advisory_configs.add(pk)
-    for shared in by_environment.values():
-        shared.probes.sort(key=lambda probe: (probe[1], probe[0]))
+    parts = {part.kind: part for part in _parts(release_ids, environment_ids)}
+    first, *others = (part.query() for part in parts.values())
+    found: dict[tuple[str, int], list] = {}
+    for values in first.union(*others, all=True):
+        row = _FactRow._make(values)
+        fields = parts[row.kind].fields(row)
+        found.setdefault((row.kind, row.owner), []).append(fields)
+    by_release = {}
     for release in releases:
-        facts, shared = by_release[release.pk], by_environment[release.environment_id]
-        facts.freezes = sorted(shared.freezes, key=lambda freeze: freeze.name)
-        facts.probes = shared.probes
-        facts.advisory_configs = shared.advisory_configs
-        facts.windows.sort(key=lambda window: (window.started_at, window.id))
-        facts.windows.reverse()
+        by_release[release.pk] = _facts(found, release.pk, release.environment_id)
     return by_release
+
+
+def _facts(found: dict, release_id: int, environment_id: int) -> PolicyFacts:
+    """One release's facts from the UNION's rows by (kind, owner)."""
+
+    def rows(kind: str) -> list[dict]:
+        owner = environment_id if kind in ("freeze", "probe") else release_id
+        return found.get((kind, owner), [])
+
+    probes = rows("probe")
+    items = rows("item")
+    exceptions = [
+        ExceptionFact(
+            id=row["id"],
+            reason=row["reason"],
+            expires_at=row["expires_at"],
+            approvers=tuple(
+                name for name in (row["first_approver"], row["second_approver"]) if name
+            ),
+        )
+        for row in rows("emergency")
+    ]
+    windows = sorted(
+        (WindowFact(**row) for row in rows("window")),
+        key=lambda window: (window.started_at, window.id),
+    )
+    return PolicyFacts(
+        waivers=tuple(
+            WaiverFact(**{**row, "requested_by": row["requested_by"] or ""})
+            for row in rows("waiver")
+        ),
+        freezes=tuple(
+            sorted(
+                (FreezeFact(**row) for row in rows("freeze")),
+                key=lambda freeze: freeze.name,
+            )
+        ),
+        exceptions=tuple(exceptions),
+        probes=tuple(
+            sorted(
+                (ProbeFact(row["id"], row["name"]) for row in probes),
+                key=lambda probe: (probe.name, probe.id),
+            )
+        ),
+        advisory_configs=frozenset(
+            row["id"] for row in probes if row["severity"] == Severity.ADVISORY
+        ),
+        advisory_items=frozenset(
+            row["id"] for row in items if row["severity"] == Severity.ADVISORY
+        ),
+        item_evidence={
+            row["id"]: row["evidence_result_id"]
+            for row in items
+            if row["evidence_result_id"] is not None
+        },
+        windows=tuple(reversed(windows)),
+    )
 
 
 def _when(value) -> datetime | None:

@@ -10,8 +10,8 @@ value is a bound parameter.
 
 # ruff: noqa: S608
 
-from apps.core.rows import table
-from apps.probes.models import ProbeRun
+from apps.core.rows import digest_sql, table
+from apps.probes.models import ProbeConfig, ProbeRun
 
 
 def latest_run_sql(release: str, column: str) -> str:
@@ -21,4 +21,13 @@ def latest_run_sql(release: str, column: str) -> str:
         f"(SELECT p.{column} FROM {table(ProbeRun)} p"
         f" WHERE p.release_id = {release}"
         " ORDER BY p.created_at DESC, p.id DESC LIMIT 1)"
+    )
+
+
+def enabled_configs_sql(environment: str) -> str:
+    """A digest of the environment's enabled probe configurations as the verdict
+    reads them (id, name, severity), as a scalar subquery."""
+    return digest_sql(
+        f"{table(ProbeConfig)} x WHERE x.environment_id = {environment} AND x.enabled",
+        ["id", "name", "severity"],
     )

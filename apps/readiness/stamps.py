@@ -8,6 +8,7 @@ part about its own tables; this module only puts them together.
 
 # ruff: noqa: S608
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,6 +19,7 @@ from apps.accounts import stamps as account_stamps
 from apps.checklists import stamps as checklist_stamps
 from apps.contacts import stamps as contact_stamps
 from apps.core.rows import table
+from apps.policy import stamps as policy_stamps
 from apps.probes import stamps as probe_stamps
 from apps.releases.models import Release
 from apps.releases.stamps import release_row
@@ -76,3 +78,37 @@ def release_page(user: User, pk: int) -> PageStamp:
         resources=(row[8], str(row[9])),
         signers=(row[10], str(row[11]), row[12], str(row[13]), row[14]),
     )
+
+
+@dataclass(frozen=True)
+class TickStamp:
+    """What the item tick's cached verdict inputs depend on (apps.readiness.tick).
+
+    Every service that changes the release bumps `revision`; `facts` digests
+    what can change the verdict without it: the environment's enabled probe
+    configurations and freeze windows, the release's waivers and emergency
+    exceptions (edited in the admin, say) and its latest probe run.
+    """
+
+    release_id: int
+    revision: int
+    facts: str
+
+
+@cache
+def _tick_stamp_sql() -> str:
+    columns = [
+        "r.revision",
+        probe_stamps.enabled_configs_sql("r.environment_id"),
+        probe_stamps.latest_run_sql("r.id", "id"),
+        probe_stamps.latest_run_sql("r.id", "status"),
+        *policy_stamps.verdict_facts_sql("r.id", "r.environment_id"),
+    ]
+    return f"SELECT {', '.join(columns)} FROM {table(Release)} r WHERE r.id = %s"
+
+
+def tick_stamp(release_id: int) -> TickStamp:
+    """The release's tick stamp, in one round trip (404 for no such release)."""
+    revision, *facts = release_row(release_id, _tick_stamp_sql(), [release_id])
+    digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
+    return TickStamp(release_id=release_id, revision=revision, facts=digest)

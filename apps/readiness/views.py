@@ -4,7 +4,6 @@ They compose the verdict with the panels of the apps below (sign-offs, probes,
 policy, contacts, the audit timeline), so they live above them, here.
 """
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from itertools import groupby
@@ -39,6 +38,7 @@ from apps.maintenance import stamps as maintenance_stamps
 from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeRun
 from apps.readiness import stamps
+from apps.readiness.checklist import checklist
 from apps.readiness.forms import (
     DashboardFilterForm,
     HistoryFilterForm,
@@ -52,6 +52,7 @@ from apps.readiness.readiness import (
     compute_readiness,
     compute_readiness_many,
 )
+from apps.readiness.tick import tick_verdict
 from apps.releases import lifecycle, selectors, services
 from apps.releases import stamps as release_stamps
 from apps.releases.models import Release, ReleaseItem
@@ -79,64 +80,6 @@ ACTION_LABELS = {
     (S.READY, S.DEPLOYED): "Mark deployed",
     (S.DEPLOYED, S.ROLLED_BACK): "Roll back",
 }
-
-
-@dataclass
-class Section:
-    key: str
-    number: str
-    title: str
-    items: list[ReleaseItem] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.items)
-
-    @property
-    def settled(self) -> int:
-        return sum(1 for item in self.items if item.settled)
-
-    @property
-    def percent(self) -> int:
-        return (self.settled * 100) // self.total if self.total else 100
-
-
-@dataclass
-class Phase:
-    key: str
-    title: str
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(section.total for section in self.sections)
-
-    @property
-    def settled(self) -> int:
-        return sum(section.settled for section in self.sections)
-
-
-def checklist(items: list[ReleaseItem]) -> list[Phase]:
-    """Items grouped by phase and section, in checklist order."""
-    phases: list[Phase] = []
-    for item in items:
-        if not phases or phases[-1].key != item.phase:
-            phases.append(Phase(key=item.phase, title=item.phase_title))
-        sections = phases[-1].sections
-        title = item.section_title or item.phase_title
-        if not sections or (sections[-1].number, sections[-1].title) != (
-            item.section_number,
-            title,
-        ):
-            sections.append(
-                Section(
-                    key=f"s{item.position}",
-                    number=item.section_number,
-                    title=title,
-                )
-            )
-        sections[-1].items.append(item)
-    return phases
 
 
 def _status_actions(
@@ -418,26 +361,30 @@ def _page_key(request: HttpRequest, stamp: stamps.PageStamp) -> str | None:
 
 
 def _item_response(
-    request: HttpRequest, item: ReleaseItem, form=None, *, editing: bool = False
+    request: HttpRequest,
+    item: ReleaseItem,
+    form=None,
+    *,
+    editing: bool = False,
+    written_revision: int | None = None,
 ) -> HttpResponse:
-    """The item's row, plus the readiness bar and section progress out of band."""
+    """The item's row, plus the readiness bar and section progress out of band,
+    judged from the tick's cached inputs when nothing else changed
+    (apps.readiness.tick)."""
     release = item.release
-    items = list(release.items.select_related("changed_by"))
+    tick = tick_verdict(
+        release, item, at=timezone.now(), written_revision=written_revision
+    )
+    current = tick.item or item
     can_tick = permissions.can(request.user, "tick", release.team)
-    section = None
-    for phase in checklist(items):
-        for candidate in phase.sections:
-            if any(other.pk == item.pk for other in candidate.items):
-                section = candidate
-    current = next(other for other in items if other.pk == item.pk)
     current.editable = can_tick and lifecycle.item_editable(release.status, current)
     context = {
         "item": current,
         "release": release,
-        "section": section,
+        "section": tick.section,
         "form": form,
         "editing": editing,
-        "readiness": compute_readiness(release, items),
+        "readiness": tick.readiness,
         "oob": True,
     }
     return render(request, "releases/partials/item_changed.html", context)
@@ -467,14 +414,17 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
     wants_note = request.POST.get("state") in ReleaseItem.NOTE_REQUIRED
     form = (NoteStateForm if wants_note else ItemStateForm)(request.POST)
     failed = True
+    written_revision = None
     if form.is_valid():
         try:
             release = item.release
             item = services.release_item_set_state(
                 item=item, by=request.user, **form.cleaned_data
             )
-            # The selector already loaded the release and its team: reuse them
-            # rather than read both again for the response.
+            # The service hands back the locked release, counted: the revision
+            # this tick wrote. The selector already loaded the release and its
+            # team: reuse them rather than read both again for the response.
+            written_revision = item.release.revision
             item.release = release
             failed = False
         except ValidationError as error:
@@ -483,7 +433,13 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
         if failed:
             messages.error(request, " ".join(_errors(form)))
         return redirect(f"{item.release.get_absolute_url()}#item-{item.pk}")
-    return _item_response(request, item, form, editing=failed and wants_note)
+    return _item_response(
+        request,
+        item,
+        form,
+        editing=failed and wants_note,
+        written_revision=written_revision,
+    )
 
 
 def _errors(form) -> list[str]:

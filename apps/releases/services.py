@@ -449,6 +449,8 @@ def release_item_set_state(
             item = next(iter(ReleaseItem.objects.raw(_locked_item_sql(), params)))
         else:
             item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
+        # The locked release: its revision is the one this change counts.
+        item.release = release
         before = _item_facts(item)
         if proof is not None:
             item.evidence_result_id, item.evidence_status = (

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.plain_python import run_python
 
 SCRIPT = """
 import pkgutil, sys
@@ -21,14 +17,7 @@ print("django" in sys.modules, loaded)
 
 
 def test_importing_every_kind_module_does_not_load_django() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-    )
+    completed = run_python(SCRIPT)
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "False []"

@@ -1,0 +1,279 @@
+"""The item tick re-judges cached inputs, and is never served stale.
+
+A tick judges the inputs it cached before with only the ticked item replaced
+(apps.readiness.tick). Each test warms that cache with two ticks, checks the
+second was judged from it, changes something the way another user or the admin
+would, and then checks the next tick's verdict, readiness bar and section
+progress are those of a from-scratch compute_readiness().
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.policy import services as policy_services
+from apps.policy.models import FreezeWindow
+from apps.probes.models import ProbeConfig
+from apps.readiness.readiness import compute_readiness
+from apps.releases import services as release_services
+from apps.releases.models import Release, ReleaseItem
+from apps.signoffs import services as signoff_services
+from tests import factories
+from tests.policy.conftest import finished_run, probe_config
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+COUNTERS = (
+    "items_total",
+    "items_settled",
+    "roles_total",
+    "roles_approved",
+    "probes_total",
+    "probes_passing",
+    "probes_not_run",
+    "probes_stale",
+)
+
+
+def _gating(release: Release) -> list[ReleaseItem]:
+    return [
+        item
+        for item in release.items.order_by("position")
+        if item.gates_readiness and item.state == "open"
+    ]
+
+
+def _tick(client, item: ReleaseItem, state: str = "done"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("releases:item-state", args=[item.pk]), {"state": state}, **HTMX
+        )
+    assert response.status_code == 200
+    response.queries = len(queries.captured_queries)
+    return response
+
+
+def _assert_fresh(response, release: Release) -> None:
+    """The tick's verdict, bar and section are those of a from-scratch compute."""
+    release = Release.objects.get(pk=release.pk)
+    fresh = compute_readiness(release)
+    served = response.context["readiness"]
+    assert served.as_dict() == fresh.as_dict()
+    assert [getattr(served, name) for name in COUNTERS] == [
+        getattr(fresh, name) for name in COUNTERS
+    ]
+    bar = render_to_string(
+        "releases/partials/readiness_bar.html", {"readiness": fresh, "oob": True}
+    )
+    assert bar in response.text
+    section = response.context["section"]
+    item = ReleaseItem.objects.get(pk=response.context["item"].pk)
+    members = [
+        other for other in release.items.all() if other.pk in section_ids(section)
+    ]
+    assert item.pk in section_ids(section)
+    assert section.settled == sum(1 for other in members if other.settled)
+    assert section.total == len(members)
+
+
+def section_ids(section) -> set[int]:
+    return {member.pk for member in section.items}
+
+
+@pytest.fixture
+def warm(client, engineer, release):
+    """Two ticks by the engineer: the second is judged from the cached inputs."""
+    client.force_login(engineer)
+    item = _gating(release)[0]
+    first = _tick(client, item)
+    second = _tick(client, item, "open")
+    assert second.queries <= first.queries - 4, (first.queries, second.queries)
+    _assert_fresh(second, release)
+    return item
+
+
+def test_a_tick_after_the_first_is_judged_from_the_cached_inputs(
+    client, engineer, release
+):
+    client.force_login(engineer)
+    item = _gating(release)[0]
+
+    first = _tick(client, item)
+    second = _tick(client, item, "open")
+    third = _tick(client, item)
+
+    # The cached inputs save reading the items, evidence, sign-offs and policy
+    # facts (4 queries) and the second stamp that checks a gathering.
+    assert second.queries == third.queries == first.queries - 5
+    _assert_fresh(third, release)
+    assert third.context["readiness"].items_settled == 1
+
+
+def test_changes_by_another_user_between_ticks_are_not_served_stale(
+    client, warm, release, second_engineer
+):
+    other, blocked = _gating(release)[1:3]
+    release_services.release_item_set_state(
+        item=other, state="done", by=second_engineer
+    )
+    release_services.release_item_set_state(
+        item=blocked, state="blocked", note="staging is down", by=second_engineer
+    )
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    texts = [b.text for b in response.context["readiness"].blockers]
+    assert f"{blocked.text} (blocked: staging is down)" in texts
+    assert response.context["readiness"].items_settled == 2
+
+
+def test_another_users_tick_between_ticks_is_not_served_stale(
+    client, warm, release, engineer, second_engineer
+):
+    other = _gating(release)[1]
+    client.force_login(second_engineer)
+    _assert_fresh(_tick(client, other), release)
+    client.force_login(engineer)
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].items_settled == 2
+
+
+def test_a_new_probe_configuration_is_not_served_stale(
+    client, warm, release, environment
+):
+    probe_config(environment, "Health endpoint")
+
+    response = _tick(client, warm, "open")
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].probes_not_run == 1
+    texts = [b.text for b in response.context["readiness"].blockers]
+    assert "Health endpoint: no evidence yet" in texts
+
+
+def test_a_probe_turned_advisory_in_bulk_is_not_served_stale(
+    client, warm, release, environment
+):
+    config = probe_config(environment, "Health endpoint")
+    _assert_fresh(_tick(client, warm, "open"), release)
+    # update() leaves updated_at alone: the stamp digests what the verdict reads.
+    ProbeConfig.objects.filter(pk=config.pk).update(severity="advisory")
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].probes_total == 0
+
+
+def test_a_probe_run_finished_without_the_services_is_not_served_stale(
+    client, warm, release, environment
+):
+    config = probe_config(environment, "Health endpoint")
+    _assert_fresh(_tick(client, warm, "open"), release)
+    finished_run(release, [(config, "fail", "status 503")])
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    texts = [b.text for b in response.context["readiness"].blockers]
+    assert "Health endpoint: status 503" in texts
+
+
+def test_a_freeze_window_created_is_not_served_stale(
+    client, warm, release, environment, lead
+):
+    now = timezone.now()
+    policy_services.freeze_window_save(
+        environment=environment,
+        by=lead,
+        name="Black Friday",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    )
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].freeze["name"] == "Black Friday"
+
+
+def test_a_freeze_window_edited_in_bulk_is_not_served_stale(
+    client, warm, release, environment
+):
+    now = timezone.now()
+    window = FreezeWindow.objects.create(
+        environment=environment,
+        name="Later",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=2),
+    )
+    _assert_fresh(_tick(client, warm), release)
+    FreezeWindow.objects.filter(pk=window.pk).update(starts_at=now - timedelta(hours=1))
+
+    response = _tick(client, warm, "open")
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].freeze["name"] == "Later"
+
+
+def test_a_waiver_approved_is_not_served_stale(
+    client, warm, release, engineer, lead, second_engineer
+):
+    item = _gating(release)[1]
+    second_lead = factories.member(release.team, "lead")
+    waiver = policy_services.waiver_request(
+        release=release,
+        blocker_type="item",
+        blocker_id=item.pk,
+        reason="Covered by the staging soak test",
+        expires_at=timezone.now() + timedelta(days=1),
+        by=lead,
+    )
+    _assert_fresh(_tick(client, warm), release)
+    policy_services.waiver_approve(waiver=waiver, by=second_lead)
+
+    response = _tick(client, warm, "open")
+
+    _assert_fresh(response, release)
+    assert [w.blocker.id for w in response.context["readiness"].waived] == [
+        str(item.pk)
+    ]
+
+
+def test_a_sign_off_is_not_served_stale(client, warm, release):
+    role = release.signoff_roles[0]
+    approver = factories.member(release.team, "engineer")
+    signoff_services.signoff_record(
+        release=release, role_key=role["key"], decision="approve", by=approver
+    )
+
+    response = _tick(client, warm)
+
+    _assert_fresh(response, release)
+    assert response.context["readiness"].roles_approved == 1
+
+
+def test_a_refused_tick_is_judged_from_the_cache_and_not_served_stale(
+    client, warm, release, second_engineer
+):
+    other = _gating(release)[1]
+    release_services.release_item_set_state(
+        item=other, state="done", by=second_engineer
+    )
+
+    # Blocked without a note is refused: nothing is written.
+    response = _tick(client, warm, "blocked")
+
+    assert "Say why this item is blocked" in response.text
+    _assert_fresh(response, release)
+    assert response.context["readiness"].items_settled == 1
