@@ -1,4 +1,5 @@
-"""manage.py seed_demo: the default template and a demo team for development."""
+"""manage.py seed_demo: a demo team for development, on the default template
+(which `migrate` loads; loaded here too if a database lacks it)."""
 
 from django.conf import settings
 from django.contrib.auth.models import User
