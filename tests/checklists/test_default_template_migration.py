@@ -74,9 +74,7 @@ def test_seed_demo_after_migrate_adds_no_second_template(transactional_db, setti
     migrated = ChecklistTemplate.objects.get()
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", "--template-only", verbosity=0)
-    assert list(ChecklistTemplate.objects.values_list("pk", flat=True)) == [
-        migrated.pk
-    ]
+    assert list(ChecklistTemplate.objects.values_list("pk", flat=True)) == [migrated.pk]
     assert services.template_ensure_default() == migrated
 
 
