@@ -59,7 +59,7 @@
   });
   window.addEventListener("DOMContentLoaded", function () { reveal(location.hash); });
 
-  // Escape closes the account menu and puts focus back on its toggle.
+  // Escape closes the account menu, focus back on its toggle.
   document.addEventListener("keydown", function (event) {
     const menu = event.key === "Escape" && event.target.closest(".usermenu[open]");
     if (menu) { menu.open = false; menu.firstElementChild.focus(); }
