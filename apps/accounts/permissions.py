@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage_probes": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_contacts": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_templates": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_webhooks": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_signers": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_members": frozenset({Role.ADMIN}),
     "manage_signoff_groups": frozenset({Role.ADMIN}),
@@ -44,6 +45,15 @@ def role_of(user: User | AnonymousUser, team: Team) -> str | None:
         )
         user._shipshape_roles = cache
     return cache.get(team.pk)
+
+
+def may_somewhere(user: User | AnonymousUser, action: str) -> bool:
+    """Whether the user may take the action in at least one of their teams."""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    role_of(user, Team(pk=0))  # fills the per-request cache
+    roles = getattr(user, "_shipshape_roles", {}).values()
+    return any(role in ACTIONS[action] for role in roles)
 
 
 def can(user: User | AnonymousUser, action: str, team: Team) -> bool:

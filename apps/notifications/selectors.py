@@ -3,10 +3,11 @@
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from apps.accounts import permissions
 from apps.accounts.models import Membership
 from apps.notifications.models import Webhook, WebhookDelivery
 
-MANAGERS = (Membership.Role.LEAD, Membership.Role.ADMIN)
+MANAGERS = permissions.ACTIONS["manage_webhooks"]
 
 
 def webhook_list_for_user(user: User) -> QuerySet[Webhook]:

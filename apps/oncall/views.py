@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import permissions
+from apps.catalog.models import Environment
 from apps.oncall import selectors, services
 from apps.oncall.forms import WEEKDAYS, OverrideForm, RotationForm
 
@@ -49,6 +50,10 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
         "weekdays": WEEKDAYS,
         "weekday": WEEKDAYS[rotation.handover_weekday] if rotation else "",
         "can_manage": permissions.can(request.user, "manage_contacts", team),
+        # The environments whose pages link here, to link back to each.
+        "environments": Environment.objects.filter(service__team=team)
+        .select_related("service")
+        .order_by("service__name", "name"),
     }
     return render(request, "oncall/team.html", context)
 

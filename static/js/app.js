@@ -59,6 +59,12 @@
   });
   window.addEventListener("DOMContentLoaded", function () { reveal(location.hash); });
 
+  // Escape closes the account menu, focus back on its toggle.
+  document.addEventListener("keydown", function (event) {
+    const menu = event.key === "Escape" && event.target.closest(".usermenu[open]");
+    if (menu) { menu.open = false; menu.firstElementChild.focus(); }
+  });
+
   // Filters apply as soon as a select changes.
   document.addEventListener("change", function (event) {
     const select = event.target.closest("form.filters select");

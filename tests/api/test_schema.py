@@ -38,3 +38,16 @@ def test_the_docs_assets_ship_with_the_app():
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
         path = f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"
         assert finders.find(path), f"{path} is not among the static files"
+
+
+def test_the_docs_page_has_no_inline_style_and_keeps_the_sites_policy(client, settings):
+    page = client.get("/api/docs/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<style" not in html
+    assert " style=" not in html
+    assert '<link rel="stylesheet" href="/static/css/api-docs.css">' in html
+    assert finders.find("css/api-docs.css")
+    assert page["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
+    assert "style-src 'self';" in page["Content-Security-Policy"]

@@ -65,6 +65,8 @@ def test_default_template_holds_every_item_of_the_seed(db):
 
 
 def test_malformed_file_names_the_line_and_imports_nothing(db, tmp_path):
+    # The migrated test database holds the default template; start without it.
+    ChecklistTemplate.objects.all().delete()
     path = tmp_path / "bad.md"
     path.write_text("# T\n## Pre-Deployment\n### 1. S\n- [ ] ok\n- [x]broken\n")
     with pytest.raises(CommandError, match=r"line 5: malformed checklist item"):

@@ -67,6 +67,19 @@ def _lines(text: str) -> list[str]:
     return text.splitlines() if text else []
 
 
+@dataclass(frozen=True)
+class TemplateModels:
+    """The model classes a template is written to: the app's own, or those of a
+    migration's state (the data migration that loads the default template)."""
+
+    template: type = ChecklistTemplate
+    phase: type = TemplatePhase
+    section: type = TemplateSection
+    item: type = TemplateItem
+    role: type = SignOffRole
+    runbook: type = RunbookEntry
+
+
 @transaction.atomic
 def template_import(
     *, source: str, name: str = "", by: User | None, team: Team | None = None
@@ -77,6 +90,35 @@ def template_import(
     only). Raises ValidationError naming the bad line; nothing is written then.
     """
     _require_team_templates(by, team)
+    template, counts = _template_rows_write(
+        source=source,
+        name=name,
+        team_id=team.pk if team else None,
+        by_id=by.pk if by else None,
+    )
+    audit.record(
+        actor=by,
+        action="template.imported",
+        target=template,
+        team_id=team.pk if team else None,
+        after={"name": template.name, "version": template.version, **counts},
+    )
+    return template
+
+
+def _template_rows_write(
+    *,
+    source: str,
+    name: str,
+    team_id: int | None,
+    by_id: int | None,
+    models: TemplateModels = TemplateModels(),
+) -> tuple[ChecklistTemplate, dict[str, int]]:
+    """Write the rows of a new template version parsed from Markdown, and count
+    its items and sign-off roles; the caller checks permissions and audits.
+
+    Raises ValidationError naming the bad line before anything is written.
+    """
     try:
         document = markdown.parse(source)
     except markdown.MarkdownError as error:
@@ -84,20 +126,20 @@ def template_import(
     name = (name or document.title).strip()[:120]
     if not name:
         raise ValidationError({"name": "Give the template a name."})
-    template = ChecklistTemplate.objects.create(
+    template = models.template.objects.create(
         name=name,
-        version=_next_version(name),
+        version=_next_version(name, models.template),
         title=document.title[:200],
         preamble="\n".join(document.preamble),
-        team=team,
+        team_id=team_id,
         source=source,
-        created_by=by,
+        created_by_id=by_id,
     )
     items: list[TemplateItem] = []
     roles: list[SignOffRole] = []
     runbook: list[RunbookEntry] = []
     for part_position, part in enumerate(document.parts):
-        phase = TemplatePhase.objects.create(
+        phase = models.phase.objects.create(
             template=template,
             position=part_position,
             title=part.title[:200],
@@ -109,7 +151,7 @@ def template_import(
             template.success_criteria = markdown.success_criteria(part)
         if part.kind == "signoff":
             roles += [
-                SignOffRole(
+                models.role(
                     template=template,
                     position=position,
                     key=markdown.role_key(item.text)[:60],
@@ -119,7 +161,7 @@ def template_import(
                 for position, item in enumerate(part.items)
             ]
         else:
-            items += _items(phase, None, part.items)
+            items += _items(models.item, phase, None, part.items)
         for section_position, section in enumerate(part.sections):
             steps = []
             if part.kind in ("deployment", "rollback"):
@@ -127,7 +169,7 @@ def template_import(
                     {"title": step.title, "command": step.command}
                     for step in markdown.steps_from_body(section.body, section.title)
                 ]
-            row = TemplateSection.objects.create(
+            row = models.section.objects.create(
                 phase=phase,
                 position=section_position,
                 number=section.number,
@@ -136,11 +178,11 @@ def template_import(
                 trailer="\n".join(section.trailer),
                 steps=steps,
             )
-            items += _items(phase, row, section.items)
+            items += _items(models.item, phase, row, section.items)
             if part.kind == "runbook":
                 entry = markdown.runbook_entry(section)
                 runbook.append(
-                    RunbookEntry(
+                    models.runbook(
                         template=template,
                         position=len(runbook),
                         problem=entry.problem[:200],
@@ -148,23 +190,11 @@ def template_import(
                         causes=entry.causes,
                     )
                 )
-    TemplateItem.objects.bulk_create(items)
-    SignOffRole.objects.bulk_create(roles)
-    RunbookEntry.objects.bulk_create(runbook)
+    models.item.objects.bulk_create(items)
+    models.role.objects.bulk_create(roles)
+    models.runbook.objects.bulk_create(runbook)
     template.save(update_fields=["success_criteria"])
-    audit.record(
-        actor=by,
-        action="template.imported",
-        target=template,
-        team_id=team.pk if team else None,
-        after={
-            "name": name,
-            "version": template.version,
-            "items": len(items),
-            "signoff_roles": len(roles),
-        },
-    )
-    return template
+    return template, {"items": len(items), "signoff_roles": len(roles)}
 
 
 def _require_team_templates(by: User | None, team: Team | None) -> None:
@@ -179,18 +209,21 @@ def _require_team_templates(by: User | None, team: Team | None) -> None:
     permissions.require(by, "manage_templates", team)
 
 
-def _next_version(name: str) -> int:
+def _next_version(name: str, model: type = ChecklistTemplate) -> int:
     """The next version number of a name, with the name's rows locked so two
     imports cannot take the same number."""
-    latest = ChecklistTemplate.objects.select_for_update().filter(name=name)
+    latest = model.objects.select_for_update().filter(name=name)
     return (latest.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
 def _items(
-    phase: TemplatePhase, section: TemplateSection | None, items: list[markdown.Item]
+    model: type,
+    phase: TemplatePhase,
+    section: TemplateSection | None,
+    items: list[markdown.Item],
 ) -> list[TemplateItem]:
     return [
-        TemplateItem(
+        model(
             phase=phase,
             section=section,
             position=position,
