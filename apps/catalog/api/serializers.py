@@ -19,6 +19,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 class EnvironmentSerializer(serializers.ModelSerializer):
     base_url = serializers.CharField(read_only=True)
     api_url = serializers.CharField(read_only=True)
+    probe_zone = serializers.CharField(read_only=True)
 
     class Meta:
         model = Environment

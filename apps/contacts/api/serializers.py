@@ -10,6 +10,9 @@ from apps.contacts.services import LAST_ESCALATION
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    # A blank email is stored as "", which is not an address: a plain string.
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Contact
         fields = [
