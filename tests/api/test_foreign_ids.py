@@ -9,9 +9,8 @@ schema: a new one with an id in its body or path fails the coverage tests
 until it is added below.
 """
 
-from datetime import timedelta
-
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone

@@ -147,7 +147,9 @@ def _methods(view) -> set[str]:
         if hasattr(view, "view_class"):
             cls = view.view_class
             return {m.upper() for m in cls.http_method_names if hasattr(cls, m)}
-        cells = dict(zip(view.__code__.co_freevars, view.__closure__ or ()))
+        cells = dict(
+            zip(view.__code__.co_freevars, view.__closure__ or (), strict=True)
+        )
         if "request_method_list" in cells:
             return set(cells["request_method_list"].cell_contents)
         view = getattr(view, "__wrapped__", None)
