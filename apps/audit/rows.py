@@ -1,7 +1,7 @@
 """Saving and deleting a plain row with its audit event, for the services whose
 whole write is one row (a service, an environment, a contact)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -16,6 +16,35 @@ M = TypeVar("M", bound=models.Model)
 def facts(row: models.Model, fields: Sequence[str]) -> dict[str, Any]:
     """The row's values of `fields`, a relation by its id."""
     return {name: getattr(row, row._meta.get_field(name).attname) for name in fields}
+
+
+def assign(row: models.Model, changes: dict[str, Any], fields: Sequence[str]) -> None:
+    """Set the row's `changes`, strings stripped; a name outside `fields` is a
+    programming error (TypeError), not the caller's input."""
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise TypeError(f"Not changeable here: {', '.join(sorted(unknown))}.")
+    for name, value in changes.items():
+        setattr(row, name, value.strip() if isinstance(value, str) else value)
+
+
+def row_change(
+    row: M,
+    changes: dict[str, Any],
+    *,
+    by: User,
+    action: str,
+    team_id: int,
+    fields: Sequence[str],
+    check: Callable[[M], None],
+) -> M:
+    """Apply `changes` to a row, `check` it, save it and record what changed."""
+    before = facts(row, fields)
+    assign(row, changes, fields)
+    check(row)
+    return row_save(
+        row, by=by, action=action, team_id=team_id, fields=fields, before=before
+    )
 
 
 def row_save(

@@ -25,14 +25,6 @@ ENVIRONMENT_FIELDS = (
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
-def _apply(row, changes: dict, allowed: tuple[str, ...]) -> None:
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise TypeError(f"Not changeable here: {', '.join(sorted(unknown))}.")
-    for name, value in changes.items():
-        setattr(row, name, value.strip() if isinstance(value, str) else value)
-
-
 def _check_service(service: Service) -> None:
     others = Service.objects.filter(team_id=service.team_id, name=service.name)
     if others.exclude(pk=service.pk).exists():
@@ -75,7 +67,7 @@ def service_create(
     service = Service(team=team)
     changes = {"name": name, "description": description}
     changes["slug"] = slug.strip() or slugify(name)[:120]
-    _apply(service, {**changes, "repository_url": repository_url}, SERVICE_FIELDS)
+    rows.assign(service, {**changes, "repository_url": repository_url}, SERVICE_FIELDS)
     _check_service(service)
     return rows.row_save(
         service, by=by, action="service.created", team_id=team.pk, fields=SERVICE_FIELDS
@@ -87,16 +79,14 @@ def service_update(*, service: Service, by: User, **changes: str) -> Service:
     """Change a service's name, slug, description or repository URL; leads only."""
     service = Service.objects.select_for_update().get(pk=service.pk)
     permissions.require(by, "manage_catalog", service.team)
-    before = rows.facts(service, SERVICE_FIELDS)
-    _apply(service, changes, SERVICE_FIELDS)
-    _check_service(service)
-    return rows.row_save(
+    return rows.row_change(
         service,
+        changes,
         by=by,
         action="service.changed",
         team_id=service.team_id,
         fields=SERVICE_FIELDS,
-        before=before,
+        check=_check_service,
     )
 
 
@@ -112,7 +102,7 @@ def environment_create(
     """
     permissions.require(by, "manage_catalog", service.team)
     environment = Environment(service=service)
-    _apply(environment, {"name": name, **settings}, ENVIRONMENT_FIELDS)
+    rows.assign(environment, {"name": name, **settings}, ENVIRONMENT_FIELDS)
     _check_environment(environment)
     return rows.row_save(
         environment,
@@ -132,14 +122,12 @@ def environment_update(
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
     team = environment.service.team
     permissions.require(by, "manage_catalog", team)
-    before = rows.facts(environment, ENVIRONMENT_FIELDS)
-    _apply(environment, changes, ENVIRONMENT_FIELDS)
-    _check_environment(environment)
-    return rows.row_save(
+    return rows.row_change(
         environment,
+        changes,
         by=by,
         action="environment.changed",
         team_id=team.pk,
         fields=ENVIRONMENT_FIELDS,
-        before=before,
+        check=_check_environment,
     )

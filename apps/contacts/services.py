@@ -15,14 +15,9 @@ RESOURCE_FIELDS = ("service", "kind", "label", "url")
 LAST_ESCALATION = 99
 
 
-def _apply(row: Contact | SupportResource, changes: dict, allowed: tuple) -> None:
-    """Set the changed fields; refuse a service of another team and an
-    escalation order out of 1 to LAST_ESCALATION."""
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise TypeError(f"Not changeable here: {', '.join(sorted(unknown))}.")
-    for name, value in changes.items():
-        setattr(row, name, value.strip() if isinstance(value, str) else value)
+def _check(row: Contact | SupportResource) -> None:
+    """Refuse a service of another team and an escalation order out of 1 to
+    LAST_ESCALATION."""
     service: Service | None = row.service
     if service is not None and service.team_id != row.team_id:
         raise ValidationError({"service": "No such service."})
@@ -41,7 +36,8 @@ def contact_create(*, team: Team, role: str, by: User, **details) -> Contact:
     """
     permissions.require(by, "manage_contacts", team)
     contact = Contact(team=team)
-    _apply(contact, {"role": role, **details}, CONTACT_FIELDS)
+    rows.assign(contact, {"role": role, **details}, CONTACT_FIELDS)
+    _check(contact)
     return rows.row_save(
         contact, by=by, action="contact.created", team_id=team.pk, fields=CONTACT_FIELDS
     )
@@ -52,15 +48,14 @@ def contact_update(*, contact: Contact, by: User, **changes) -> Contact:
     """Change a contact (its escalation order too); leads only."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     permissions.require(by, "manage_contacts", contact.team)
-    before = rows.facts(contact, CONTACT_FIELDS)
-    _apply(contact, changes, CONTACT_FIELDS)
-    return rows.row_save(
+    return rows.row_change(
         contact,
+        changes,
         by=by,
         action="contact.changed",
         team_id=contact.team_id,
         fields=CONTACT_FIELDS,
-        before=before,
+        check=_check,
     )
 
 
@@ -85,7 +80,8 @@ def support_resource_create(
     permissions.require(by, "manage_contacts", team)
     resource = SupportResource(team=team)
     changes = {"kind": kind, "label": label, "url": url, "service": service}
-    _apply(resource, changes, RESOURCE_FIELDS)
+    rows.assign(resource, changes, RESOURCE_FIELDS)
+    _check(resource)
     return rows.row_save(
         resource,
         by=by,
@@ -102,15 +98,14 @@ def support_resource_update(
     """Change a support resource's kind, label, URL or service; leads only."""
     resource = SupportResource.objects.select_for_update().get(pk=resource.pk)
     permissions.require(by, "manage_contacts", resource.team)
-    before = rows.facts(resource, RESOURCE_FIELDS)
-    _apply(resource, changes, RESOURCE_FIELDS)
-    return rows.row_save(
+    return rows.row_change(
         resource,
+        changes,
         by=by,
         action="support_resource.changed",
         team_id=resource.team_id,
         fields=RESOURCE_FIELDS,
-        before=before,
+        check=_check,
     )
 
 

@@ -19,8 +19,6 @@ from rest_framework.test import APIClient
 from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
-from apps.maintenance import services as maintenance
-from apps.maintenance.models import MaintenanceItem
 from apps.notifications.models import Webhook
 from apps.policy.models import EmergencyException, Waiver
 from apps.probes.models import ProbeConfig
@@ -220,10 +218,7 @@ def _team_world(template) -> dict:
     )
     item = next(i for i in release.items.all() if i.gates_readiness)
     later = timezone.now() + timedelta(days=1)
-    maintenance.maintenance_plan_save(
-        environment=environment, template=template, by=lead
-    )
-    maintenance.maintenance_checklists_create_due()
+    check = factories.maintenance_check(environment, template, lead)
     return {
         "team": team,
         "lead": lead,
@@ -257,9 +252,7 @@ def _team_world(template) -> dict:
         "resource": SupportResource.objects.create(
             team=team, kind="documentation", label="Docs", url="https://docs.test/"
         ),
-        "check": MaintenanceItem.objects.filter(
-            checklist__plan__environment=environment
-        ).first(),
+        "check": check,
     }
 
 

@@ -7,7 +7,6 @@ actor, before and after), not on ids a rolled-back sequence moved on.
 """
 
 from collections.abc import Callable
-from datetime import date, time
 
 import pytest
 from django.db import transaction
@@ -15,10 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.maintenance import services as maintenance
-from apps.maintenance.models import MaintenanceItem
-from apps.oncall import services as oncall
 from apps.probes.models import ProbeConfig
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -86,15 +83,7 @@ def test_setting_the_rotation(page, api, team, lead, engineer):
 
 
 def test_adding_an_override(page, api, team, lead, engineer):
-    oncall.rotation_save(
-        team=team,
-        by=lead,
-        time_zone="UTC",
-        handover_weekday=0,
-        handover_time=time(9, 0),
-        starts_on=date(2026, 3, 23),
-        members=[lead],
-    )
+    factories.weekly_rotation(team, lead, [lead])
     form = {
         "user": engineer.pk,
         "starts_at": "2026-06-01T09:00:00+00:00",
@@ -130,13 +119,7 @@ def test_setting_the_maintenance_plan(page, api, environment, template, engineer
 
 
 def test_skipping_a_maintenance_check(page, api, environment, template, lead):
-    maintenance.maintenance_plan_save(
-        environment=environment, template=template, by=lead
-    )
-    maintenance.maintenance_checklists_create_due()
-    check = MaintenanceItem.objects.filter(
-        checklist__plan__environment=environment
-    ).first()
+    check = factories.maintenance_check(environment, template, lead)
     form = {"state": "skipped", "note": "Backups run elsewhere this week."}
 
     events = _same_event(

@@ -194,8 +194,6 @@ def owned(db, settings, template) -> dict:
     """A lead's team with one of every object a write path names, and a client."""
     from apps.accounts import services as accounts
     from apps.contacts.models import Contact, SupportResource
-    from apps.maintenance import services as maintenance
-    from apps.maintenance.models import MaintenanceItem
     from apps.notifications.models import Webhook
     from apps.policy import services as policy
     from apps.probes.models import ProbeConfig
@@ -245,13 +243,7 @@ def owned(db, settings, template) -> dict:
             team=team, kind="documentation", label="fuzz", url="https://x.test/"
         ),
     }
-    maintenance.maintenance_plan_save(
-        environment=environment, template=template, by=lead
-    )
-    maintenance.maintenance_checklists_create_due()
-    rows["check"] = MaintenanceItem.objects.filter(
-        checklist__plan__environment=environment
-    ).first()
+    rows["check"] = factories.maintenance_check(environment, template, lead)
     _token, secret = tokens.token_create(user=lead, name="fuzz", expires_at=None)
     # A deployed release too, for the operations that want one (verification).
     deployed = releases.release_create(

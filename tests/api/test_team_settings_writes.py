@@ -3,17 +3,13 @@ over the API: what each write stores and audits, and what it refuses (400 naming
 the field, nothing changed). Who may write is in test_write_roles.py; that the
 page's write leaves the same event is in test_page_actions.py."""
 
-from datetime import date, time
-
 import pytest
 
 from apps.audit.models import AuditEvent
 from apps.checklists.models import ChecklistTemplate
-from apps.maintenance import services as maintenance
-from apps.maintenance.models import MaintenanceItem, MaintenancePlan
+from apps.maintenance.models import MaintenancePlan
 from apps.notifications import services as notifications
 from apps.notifications.models import Webhook
-from apps.oncall import services as oncall
 from apps.oncall.models import Override, Rotation
 from apps.releases import services as releases
 from tests import factories
@@ -28,15 +24,7 @@ def api(client_for, lead):
 
 @pytest.fixture
 def rotation(team, lead, engineer) -> Rotation:
-    return oncall.rotation_save(
-        team=team,
-        by=lead,
-        time_zone="UTC",
-        handover_weekday=0,
-        handover_time=time(9, 0),
-        starts_on=date(2026, 3, 23),
-        members=[lead, engineer],
-    )
+    return factories.weekly_rotation(team, lead, [lead, engineer])
 
 
 def _refused(response, field: str, message: str, events: int) -> None:
@@ -232,11 +220,7 @@ def test_a_template_without_a_maintenance_phase_is_refused(api, team, environmen
 def test_a_refused_check_state_changes_nothing(
     api, environment, template, lead, body, field, message
 ):
-    maintenance.maintenance_plan_save(
-        environment=environment, template=template, by=lead
-    )
-    maintenance.maintenance_checklists_create_due()
-    check = MaintenanceItem.objects.first()
+    check = factories.maintenance_check(environment, template, lead)
     events = AuditEvent.objects.count()
 
     response = api.post(f"/api/v1/maintenance-items/{check.pk}/state/", body, "json")

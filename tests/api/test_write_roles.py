@@ -9,17 +9,14 @@ test probes. A refusal (403, or 404 for another team) writes nothing: no row
 changes and no audit event.
 """
 
-from datetime import date, time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.contacts.models import Contact, SupportResource
-from apps.maintenance import services as maintenance
-from apps.maintenance.models import MaintenanceItem
 from apps.notifications.models import Webhook
-from apps.oncall import services as oncall
 from apps.probes.models import ProbeConfig
 from tests import factories
 
@@ -32,19 +29,7 @@ TICKERS = {"lead", "admin", "engineer"}
 @pytest.fixture
 def world(team, lead, engineer, environment, template, release):
     """One of each object the new writes name, in `team`."""
-    oncall.rotation_save(
-        team=team,
-        by=lead,
-        time_zone="UTC",
-        handover_weekday=0,
-        handover_time=time(9, 0),
-        starts_on=date(2026, 3, 23),
-        members=[lead, engineer],
-    )
-    maintenance.maintenance_plan_save(
-        environment=environment, template=template, by=lead
-    )
-    maintenance.maintenance_checklists_create_due()
+    factories.weekly_rotation(team, lead, [lead, engineer])
     return {
         "team": team,
         "engineer": engineer,
@@ -58,9 +43,7 @@ def world(team, lead, engineer, environment, template, release):
         "webhook": Webhook.objects.create(
             team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
         ),
-        "check": MaintenanceItem.objects.filter(
-            checklist__plan__environment=environment
-        ).first(),
+        "check": factories.maintenance_check(environment, template, lead),
         "config": ProbeConfig.objects.create(
             environment=environment, name="web", kind="http", target="http://x.test/"
         ),

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.accounts.api.fields import TeamObjectField, team_field
 from apps.catalog.models import Environment, Service
+from apps.catalog.services import ENVIRONMENT_FIELDS
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -23,16 +24,7 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Environment
-        fields = [
-            "id",
-            "service",
-            "name",
-            "base_url",
-            "api_url",
-            "k8s_namespace",
-            "probe_zone",
-            "notes",
-        ]
+        fields = ["id", "service", *ENVIRONMENT_FIELDS]
         read_only_fields = fields
 
 
