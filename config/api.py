@@ -19,8 +19,10 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
-from apps.notifications.api.views import WebhookViewSet
+from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
+from apps.oncall.api.views import OverrideViewSet, RotationViewSet
 from apps.policy.api.views import (
     EmergencyExceptionViewSet,
     FreezeWindowViewSet,
@@ -89,6 +91,13 @@ router.register(
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
+router.register("oncall-rotations", RotationViewSet, basename="oncall-rotation")
+router.register("oncall-overrides", OverrideViewSet, basename="oncall-override")
+router.register("maintenance-plans", PlanViewSet, basename="maintenance-plan")
+router.register(
+    "maintenance-checklists", ChecklistViewSet, basename="maintenance-checklist"
+)
+router.register("maintenance-items", ItemViewSet, basename="maintenance-item")
 router.register("probe-schedules", ProbeScheduleViewSet, basename="probe-schedule")
 router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
 router.register(
@@ -110,6 +119,11 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
+    path(
+        "v1/me/email-preferences/",
+        EmailPreferenceView.as_view(),
+        name="email-preferences",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"

@@ -370,6 +370,9 @@ SPECTACULAR_SETTINGS = {
         "ProbeResultStatusEnum": "apps.probes.models.ProbeResult.Status",
         "SupportResourceKindEnum": "apps.contacts.models.SupportResource.Kind",
         "ProbeScheduleKindEnum": "apps.monitoring.models.ProbeSchedule.Kind",
+        "WebhookEventEnum": "apps.notifications.models.EVENTS",
+        "EmailEventEnum": "apps.notifications.models.EMAIL_EVENTS",
+        "MaintenanceItemStateEnum": "apps.maintenance.models.MaintenanceItem.State",
     },
 }
 

@@ -77,3 +77,33 @@ class VerificationWindowFactory(factory.django.DjangoModelFactory):
     finished_at = factory.LazyAttribute(
         lambda w: None if w.outcome == "running" else w.ends_at
     )
+
+
+def maintenance_check(environment: Environment, template, by: User):
+    """The environment's maintenance plan from `template`, its current checklists,
+    and the first check of them (apps.maintenance services, audited)."""
+    from apps.maintenance import services
+    from apps.maintenance.models import MaintenanceItem
+
+    services.maintenance_plan_save(environment=environment, template=template, by=by)
+    services.maintenance_checklists_create_due()
+    return MaintenanceItem.objects.filter(
+        checklist__plan__environment=environment
+    ).first()
+
+
+def weekly_rotation(team: Team, by: User, members: list[User]):
+    """A team's rotation in UTC, Mondays 09:00 from Monday 23 March 2026."""
+    from datetime import date, time
+
+    from apps.oncall import services
+
+    return services.rotation_save(
+        team=team,
+        by=by,
+        time_zone="UTC",
+        handover_weekday=0,
+        handover_time=time(9, 0),
+        starts_on=date(2026, 3, 23),
+        members=members,
+    )

@@ -25,6 +25,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "transition": frozenset({Role.LEAD, Role.ADMIN}),
     "override": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_probes": frozenset({Role.LEAD, Role.ADMIN}),
+    "manage_catalog": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_contacts": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_templates": frozenset({Role.LEAD, Role.ADMIN}),
     "manage_webhooks": frozenset({Role.LEAD, Role.ADMIN}),

@@ -1,6 +1,7 @@
 """Reads of maintenance checklists, scoped to the user's teams."""
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 
 from apps.accounts import permissions
@@ -61,3 +62,13 @@ def templates_with_maintenance(team) -> list[ChecklistTemplate]:
         .distinct()
         .order_by("name", "-version")
     )
+
+
+def maintenance_template_for(team, pk: object) -> ChecklistTemplate:
+    """A template the team may use with a maintenance phase, by id; a
+    ValidationError naming `template` for any other id, the same for another
+    team's template as for one that exists nowhere."""
+    for template in templates_with_maintenance(team):
+        if template.pk == pk:
+            return template
+    raise ValidationError({"template": "Choose a template with a maintenance phase."})

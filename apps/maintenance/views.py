@@ -52,16 +52,7 @@ def _save_plan(request: HttpRequest, environment) -> None:
         if not form.is_valid():
             raise ValidationError(form.errors)
         data = form.cleaned_data
-        template = next(
-            (
-                t
-                for t in selectors.templates_with_maintenance(team)
-                if t.pk == data["template"]
-            ),
-            None,
-        )
-        if template is None:
-            raise ValidationError("Choose a template with a maintenance phase.")
+        template = selectors.maintenance_template_for(team, data["template"])
         assignee = User.objects.filter(
             pk=data["assignee"], memberships__team=team
         ).first()

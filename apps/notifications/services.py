@@ -66,6 +66,33 @@ def _clean_events(events: Any) -> list[str]:
     return sorted(set(events))
 
 
+def _name_and_url_errors(
+    team: Team, name: str, url: str, *, webhook: Webhook | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    others = Webhook.objects.filter(team=team, name=name)
+    if webhook is not None:
+        others = others.exclude(pk=webhook.pk)
+    if not name or len(name) > 100:
+        errors["name"] = "Name the webhook in 1 to 100 characters."
+    elif others.exists():
+        errors["name"] = "Another webhook of the team has this name."
+    reason = egress.check_url(url) if len(url) <= 500 else "URL is too long"
+    if reason:
+        errors["url"] = f"This URL cannot be used: {reason}."
+    return errors
+
+
+def _facts(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "name": webhook.name,
+        "url": webhook.url,
+        "events": webhook.events,
+        "slack": webhook.slack,
+        "active": webhook.active,
+    }
+
+
 @transaction.atomic
 def webhook_create(
     *,
@@ -83,14 +110,7 @@ def webhook_create(
     """
     require_manager(by, team)
     name, url = (name or "").strip(), (url or "").strip()
-    errors: dict[str, str] = {}
-    if not name or len(name) > 100:
-        errors["name"] = "Name the webhook in 1 to 100 characters."
-    elif Webhook.objects.filter(team=team, name=name).exists():
-        errors["name"] = "Another webhook of the team has this name."
-    reason = egress.check_url(url) if len(url) <= 500 else "URL is too long"
-    if reason:
-        errors["url"] = f"This URL cannot be used: {reason}."
+    errors = _name_and_url_errors(team, name, url, webhook=None)
     if secret and len(secret) < 16:
         errors["secret"] = "Use at least 16 characters, or leave it empty."  # noqa: S105
     if errors:
@@ -119,6 +139,51 @@ def webhook_create(
 
 
 @transaction.atomic
+def webhook_update(
+    *,
+    webhook: Webhook,
+    by: User,
+    name: str | None = None,
+    url: str | None = None,
+    events: list[str] | None = None,
+    slack: bool | None = None,
+    active: bool | None = None,
+) -> Webhook:
+    """Change a webhook's name, URL, events, body shape or pause it; leads only.
+
+    What is left out (None) keeps its value; the secret stays. Refuses what
+    webhook_create() refuses. A paused webhook gets no new deliveries, and its
+    failed attempts are not retried.
+    """
+    webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    require_manager(by, webhook.team)
+    before = _facts(webhook)
+    name = webhook.name if name is None else name.strip()
+    url = webhook.url if url is None else url.strip()
+    errors = _name_and_url_errors(webhook.team, name, url, webhook=webhook)
+    if errors:
+        raise ValidationError(errors)
+    webhook.name, webhook.url = name, url
+    if events is not None:
+        webhook.events = _clean_events(events)
+    if slack is not None:
+        webhook.slack = bool(slack)
+    if active is not None:
+        webhook.active = bool(active)
+    webhook.save()
+    changed_before, changed_after = audit.diff(before, _facts(webhook))
+    audit.record(
+        actor=by,
+        action="webhook.changed",
+        target=webhook,
+        team_id=webhook.team_id,
+        before=changed_before,
+        after=changed_after,
+    )
+    return webhook
+
+
+@transaction.atomic
 def webhook_delete(*, webhook: Webhook, by: User) -> None:
     """Remove a webhook and its delivery log."""
     require_manager(by, webhook.team)
@@ -127,13 +192,7 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
         action="webhook.deleted",
         target=webhook,
         team_id=webhook.team_id,
-        before={
-            "name": webhook.name,
-            "url": webhook.url,
-            "events": webhook.events,
-            "slack": webhook.slack,
-            "active": webhook.active,
-        },
+        before=_facts(webhook),
     )
     webhook.delete()
 

@@ -94,14 +94,6 @@ def _save_rotation(request: HttpRequest, team) -> None:
         if not form.is_valid():
             raise ValidationError(form.errors)
         data = form.cleaned_data
-        names = data["members"]
-        people = {
-            user.username: user
-            for user in User.objects.filter(username__in=names, memberships__team=team)
-        }
-        missing = [name for name in names if name not in people]
-        if missing:
-            raise ValidationError(f"Not members of {team}: {', '.join(missing)}.")
         services.rotation_save(
             team=team,
             by=request.user,
@@ -109,7 +101,7 @@ def _save_rotation(request: HttpRequest, team) -> None:
             handover_weekday=data["handover_weekday"],
             handover_time=data["handover_time"],
             starts_on=data["starts_on"],
-            members=[people[name] for name in names],
+            members=selectors.members_by_username(team, data["members"]),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

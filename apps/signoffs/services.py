@@ -119,16 +119,24 @@ def signoff_request(
 ) -> None:
     """A lead asks a named member of the team to give a role's sign-off.
 
-    Refuses non-leads, auditors as the asked person (they cannot sign) and roles
-    the release does not have.
+    Refuses non-leads, a release no longer open, auditors as the asked person
+    (they cannot sign), roles the release does not have and a person the
+    team's eligibility for the role does not name.
     """
     team = release.team
     permissions.require(by, "transition", team)
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError(
+            f"A {release.get_status_display().lower()} release takes no more sign-offs."
+        )
     if not permissions.can(person, "signoff", team):
         raise ValidationError({"person": f"{person} cannot sign off in {team}."})
     roles = {role["key"]: role for role in release.signoff_roles}
     if role_key not in roles:
-        raise ValidationError({"role": f"This release has no role {role_key!r}."})
+        raise ValidationError({"role_key": f"This release has no role {role_key!r}."})
+    refusal = selectors.signoff_refusal(release=release, role_key=role_key, user=person)
+    if refusal:
+        raise ValidationError({"person": f"{person} may not sign this role. {refusal}"})
     role_name = roles[role_key].get("name", role_key)
     audit_event = audit.record(
         actor=by,

@@ -41,12 +41,6 @@ def request_signoff(request: HttpRequest, pk: int) -> HttpResponse:
     asked = None
     if form.is_valid():
         person = next(p for p in people if str(p.pk) == form.cleaned_data["person"])
-        refusal = selectors.signoff_refusal(
-            release=release, role_key=form.cleaned_data["role_key"], user=person
-        )
-        if refusal:
-            form.add_error(None, f"{person} may not sign this role. {refusal}")
-    if form.is_valid():
         try:
             services.signoff_request(
                 release=release,

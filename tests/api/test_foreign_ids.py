@@ -9,6 +9,7 @@ schema: a new one with an id in its body or path fails the coverage tests
 until it is added below.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts import services as accounts
 from apps.checklists import services as checklists
+from apps.contacts.models import Contact, SupportResource
 from apps.notifications.models import Webhook
 from apps.policy.models import EmergencyException, Waiver
 from apps.probes.models import ProbeConfig
@@ -31,6 +33,9 @@ NUMBERS = {
     ("post", "/api/v1/verification-windows/", "failure_limit"),
     ("post", "/api/v1/verification-windows/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "regression_percent"),
+    ("post", "/api/v1/contacts/", "escalation_order"),
+    ("patch", "/api/v1/contacts/{id}/", "escalation_order"),
+    ("put", "/api/v1/oncall-rotations/{team}/", "handover_weekday"),
 }
 
 
@@ -125,12 +130,65 @@ BODIES = {
         "team": pk,
         "name": "Security reviewers",
     },
+    ("post", "/api/v1/services/", "team"): lambda w, pk: {
+        "team": pk,
+        "name": "Payments",
+    },
+    ("post", "/api/v1/environments/", "service"): lambda w, pk: {
+        "service": pk,
+        "name": "production",
+    },
+    ("post", "/api/v1/contacts/", "team"): lambda w, pk: {
+        "team": pk,
+        "role": "DBA",
+    },
+    ("post", "/api/v1/contacts/", "service"): lambda w, pk: {
+        "team": w["team"].pk,
+        "service": pk,
+        "role": "DBA",
+    },
+    ("patch", "/api/v1/contacts/{id}/", "service"): lambda w, pk: {"service": pk},
+    ("post", "/api/v1/support-resources/", "team"): lambda w, pk: {
+        "team": pk,
+        "kind": "documentation",
+        "label": "Docs",
+        "url": "https://docs.example.com/",
+    },
+    ("post", "/api/v1/support-resources/", "service"): lambda w, pk: {
+        "team": w["team"].pk,
+        "service": pk,
+        "kind": "documentation",
+        "label": "Docs",
+        "url": "https://docs.example.com/",
+    },
+    ("patch", "/api/v1/support-resources/{id}/", "service"): lambda w, pk: {
+        "service": pk
+    },
+    ("post", "/api/v1/oncall-overrides/", "team"): lambda w, pk: {
+        "team": pk,
+        "user": w["lead"].username,
+        "starts_at": _later(1),
+        "ends_at": _later(2),
+    },
+    ("put", "/api/v1/maintenance-plans/{environment}/", "template"): lambda w, pk: {
+        "template": pk
+    },
+    ("post", "/api/v1/signoffs/requests/", "release"): lambda w, pk: {
+        "release": pk,
+        "role_key": w["release"].signoff_roles[0]["key"],
+        "person": w["lead"].username,
+    },
 }
 # The object whose id fills a body test's path, where it is not the probe config.
-PATH_OBJECT = {"/api/v1/templates/{id}/options/": "template"}
+PATH_OBJECT = {
+    "/api/v1/templates/{id}/options/": "template",
+    "/api/v1/contacts/{id}/": "contact",
+    "/api/v1/support-resources/{id}/": "resource",
+    "/api/v1/maintenance-plans/{environment}/": "environment",
+}
 # Which of the other team's objects each field names.
 FOREIGN = {
-    "service": lambda t: t["environment"].service_id,
+    "service": lambda t: t["environment"].service_id,  # also a contact's
     "environment": lambda t: t["environment"].pk,
     "template": lambda t: t["template"].pk,
     "release": lambda t: t["release"].pk,
@@ -160,6 +218,7 @@ def _team_world(template) -> dict:
     )
     item = next(i for i in release.items.all() if i.gates_readiness)
     later = timezone.now() + timedelta(days=1)
+    check = factories.maintenance_check(environment, template, lead)
     return {
         "team": team,
         "lead": lead,
@@ -188,6 +247,12 @@ def _team_world(template) -> dict:
         "group": accounts.signoff_group_create(
             team=team, name="Security reviewers", by=None
         ),
+        "service": environment.service,
+        "contact": Contact.objects.create(team=team, role="DBA"),
+        "resource": SupportResource.objects.create(
+            team=team, kind="documentation", label="Docs", url="https://docs.test/"
+        ),
+        "check": check,
     }
 
 
@@ -238,7 +303,7 @@ def test_every_id_in_a_write_body_is_walked():
 @pytest.mark.parametrize("key", sorted(BODIES), ids=lambda key: " ".join(key))
 def test_another_teams_id_and_a_missing_id_get_the_same_answer(key, ours, theirs):
     method, path, field = key
-    path = path.replace("{id}", str(ours[PATH_OBJECT.get(path, "config")].pk))
+    path = re.sub(r"\{[^}]+\}", str(ours[PATH_OBJECT.get(path, "config")].pk), path)
     foreign = FOREIGN[field](theirs)
     missing = foreign + 1_000_000
     send = getattr(ours["client"], method)
@@ -279,6 +344,17 @@ PATHS = {
     ("delete", "/api/v1/signoff-groups/{id}/"): "group",
     ("post", "/api/v1/signoff-groups/{id}/members/"): "group",
     ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"): "group",
+    ("patch", "/api/v1/services/{id}/"): "service",
+    ("patch", "/api/v1/environments/{id}/"): "environment",
+    ("patch", "/api/v1/contacts/{id}/"): "contact",
+    ("delete", "/api/v1/contacts/{id}/"): "contact",
+    ("patch", "/api/v1/support-resources/{id}/"): "resource",
+    ("delete", "/api/v1/support-resources/{id}/"): "resource",
+    ("put", "/api/v1/oncall-rotations/{team}/"): "team",
+    ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
+    ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
+    ("patch", "/api/v1/webhooks/{id}/"): "webhook",
+    ("post", "/api/v1/probe-configs/{id}/test/"): "config",
 }
 
 
@@ -307,8 +383,8 @@ def test_another_teams_object_and_a_missing_one_in_a_path_are_the_same_404(
 
     answers = []
     for pk in (foreign, foreign + 1_000_000):
-        path = template.replace("{id}", str(pk)).replace("{config}", str(pk))
-        path = path.replace("{username}", theirs["lead"].get_username())
+        path = template.replace("{username}", theirs["lead"].get_username())
+        path = re.sub(r"\{[^}]+\}", str(pk), path)
         response = send(path, {}, format="json")
         answers.append((response.status_code, response.json()))
 

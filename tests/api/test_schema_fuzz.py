@@ -108,6 +108,13 @@ PATH_OBJECTS = {
     "templates": "template",
     "signoff-groups": "group",
     "verification-windows": "window",
+    "services": "service",
+    "environments": "environment",
+    "contacts": "contact",
+    "support-resources": "resource",
+    "oncall-rotations": "team",
+    "maintenance-plans": "environment",
+    "maintenance-items": "check",
 }
 
 
@@ -186,6 +193,7 @@ def plausible(name: str, prop: dict, ids: dict) -> st.SearchStrategy:
 def owned(db, settings, template) -> dict:
     """A lead's team with one of every object a write path names, and a client."""
     from apps.accounts import services as accounts
+    from apps.contacts.models import Contact, SupportResource
     from apps.notifications.models import Webhook
     from apps.policy import services as policy
     from apps.probes.models import ProbeConfig
@@ -227,7 +235,15 @@ def owned(db, settings, template) -> dict:
         ),
         "template": template,
         "group": accounts.signoff_group_create(team=team, name="fuzz", by=None),
+        "team": team,
+        "service": environment.service,
+        "environment": environment,
+        "contact": Contact.objects.create(team=team, role="fuzz"),
+        "resource": SupportResource.objects.create(
+            team=team, kind="documentation", label="fuzz", url="https://x.test/"
+        ),
     }
+    rows["check"] = factories.maintenance_check(environment, template, lead)
     _token, secret = tokens.token_create(user=lead, name="fuzz", expires_at=None)
     # A deployed release too, for the operations that want one (verification).
     deployed = releases.release_create(

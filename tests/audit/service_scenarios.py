@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from apps.accounts import services as accounts
 from apps.audit import services as audit
+from apps.catalog import services as catalog
 from apps.checklists import services as checklists
+from apps.contacts import services as contacts
+from apps.contacts.models import Contact, SupportResource
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
 from apps.notifications import services as notifications
@@ -302,6 +305,138 @@ def _(w: World) -> Call:
     )
 
 
+# catalog, contacts ---------------------------------------------------------------
+
+
+@scenario(catalog.service_create)
+def _(w: World) -> Call:
+    return partial(
+        catalog.service_create,
+        team=w.team,
+        name="Payments",
+        description="Takes the money.",
+        repository_url="https://git.example.com/payments",
+        by=w.lead,
+    )
+
+
+@scenario(catalog.service_update)
+def _(w: World) -> Call:
+    return partial(
+        catalog.service_update,
+        service=w.environment.service,
+        name="Storefront",
+        slug="storefront",
+        description="The shop.",
+        repository_url="https://git.example.com/shop",
+        by=w.lead,
+    )
+
+
+@scenario(catalog.environment_create)
+def _(w: World) -> Call:
+    return partial(
+        catalog.environment_create,
+        service=w.environment.service,
+        name="production",
+        base_url="https://shop.example.com",
+        api_url="https://api.shop.example.com",
+        k8s_namespace="shop-prod",
+        probe_zone="eu-west",
+        notes="Blue/green.",
+        by=w.lead,
+    )
+
+
+@scenario(catalog.environment_update)
+def _(w: World) -> Call:
+    return partial(
+        catalog.environment_update,
+        environment=w.environment,
+        name="stage",
+        base_url="https://stage.example.com",
+        api_url="https://api.stage.example.com",
+        k8s_namespace="shop-stage",
+        probe_zone="eu-west",
+        notes="Nightly data.",
+        by=w.lead,
+    )
+
+
+@scenario(contacts.contact_create)
+def _(w: World) -> Call:
+    return partial(
+        contacts.contact_create,
+        team=w.team,
+        service=w.environment.service,
+        role="DBA",
+        name="Dana",
+        email="dana@example.com",
+        phone="+49 30 1234",
+        escalation_order=2,
+        by=w.lead,
+    )
+
+
+@scenario(contacts.contact_update)
+def _(w: World) -> Call:
+    contact = Contact.objects.create(team=w.team, role="DBA", phone="1")
+    return partial(
+        contacts.contact_update,
+        contact=contact,
+        service=w.environment.service,
+        role="On-call DBA",
+        name="Dana",
+        email="dana@example.com",
+        phone="2",
+        escalation_order=3,
+        by=w.lead,
+    )
+
+
+@scenario(contacts.contact_delete)
+def _(w: World) -> Call:
+    contact = Contact.objects.create(team=w.team, role="DBA", phone="1")
+    return partial(contacts.contact_delete, contact=contact, by=w.lead)
+
+
+@scenario(contacts.support_resource_create)
+def _(w: World) -> Call:
+    return partial(
+        contacts.support_resource_create,
+        team=w.team,
+        service=w.environment.service,
+        kind="status_page",
+        label="Status",
+        url="https://status.example.com",
+        by=w.lead,
+    )
+
+
+@scenario(contacts.support_resource_update)
+def _(w: World) -> Call:
+    resource = SupportResource.objects.create(
+        team=w.team, kind="documentation", label="Docs", url="https://docs.test/"
+    )
+    return partial(
+        contacts.support_resource_update,
+        resource=resource,
+        service=w.environment.service,
+        kind="team_chat",
+        label="Chat",
+        url="https://chat.example.com",
+        by=w.lead,
+    )
+
+
+@scenario(contacts.support_resource_delete)
+def _(w: World) -> Call:
+    resource = SupportResource.objects.create(
+        team=w.team, kind="documentation", label="Docs", url="https://docs.test/"
+    )
+    return partial(contacts.support_resource_delete, resource=resource, by=w.lead)
+
+
 # maintenance, monitoring, notifications, on-call -------------------------------
 
 
@@ -420,6 +555,20 @@ def _(w: World) -> Call:
         url="http://127.0.0.1:9/deploys",
         events=["release.deployed", "release.overridden"],
         slack=True,
+        by=w.lead,
+    )
+
+
+@scenario(notifications.webhook_update)
+def _(w: World) -> Call:
+    return partial(
+        notifications.webhook_update,
+        webhook=w.webhook,
+        name="deploy bot",
+        url="http://127.0.0.1:9/other",
+        events=["release.deployed"],
+        slack=True,
+        active=False,
         by=w.lead,
     )
 

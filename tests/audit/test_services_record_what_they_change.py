@@ -46,6 +46,10 @@ WRITE_METHODS = frozenset(
         "delete",
         "get_or_create",
         "update_or_create",
+        # apps/audit/rows.py: a service's one row saved or deleted with its event.
+        "row_save",
+        "row_change",
+        "row_delete",
     }
 )
 

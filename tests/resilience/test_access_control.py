@@ -39,6 +39,7 @@ from apps.accounts import services as accounts
 from apps.accounts.tokens import token_create
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
+from apps.oncall.models import Override, Rotation
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.signoffs import services as signoffs
 from tests import factories
@@ -65,6 +66,7 @@ PERSONAL = {
     "accounts:token-revoke",
     "notifications:email-preferences",
     "api:me",
+    "api:email-preferences",
 }
 # Added by the policy work while this suite was written (their objects could not
 # be built here yet): filled with ids that exist nowhere, so anonymous (401) and
@@ -113,6 +115,11 @@ LISTS = {
     "api:signoff-eligibility-list",
     "api:audit-event-list",
     "api:webhook-list",
+    "api:oncall-rotation-list",
+    "api:oncall-override-list",
+    "api:maintenance-plan-list",
+    "api:maintenance-checklist-list",
+    "api:signoff-requests",
 }
 # How to fill each endpoint's path arguments from the other team's objects.
 ARGUMENTS = {
@@ -182,6 +189,15 @@ ARGUMENTS = {
     "oncall:override-add": lambda w: {"slug": w["team"].slug},
     "api:verification-window-decide": lambda w: {"pk": w["window"].pk},
     "policy:verification-decide": lambda w: {"pk": w["window"].pk},
+    "api:probe-config-test": lambda w: {"pk": w["config"].pk},
+    "api:oncall-rotation-detail": lambda w: {"team": w["team"].pk},
+    "api:oncall-override-detail": lambda w: {"pk": w["override"].pk},
+    "api:maintenance-plan-detail": lambda w: {"environment": w["environment"].pk},
+    "api:maintenance-checklist-detail": lambda w: {
+        "pk": w["maintenance_item"]().checklist_id
+    },
+    "api:maintenance-item-detail": lambda w: {"pk": w["maintenance_item"]().pk},
+    "api:maintenance-item-state": lambda w: {"pk": w["maintenance_item"]().pk},
 }
 
 
@@ -326,6 +342,14 @@ def world(db, template):
             url="https://x.test",
         ),
         "maintenance_item": maintenance_item,
+        "override": Override.objects.create(
+            rotation=Rotation.objects.create(
+                team=team, handover_time="09:00", starts_on="2026-03-23"
+            ),
+            user=engineer,
+            starts_at=timezone.now(),
+            ends_at=timezone.now() + timedelta(days=1),
+        ),
         "window": factories.VerificationWindowFactory(release=release),
         "auditor": factories.member(team, "auditor"),
         "stranger": factories.member(factories.TeamFactory(), "lead"),

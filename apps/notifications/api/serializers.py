@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.accounts.api.fields import team_field
-from apps.notifications.models import EVENTS, Webhook, WebhookDelivery
+from apps.notifications.models import EMAIL_EVENTS, EVENTS, Webhook, WebhookDelivery
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -42,6 +42,23 @@ class WebhookCreateSerializer(serializers.Serializer):
     )
 
 
+class WebhookChangeSerializer(serializers.Serializer):
+    """What PATCH may change; fields left out keep their value (the secret stays)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    url = serializers.CharField(max_length=500, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENTS),
+        min_length=1,
+        max_length=20,
+        required=False,
+    )
+    slack = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(
+        required=False, help_text="false pauses it: no new deliveries, no retries."
+    )
+
+
 class WebhookCreatedSerializer(WebhookSerializer):
     secret = serializers.CharField(help_text="Shown only now; store it.")
 
@@ -67,3 +84,12 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class EmailPreferenceSerializer(serializers.Serializer):
+    """Which events reach the caller by email, and whether as one daily digest."""
+
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EMAIL_EVENTS), max_length=50
+    )
+    digest = serializers.BooleanField()

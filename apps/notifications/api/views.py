@@ -1,4 +1,5 @@
-"""Webhooks over the API: list, add and remove them, and read their delivery log."""
+"""Webhooks over the API (list, add, change, remove, and read their delivery log),
+and the caller's email preferences."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -6,12 +7,13 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from apps.core.api import ViewSet, validated
+from apps.core.api import ThrottleFirstMixin, ViewSet, validated
 from apps.core.api_defaults import PagePagination
-from apps.notifications import selectors, services
+from apps.notifications import mail, selectors, services
 from apps.notifications.api import serializers
-from apps.notifications.models import Webhook
+from apps.notifications.models import EMAIL_EVENTS, EmailPreference, Webhook
 
 
 class WebhookViewSet(
@@ -44,6 +46,17 @@ class WebhookViewSet(
         body = serializers.WebhookSerializer(webhook).data
         return Response({**body, "secret": secret}, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=serializers.WebhookChangeSerializer,
+        responses={200: serializers.WebhookSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change the webhook's name, URL, events or body shape, or pause it."""
+        webhook = self.get_object()
+        data = validated(serializers.WebhookChangeSerializer, request)
+        webhook = services.webhook_update(webhook=webhook, by=request.user, **data)
+        return Response(serializers.WebhookSerializer(webhook).data)
+
     def perform_destroy(self, instance: Webhook) -> None:
         services.webhook_delete(webhook=instance, by=self.request.user)
 
@@ -55,3 +68,33 @@ class WebhookViewSet(
         page = self.paginate_queryset(selectors.deliveries_for_webhook(webhook))
         data = serializers.WebhookDeliverySerializer(page, many=True).data
         return self.get_paginated_response(data)
+
+
+class EmailPreferenceView(ThrottleFirstMixin, APIView):
+    """The caller's own email preferences, as on the email preferences page."""
+
+    @extend_schema(responses={200: serializers.EmailPreferenceSerializer})
+    def get(self, request: Request) -> Response:
+        """Which events reach the caller by email (every one until chosen)."""
+        preference = EmailPreference.objects.filter(user=request.user).first()
+        body = {
+            "events": preference.events if preference else list(EMAIL_EVENTS),
+            "digest": preference.digest if preference else False,
+        }
+        return Response(serializers.EmailPreferenceSerializer(body).data)
+
+    @extend_schema(
+        request=serializers.EmailPreferenceSerializer,
+        responses={200: serializers.EmailPreferenceSerializer},
+    )
+    def put(self, request: Request) -> Response:
+        """Choose the events that reach the caller by email, and the digest."""
+        data = validated(serializers.EmailPreferenceSerializer, request)
+        preference = mail.email_preference_save(
+            user=request.user,
+            events=data["events"],
+            digest=data["digest"],
+            by=request.user,
+        )
+        body = {"events": preference.events, "digest": preference.digest}
+        return Response(serializers.EmailPreferenceSerializer(body).data)

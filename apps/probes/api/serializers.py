@@ -118,3 +118,12 @@ class RunRefusedSerializer(serializers.Serializer):
     """Why no run starts: the release is no longer open (a 409)."""
 
     detail = serializers.CharField()
+
+
+class ProbeTestResultSerializer(serializers.Serializer):
+    """What one run of a probe found, not recorded."""
+
+    status = serializers.CharField()
+    summary = serializers.CharField()
+    observed = serializers.DictField()
+    duration_ms = serializers.FloatField()

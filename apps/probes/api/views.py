@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, pagination, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -73,6 +74,14 @@ class ProbeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewS
         """Replace a probe's settings; omit `secret` to keep the stored one."""
         config = self._save(request, self.get_object())
         return Response(serializers.ProbeConfigSerializer(config).data)
+
+    @extend_schema(request=None, responses={200: serializers.ProbeTestResultSerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str) -> Response:
+        """Run the probe now and answer its result; nothing is recorded but the
+        audit event (engineers and leads, as *Test this probe*)."""
+        result = services.probe_test_config(config=self.get_object(), by=request.user)
+        return Response(serializers.ProbeTestResultSerializer(result).data)
 
 
 class ProbeRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):

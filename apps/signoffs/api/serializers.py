@@ -32,3 +32,19 @@ class SignOffCreateSerializer(serializers.Serializer):
     comment = serializers.CharField(
         max_length=MAX_COMMENT, required=False, allow_blank=True, default=""
     )
+
+
+class SignOffRequestSerializer(serializers.Serializer):
+    """A lead asks a member of the release's team for one role's sign-off."""
+
+    release = release_field()
+    role_key = serializers.CharField(max_length=60)
+    person = serializers.CharField(max_length=150, help_text="A username.")
+    note = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class SignOffRequestedSerializer(serializers.Serializer):
+    release = serializers.IntegerField(source="release.pk")
+    role_key = serializers.CharField()
+    person = serializers.CharField()
+    note = serializers.CharField()

@@ -1,8 +1,12 @@
-"""Sign-offs over the API: list the decisions, record a new one."""
+"""Sign-offs over the API: list the decisions, record a new one, ask someone for
+one."""
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -44,3 +48,30 @@ class SignOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         )
         body = serializers.SignOffSerializer(signoff).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.SignOffRequestSerializer,
+        responses={201: serializers.SignOffRequestedSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def requests(self, request: Request) -> Response:
+        """Ask a member of the release's team for a role's sign-off (leads): they
+        are notified, and the request is audited."""
+        data = validated(serializers.SignOffRequestSerializer, request)
+        release = data["release"]
+        person = User.objects.filter(
+            username=data["person"], memberships__team=release.team_id
+        ).first()
+        if person is None:
+            raise ValidationError({"person": "Choose a member of the team."})
+        note = data["note"].strip()
+        services.signoff_request(
+            release=release,
+            role_key=data["role_key"],
+            person=person,
+            note=note,
+            by=request.user,
+        )
+        body = {**data, "person": person.get_username(), "note": note}
+        data = serializers.SignOffRequestedSerializer(body).data
+        return Response(data, status=status.HTTP_201_CREATED)
