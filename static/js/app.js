@@ -75,6 +75,20 @@
     if (title) announcer.textContent = "Readiness now " + title.textContent.trim();
   });
 
+  // After a failed submit, focus moves to the first error (an invalid field or a message).
+  function focusError(root) {
+    const error = root && root.querySelector("[aria-invalid=true], .error-box[role=alert], .flash-error");
+    if (!error) return;
+    if (!error.matches("input, select, textarea")) error.tabIndex = -1;
+    error.focus();
+  }
+  window.addEventListener("DOMContentLoaded", function () { focusError(document.getElementById("main")); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // An outerHTML swap replaced the target: its successor has the same id.
+    const detail = event.detail;
+    if (detail.requestConfig.verb === "post") focusError(document.getElementById(detail.target.id) || detail.elt);
+  });
+
   // htmx does not swap error responses: say what happened instead of failing silently.
   function toast(message) {
     const box = document.getElementById("toast");
