@@ -222,7 +222,7 @@ def test_dashboard_and_release_page_link_to_the_service_and_the_overview(
     dashboard = client.get(reverse("releases:dashboard")).text
     page = client.get(release.get_absolute_url()).text
 
-    assert f'href="{OVERVIEW}">What\'s deployed where</a>' in dashboard
+    assert f'href="{OVERVIEW}">Deployed where</a>' in dashboard
     assert f'href="{service_url}"\n          >{release.service.name}</a>' in dashboard
     assert f'<a href="{service_url}">{release.service.name}</a></p>' in page
 
