@@ -43,8 +43,9 @@
       if (node.tagName === "DETAILS") node.open = true;
       node = node.parentElement;
     }
-    target.scrollIntoView({ block: "center" });
-    const focusable = target.querySelector("input, button, a");
+    // A panel taller than half the screen shows from its heading.
+    target.scrollIntoView({ block: target.offsetHeight > innerHeight / 2 ? "start" : "center" });
+    const focusable = target.querySelector("input:not([type=hidden]), button, a");
     if (focusable) focusable.focus({ preventScroll: true });
   }
   document.addEventListener("click", function (event) {
