@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from apps.audit.models import AuditEvent
+from apps.releases.api.serializers import OverrideSerializer
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -35,14 +36,6 @@ class DeployedWaiverSerializer(serializers.Serializer):
     approved_by = serializers.CharField(source="approved_by.get_username")
     approved_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
-
-
-class OverrideSerializer(serializers.Serializer):
-    status = serializers.CharField()
-    by = serializers.CharField()
-    at = serializers.CharField()
-    reason = serializers.CharField()
-    blockers = serializers.ListField(child=serializers.DictField())
 
 
 class DeploymentSerializer(serializers.Serializer):
