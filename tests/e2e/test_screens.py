@@ -5,12 +5,9 @@ is saved to test-artifacts/ at both widths.
 """
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from apps.policy.models import Waiver
 from apps.releases import services
 from apps.releases.models import Release
 from tests import factories
@@ -36,22 +33,18 @@ def _sideways(page) -> int:
 @pytest.fixture
 def long_release(environment, template, lead, engineer) -> Release:
     """A deployed release with a 64-character version, one in progress, an
-    override in production and a second service with nothing deployed."""
-    release = _create(environment, template, lead, VERSION_64)
-    _deploy(release, lead, hours_ago=2)
-    _create(environment, template, lead, "2026.12.05")
+    override in production and a second service with a waiver."""
+    release = factories.release_open(environment, template, lead, VERSION_64)
+    factories.deployed(release, lead, hours_ago=2)
+    factories.release_open(environment, template, lead, "2026.12.05")
     production = factories.EnvironmentFactory(
         service=environment.service, name="production"
     )
-    _deploy(
-        _create(production, template, lead, "2026.11.30"),
+    factories.deployed(
+        factories.release_open(production, template, lead, "2026.11.30"),
         lead,
         hours_ago=30,
-        override_status="deployed",
-        override_by=lead,
-        override_at=timezone.now() - timedelta(hours=30),
-        override_reason="Checkout outage hotfix; backups verified by hand",
-        override_blockers=[{"type": "item", "id": "1", "text": "Backups (open)"}],
+        override="Checkout outage hotfix; backups verified by hand",
     )
     other = factories.EnvironmentFactory(
         service=factories.ServiceFactory(
@@ -59,40 +52,17 @@ def long_release(environment, template, lead, engineer) -> Release:
         ),
         name="staging",
     )
-    waived = _create(other, template, lead, "1.8.2")
-    _deploy(waived, lead, hours_ago=5)
-    Waiver.objects.create(
-        release=waived,
-        blocker_type="probe",
-        blocker_id="7",
+    waived = factories.release_open(other, template, lead, "1.8.2")
+    factories.deployed(waived, lead, hours_ago=5)
+    factories.waiver_approved(
+        waived,
         label="TLS certificate expiry",
-        reason="Renewal booked for Monday",
         requested_by=engineer,
         approved_by=lead,
-        approved_at=timezone.now() - timedelta(hours=6),
-        expires_at=timezone.now() + timedelta(days=3),
+        approved_hours_ago=6,
     )
     release.refresh_from_db()
     return release
-
-
-def _create(environment, template, lead, version: str) -> Release:
-    return services.release_create(
-        service=environment.service,
-        environment=environment,
-        template=template,
-        version=version,
-        by=lead,
-    )
-
-
-def _deploy(release: Release, lead, *, hours_ago: int, **fields) -> None:
-    Release.objects.filter(pk=release.pk).update(
-        status=Release.Status.DEPLOYED,
-        deployed_at=timezone.now() - timedelta(hours=hours_ago),
-        deployed_by=lead,
-        **fields,
-    )
 
 
 def test_on_a_phone_the_summary_strip_jumps_to_the_signoffs(

@@ -2,16 +2,14 @@
 the open-items filter, the readiness bar's state and long values."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.readiness.readiness import Blocker, Readiness
 from apps.readiness.templatetags.release_page import look_of
 from apps.releases import services
 from apps.signoffs import services as signoff_services
+from tests import factories
 
 VERSION_64 = "2026.12.04-rc.1+build.7f3c9e2a1b5d8c4e6f0a9b3d2c1e5f7a8b9c0d1e2f"
 
@@ -56,9 +54,9 @@ def test_skip_links_lead_to_status_sign_offs_and_probes(client, auditor, release
 def test_each_na_or_blocked_button_is_named_by_its_item(client, engineer, release):
     text = _page(client, engineer, release)
 
-    assert '<span id="nb" hidden>N/A or blocked…</span>' in text
+    assert '<span id="n" hidden>N/A or blocked…</span>' in text
     labels = dict(re.findall(r"<label for=c\d+ id=(l\d+)>([^<]+)</label>", text))
-    by_label = re.findall(r'<button class=more aria-labelledby="nb (l\d+)"', text)
+    by_label = re.findall(r'<button class=more aria-labelledby="n (l\d+)"', text)
     by_text = re.findall(r'<button class=more aria-label="([^"]+)"', text)
     names = [f"N/A or blocked… {labels[label]}" for label in by_label] + by_text
     assert len(names) == 109
@@ -70,7 +68,7 @@ def test_each_na_or_blocked_button_is_named_by_its_item(client, engineer, releas
         "N/A or blocked… Run migrations (Option B: Kubernetes (Enterprise Scale))",
     ]
     first = release.items.order_by("position").first()
-    assert f'aria-labelledby="nb l{first.pk}"' in text
+    assert f'aria-labelledby="n l{first.pk}"' in text
     assert labels[f"l{first.pk}"] == first.text
 
 
@@ -139,33 +137,7 @@ def test_a_rejection_makes_the_bar_blocked(client, engineer, release):
 
 
 def test_a_failing_probe_makes_the_bar_blocked(client, engineer, release):
-    config = ProbeConfig.objects.create(
-        environment=release.environment,
-        name="health endpoint",
-        kind="http",
-        target="http://127.0.0.1:9/health",
-    )
-    run = ProbeRun.objects.create(
-        release=release,
-        environment=release.environment,
-        status=ProbeRun.Status.FAILED,
-        started_by=engineer,
-        config_ids=[config.pk],
-        deadline=timezone.now() + timedelta(minutes=1),
-        finished_at=timezone.now(),
-        failed=1,
-    )
-    ProbeResult.objects.create(
-        run=run,
-        config=config,
-        name="health endpoint",
-        kind="http",
-        target=config.target,
-        status=ProbeResult.Status.FAIL,
-        summary="503 Service Unavailable",
-        observed={"status_code": 503},
-        duration_ms=12.5,
-    )
+    factories.probe_evidence(release, engineer, status="fail")
 
     bar = _bar(_page(client, engineer, release))
 
