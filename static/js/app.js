@@ -43,7 +43,6 @@
       if (node.tagName === "DETAILS") node.open = true;
       node = node.parentElement;
     }
-    // A panel taller than half the screen shows from its heading.
     target.scrollIntoView({ block: target.offsetHeight > innerHeight / 2 ? "start" : "center" });
     const focusable = target.querySelector("input:not([type=hidden]), button, a");
     if (focusable) focusable.focus({ preventScroll: true });
@@ -76,7 +75,7 @@
     if (title) announcer.textContent = "Readiness now " + title.textContent.trim();
   });
 
-  // After a failed submit, focus moves to the first error (an invalid field or a message).
+  // After a failed submit, focus the first error.
   function focusError(root) {
     const error = root && root.querySelector("[aria-invalid=true], .error-box[role=alert], .flash-error");
     if (!error) return;
@@ -85,8 +84,8 @@
   }
   window.addEventListener("DOMContentLoaded", function () { focusError(document.getElementById("main")); });
   document.addEventListener("htmx:afterSettle", function (event) {
-    // An outerHTML swap replaced the target: its successor has the same id.
     const detail = event.detail;
+    // An outerHTML swap replaced the target: its successor has its id.
     if (detail.requestConfig.verb === "post") focusError(document.getElementById(detail.target.id) || detail.elt);
   });
 
