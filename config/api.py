@@ -35,7 +35,7 @@ from apps.probes.api.views import (
     ProbeRunViewSet,
 )
 from apps.readiness.api.views import ReleaseReadinessViewSet
-from apps.records.api.views import AuditEventViewSet
+from apps.records.api.views import AuditEventViewSet, DeploymentViewSet
 from apps.releases.api.views import ReleaseItemViewSet, ReleaseViewSet
 from apps.signoffs.api.views import SignOffViewSet
 
@@ -89,6 +89,7 @@ router.register(
     "signoff-eligibility", SignOffEligibilityViewSet, basename="signoff-eligibility"
 )
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("deployments", DeploymentViewSet, basename="deployment")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
 router.register("oncall-rotations", RotationViewSet, basename="oncall-rotation")

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from apps.core import views as core_views
 from apps.probes.urls import environment_urlpatterns
+from apps.records.urls import deployment_urlpatterns
 
 urlpatterns = [
     path("", include("apps.readiness.urls")),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
     path("records/", include("apps.records.urls")),
+    path("", include((deployment_urlpatterns, "deployments"))),
     path("api/", include("config.api")),
     path("webhooks/", include("apps.notifications.urls")),
     path("monitoring/", include("apps.monitoring.urls")),

@@ -322,3 +322,26 @@ def verification_window_get_for_user(user, pk: int) -> VerificationWindow:
         team_field="release__team_id",
         missing="No such verification window.",
     )
+
+
+def waivers_in_force_at_deploy_many(releases: list[Release]) -> dict[int, list[Waiver]]:
+    """The approved waivers each deployed release went out with, by release id.
+
+    A waiver counts when it was approved before the deployment and had not yet
+    expired at that moment. One query for any number of releases; a release
+    never deployed has none.
+    """
+    deployed_at = {r.pk: r.deployed_at for r in releases if r.deployed_at}
+    found: dict[int, list[Waiver]] = {pk: [] for pk in deployed_at}
+    if not deployed_at:
+        return found
+    waivers = (
+        Waiver.objects.filter(release_id__in=deployed_at, approved_at__isnull=False)
+        .select_related("approved_by", "requested_by")
+        .order_by("approved_at", "id")
+    )
+    for waiver in waivers:
+        moment = deployed_at[waiver.release_id]
+        if waiver.approved_at <= moment < waiver.expires_at:
+            found[waiver.release_id].append(waiver)
+    return found

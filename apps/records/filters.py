@@ -1,8 +1,9 @@
-"""Filters of the audit trail."""
+"""Filters of the audit trail and of what is deployed where."""
 
 import django_filters
 
 from apps.audit.models import AuditEvent
+from apps.catalog.models import Environment
 from apps.core.api import IdFilter, MomentFilter
 
 
@@ -18,4 +19,16 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
+        fields: list[str] = []
+
+
+class DeploymentFilter(django_filters.FilterSet):
+    """Environments of the deployments list: by service, by id, by name."""
+
+    service = IdFilter(field_name="service_id")
+    environment = IdFilter(field_name="id")
+    environment_name = django_filters.CharFilter(field_name="name", max_length=60)
+
+    class Meta:
+        model = Environment
         fields: list[str] = []

@@ -1,16 +1,18 @@
-"""Deployment record pages and downloads, and the bulk export of audit events."""
+"""Deployment record pages and downloads, the bulk export of audit events, and
+what is deployed where (the overview and a service's page)."""
 
 import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from apps.accounts import permissions
-from apps.records import exports, selectors, services
+from apps.records import deployments, exports, selectors, services
 from apps.records.forms import AuditExportForm
 from apps.releases import selectors as release_selectors
 
@@ -97,3 +99,32 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(stream, content_type=content_type)
     extension = "csv" if data["format"] == "csv" else "jsonl"
     return _download(response, f"audit-events-{stamp}.{extension}")
+
+
+HISTORY_PAGE_SIZE = 20
+
+
+@require_GET
+@login_required
+def deployments_overview(request: HttpRequest) -> HttpResponse:
+    """Every service against every environment: the version deployed now."""
+    grid = deployments.grid_for_user(request.user)
+    return render(
+        request, "records/deployments.html", {"grid": grid, "nav": "releases"}
+    )
+
+
+@require_GET
+@login_required
+def service(request: HttpRequest, pk: int) -> HttpResponse:
+    """A service: what each environment runs now, and its releases, newest first."""
+    service = deployments.service_get_for_user(request.user, pk)
+    environments = deployments.environment_list_for_user(request.user)
+    cells = deployments.cells(list(environments.filter(service=service)))
+    history = deployments.release_history(service)
+    page = Paginator(history, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    found = deployments.deployments_many(list(page.object_list))
+    for release in page.object_list:
+        release.deployment = found.get(release.pk)
+    context = {"service": service, "cells": cells, "page": page, "nav": "releases"}
+    return render(request, "records/service.html", context)

@@ -43,8 +43,8 @@
       if (node.tagName === "DETAILS") node.open = true;
       node = node.parentElement;
     }
-    target.scrollIntoView({ block: "center" });
-    const focusable = target.querySelector("input, button, a");
+    target.scrollIntoView({ block: target.offsetHeight > innerHeight / 2 ? "start" : "center" });
+    const focusable = target.querySelector("input:not([type=hidden]), button, a");
     if (focusable) focusable.focus({ preventScroll: true });
   }
   document.addEventListener("click", function (event) {
@@ -79,6 +79,20 @@
     if (!announcer || !target || target.id !== "readiness-bar") return;
     const title = document.getElementById("readiness-title");
     if (title) announcer.textContent = "Readiness now " + title.textContent.trim();
+  });
+
+  // After a failed submit, focus the first error.
+  function focusError(root) {
+    const error = root && root.querySelector("[aria-invalid=true], .error-box[role=alert], .flash-error");
+    if (!error) return;
+    if (!error.matches("input, select, textarea")) error.tabIndex = -1;
+    error.focus();
+  }
+  window.addEventListener("DOMContentLoaded", function () { focusError(document.getElementById("main")); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const detail = event.detail;
+    // An outerHTML swap replaced the target: its successor has its id.
+    if (detail.requestConfig.verb === "post") focusError(document.getElementById(detail.target.id) || detail.elt);
   });
 
   // htmx does not swap error responses: say what happened instead of failing silently.

@@ -1,14 +1,11 @@
 """A release taken through its whole lifecycle, with probe evidence, for records."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.releases import services as releases
 from apps.releases.models import Release
 from apps.signoffs import services as signoffs
+from tests import factories
 
 
 @pytest.fixture
@@ -41,33 +38,7 @@ def deployed_release(release, lead, engineer, second_engineer) -> Release:
             comment="Reviewed" if key == roles[0] else "",
             by=engineer,
         )
-    config = ProbeConfig.objects.create(
-        environment=release.environment,
-        name="health endpoint",
-        kind="http",
-        target="http://127.0.0.1:9/health",
-    )
-    run = ProbeRun.objects.create(
-        release=release,
-        environment=release.environment,
-        status=ProbeRun.Status.PASSED,
-        started_by=engineer,
-        config_ids=[config.pk],
-        deadline=timezone.now() + timedelta(minutes=1),
-        finished_at=timezone.now(),
-        passed=1,
-    )
-    ProbeResult.objects.create(
-        run=run,
-        config=config,
-        name="health endpoint",
-        kind="http",
-        target=config.target,
-        status=ProbeResult.Status.PASS,
-        summary="200 OK in 12 ms",
-        observed={"status_code": 200, "elapsed_ms": 12},
-        duration_ms=12.5,
-    )
+    factories.probe_evidence(release, engineer, status="pass")
     release = releases.release_transition(release=release, target="ready", by=lead)
     return releases.release_transition(
         release=release,

@@ -120,10 +120,13 @@ LISTS = {
     "api:maintenance-plan-list",
     "api:maintenance-checklist-list",
     "api:signoff-requests",
+    "deployments:overview",
+    "api:deployment-list",
 }
 # How to fill each endpoint's path arguments from the other team's objects.
 ARGUMENTS = {
     "releases:detail": lambda w: {"pk": w["release"].pk},
+    "deployments:service": lambda w: {"pk": w["release"].service_id},
     "releases:transition": lambda w: {"pk": w["release"].pk},
     "releases:item": lambda w: {"item_id": w["item"].pk},
     "releases:item-state": lambda w: {"item_id": w["item"].pk},

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -27,3 +28,20 @@ def when(value: str | None) -> str:
     except (TypeError, ValueError):
         return str(value)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# A deployment's verdict -> (icon, tone): text and icon as well as colour.
+VERDICT_LOOK = {"ready": ("check", "ok"), "waived": ("check", "info")}
+
+
+@register.simple_tag
+def verdict_badge(deployment: Any) -> str:
+    """How readiness stood when the release was deployed, as a badge."""
+    name, tone = VERDICT_LOOK.get(deployment.verdict, ("alert", "warn"))
+    return format_html(
+        '<span class="badge tone-{}"><svg class="icon" aria-hidden="true">'
+        '<use href="#i-{}"></use></svg>{}</span>',
+        tone,
+        name,
+        deployment.verdict_label,
+    )

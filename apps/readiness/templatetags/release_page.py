@@ -1,0 +1,82 @@
+"""Tags of the release page: how the verdict looks, and item names that repeat.
+
+A release is *blocked* when something said no (a failing blocking probe, a
+rejected sign-off, an item marked blocked, a freeze), and *incomplete* when it
+is only waiting (open items, missing sign-offs, probes not run or out of date).
+The bars and badges take their colour from the state and always carry text and
+an icon as well, so colour is never the only signal.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django import template
+
+register = template.Library()
+
+READY, BLOCKED, INCOMPLETE = "ready", "blocked", "incomplete"
+# State -> (tone in app.css, icon in base.html's sprite).
+LOOKS = {READY: ("ok", "check"), BLOCKED: ("bad", "ban"), INCOMPLETE: ("info", "clock")}
+
+
+@dataclass(frozen=True)
+class Look:
+    state: str
+    tone: str
+    icon: str
+    causes: list[str] = field(default_factory=list)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else f"{count} {many}"
+
+
+def _causes(blockers) -> list[str]:
+    """What says no, in words, from the verdict's blockers (apps.readiness)."""
+    probes = sum(1 for b in blockers if b.type == "probe")
+    # The verdict names a rejection "<role>: rejected by <user>" and a blocked
+    # item "<text> (blocked: <note>)"; tests/releases/test_release_page_screens.py
+    # pins both wordings.
+    rejected = sum(
+        1 for b in blockers if b.type == "signoff" and ": rejected by " in b.text
+    )
+    blocked = sum(1 for b in blockers if b.type == "item" and " (blocked: " in b.text)
+    frozen = any(b.type == "freeze" for b in blockers)
+    causes = []
+    if probes:
+        causes.append(_plural(probes, "a failing probe", "failing probes"))
+    if rejected:
+        causes.append(_plural(rejected, "a rejected sign-off", "rejected sign-offs"))
+    if blocked:
+        causes.append(_plural(blocked, "a blocked item", "blocked items"))
+    if frozen:
+        causes.append("a freeze window")
+    return causes
+
+
+def look_of(readiness) -> Look:
+    """The state of a Readiness (apps.readiness.readiness) and what causes it."""
+    if readiness.ready:
+        return Look(READY, *LOOKS[READY])
+    causes = _causes(readiness.blockers)
+    state = BLOCKED if causes else INCOMPLETE
+    return Look(state, *LOOKS[state], causes=causes)
+
+
+@register.simple_tag
+def readiness_look(readiness) -> Look:
+    """{% readiness_look readiness as look %}: look.state, .tone, .icon, .causes."""
+    return look_of(readiness)
+
+
+@register.simple_tag
+def twin_texts(phases) -> set[str]:
+    """Item texts that occur more than once in the checklist ("Run migrations"
+    as a check and as a step): their buttons add the section to their name."""
+    counts = Counter(
+        item.text
+        for phase in phases
+        for section in phase.sections
+        for item in section.items
+    )
+    return {text for text, count in counts.items() if count > 1}
