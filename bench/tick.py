@@ -1,0 +1,48 @@
+"""The tick scenario of `make bench` alone, at 8 and at 1 connection.
+
+Run it from a checkout (`.venv/bin/python bench/tick.py`) to compare two trees
+on the same data set; it uses bench/run.py's data set, server and wrk, so its
+figures are those of `make bench`'s tick row (and a one-connection row).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import run  # noqa: E402
+
+
+def main() -> None:
+    run.configure()
+    summary = run.prepare()
+    summary["tick_item_id"] = run._tick_item(summary)
+    viewer = run.Viewer(summary["viewer"])
+    viewer.fetch_csrf(f"/releases/{summary['release_id']}/")
+    tick = next(s for s in run.page_scenarios(summary) if s.get("post"))
+    server = run.Server(fragment_cache=True)
+    try:
+        baseline = server.url + "/bench/baseline/"
+        run.wrk(baseline, connections=16, duration=1, headers={})
+        base = run.wrk(baseline, connections=16, duration=8, headers={})
+        headers = viewer.headers(
+            **{
+                "X-CSRFToken": viewer.csrf,
+                "HX-Request": "true",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+        )
+        bodies = ["state=done", "state=open"]
+        for connections in (8, 1):
+            url = server.url + tick["path"]
+            options = {"headers": headers, "method": "POST", "bodies": bodies}
+            run.wrk(url, connections=connections, duration=1, **options)
+            measured = run.wrk(url, connections=connections, duration=8, **options)
+            row = run._row(f"tick, {connections} conn.", measured, base["rps"])
+            print(row, flush=True)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
