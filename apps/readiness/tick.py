@@ -20,6 +20,8 @@ replaced, when it can tell that nothing else changed:
 """
 
 import hashlib
+import logging
+import pickle
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -32,6 +34,7 @@ from apps.readiness.judge import Readiness, ReadinessInputs, judge
 from apps.releases.models import Release, ReleaseItem
 
 CACHE_SECONDS = 15 * 60
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def tick_verdict(
         base = written_revision - 1
     else:
         base = None  # another change since the write: gather again
-    cached = cache.get(_key(stamp, base)) if base is not None else None
+    cached = _cached(_key(stamp, base)) if base is not None else None
     if cached is None:
         return _gathered(release, item, stamp, at, written_revision)
     if written_revision is not None:
@@ -132,6 +135,18 @@ def _section(
     by_id = {other.id: other for other in inputs.items}
     members = [by_id[member] for member in shape.members]
     return Section(key=shape.key, number=shape.number, title=shape.title, items=members)
+
+
+def _cached(key: str) -> TickInputs | None:
+    """The cached inputs, or None when they cannot be read back: an entry written
+    by an earlier version of these classes (a deploy within CACHE_SECONDS) is a
+    miss, gathered again, never an error for the person ticking."""
+    try:
+        cached = cache.get(key)
+    except (TypeError, ValueError, AttributeError, ImportError, pickle.PickleError):
+        logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
+        return None
+    return cached if isinstance(cached, TickInputs) else None
 
 
 def _key(stamp: stamps.TickStamp, revision: int) -> str:

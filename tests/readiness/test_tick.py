@@ -280,3 +280,32 @@ def test_a_refused_tick_is_judged_from_the_cache_and_not_served_stale(
     assert "Say why this item is blocked" in response.text
     _assert_fresh(response, release)
     assert response.context["readiness"].items_settled == 1
+
+
+class _EarlierShape:
+    """Pickles as a SectionShape built with fewer fields than it has now: what a
+    deploy that adds a field finds in Redis for up to CACHE_SECONDS."""
+
+    def __reduce__(self):
+        from apps.readiness.tick import SectionShape
+
+        return (SectionShape, ("key",))
+
+
+def test_a_cached_entry_of_an_earlier_deploy_is_gathered_again(
+    client, engineer, release, caplog
+):
+    from django.core.cache import cache
+
+    from apps.readiness import stamps, tick
+
+    client.force_login(engineer)
+    item = _gating(release)[0]
+    _tick(client, item)
+    stamp = stamps.tick_stamp(release.pk)
+    cache.set(tick._key(stamp, stamp.revision), _EarlierShape(), tick.CACHE_SECONDS)
+
+    second = _tick(client, item, "open")
+
+    _assert_fresh(second, release)
+    assert "tick cache entry unreadable" in caplog.text
