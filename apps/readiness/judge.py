@@ -29,6 +29,10 @@ class Blocker:
     type: str  # "item", "signoff", "probe", "evidence" or "freeze"
     id: str
     text: str
+    # Something said no (a blocked item, a rejected sign-off, a failing probe, a
+    # freeze), rather than only waiting; the bar's colour says which. Not part
+    # of the answer's JSON, nor of a blocker's identity.
+    refused: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"type": self.type, "id": self.id, "text": self.text}
@@ -211,6 +215,7 @@ def judge(inputs: ReadinessInputs, at: datetime) -> Readiness:
                 str(freeze["window"]),
                 f"Freeze {freeze['name']} until {freeze['until']}"
                 + (f": {freeze['reason']}" if freeze["reason"] else ""),
+                refused=True,
             )
         )
     roles = len(inputs.roles)
@@ -264,11 +269,8 @@ class _Verdict:
             )
             return True
         if expired:
-            blocker = Blocker(
-                blocker.type,
-                blocker.id,
-                f"{blocker.text} (waiver expired {expired.expires_at:%Y-%m-%d %H:%M})",
-            )
+            until = f"{expired.expires_at:%Y-%m-%d %H:%M}"
+            blocker = replace(blocker, text=f"{blocker.text} (waiver expired {until})")
         self.blockers.append(blocker)
         return False
 
@@ -298,7 +300,9 @@ def _judge_items(inputs: ReadinessInputs, verdict: _Verdict) -> _Count:
             reason = f"open: the probe warned, {item.note}; tick it to accept"
         else:
             reason = "open"
-        blocker = Blocker("item", str(item.id), f"{item.text} ({reason})")
+        blocker = Blocker(
+            "item", str(item.id), f"{item.text} ({reason})", refused=item.blocked
+        )
         proof = by_result.get(item.evidence_result_id)
         if not blocking or (
             proof is not None and proof.config_id in facts.advisory_configs
@@ -334,7 +338,8 @@ def _judge_signoffs(inputs: ReadinessInputs, verdict: _Verdict) -> int:
         else:
             approved += 1
             continue
-        verdict.blockers.append(Blocker("signoff", role.key, text))
+        refused = decision is not None and not decision.approval
+        verdict.blockers.append(Blocker("signoff", role.key, text, refused=refused))
     return approved
 
 
@@ -368,7 +373,10 @@ def _judge_probes(inputs: ReadinessInputs, verdict: _Verdict) -> _Count:
             if failing or result.warned:
                 # Only these become a line of text (a dashboard judges 4,000).
                 blocker = Blocker(
-                    "probe", str(result.id), f"{result.label}: {result.summary}"
+                    "probe",
+                    str(result.id),
+                    f"{result.label}: {result.summary}",
+                    refused=failing,
                 )
                 if advisory or not failing:
                     verdict.warnings.append(blocker)

@@ -350,3 +350,31 @@ def test_with_item_replaces_one_item_and_keeps_the_rest():
     assert [i.settled for i in after.items] == [False, True]
     assert [i.settled for i in before.items] == [False, False]
     assert judge(after, AT).score == 50
+
+
+def test_blockers_that_said_no_are_marked_refused():
+    roles = (RoleInput("qa", "QA"), RoleInput("sec", "SEC"))
+    decisions = {"sec": DecisionInput("mallory", False, frozenset(), frozenset())}
+    facts = PolicyFacts(probes=(ProbeFact(1, "p1"), ProbeFact(2, "p2")))
+    items = (item(1, "Open"), item(2, "Blocked", blocked=True, note="down"))
+    evidence = (result(12, 2, failing=True, summary="500"),)
+
+    verdict = judge(
+        inputs(
+            items=items,
+            roles=roles,
+            decisions=decisions,
+            evidence=evidence,
+            policy=facts,
+        ),
+        AT,
+    )
+
+    assert [(b.type, b.id, b.refused) for b in verdict.blockers] == [
+        ("item", "1", False),
+        ("item", "2", True),
+        ("signoff", "qa", False),
+        ("signoff", "sec", True),
+        ("probe", "12", True),
+        ("evidence", "not_run", False),
+    ]

@@ -171,21 +171,21 @@ def test_a_ready_release_has_a_ready_bar(client, engineer, release):
         ([Blocker("evidence", "not_run", "TLS: no evidence yet")], "incomplete", []),
         ([Blocker("signoff", "qa", "QA: no sign-off yet")], "incomplete", []),
         (
-            [Blocker("item", "1", "Backups (blocked: the bucket is gone)")],
+            [Blocker("item", "1", "Backups (blocked: the bucket is gone)", True)],
             "blocked",
             ["a blocked item"],
         ),
         (
             [
-                Blocker("probe", "4", "TLS: expired"),
-                Blocker("probe", "5", "Health: 503"),
-                Blocker("signoff", "qa", "QA: rejected by lena"),
+                Blocker("probe", "4", "TLS: expired", True),
+                Blocker("probe", "5", "Health: 503", True),
+                Blocker("signoff", "qa", "QA: rejected by lena", True),
             ],
             "blocked",
             ["2 failing probes", "a rejected sign-off"],
         ),
         (
-            [Blocker("freeze", "3", "Freeze Xmas until …")],
+            [Blocker("freeze", "3", "Freeze Xmas until …", True)],
             "blocked",
             ["a freeze window"],
         ),

@@ -32,16 +32,11 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def _causes(blockers) -> list[str]:
-    """What says no, in words, from the verdict's blockers (apps.readiness)."""
-    probes = sum(1 for b in blockers if b.type == "probe")
-    # The verdict names a rejection "<role>: rejected by <user>" and a blocked
-    # item "<text> (blocked: <note>)"; tests/releases/test_release_page_screens.py
-    # pins both wordings.
-    rejected = sum(
-        1 for b in blockers if b.type == "signoff" and ": rejected by " in b.text
-    )
-    blocked = sum(1 for b in blockers if b.type == "item" and " (blocked: " in b.text)
-    frozen = any(b.type == "freeze" for b in blockers)
+    """What says no, in words, from the verdict's refusing blockers
+    (apps.readiness.judge.Blocker.refused)."""
+    refused = Counter(blocker.type for blocker in blockers if blocker.refused)
+    probes, rejected, blocked = refused["probe"], refused["signoff"], refused["item"]
+    frozen = refused["freeze"] > 0
     causes = []
     if probes:
         causes.append(_plural(probes, "a failing probe", "failing probes"))
