@@ -1,6 +1,8 @@
 """Reads of releases, scoped to the teams the user belongs to."""
 
 import re
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
@@ -81,26 +83,29 @@ def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
     )
 
 
+@dataclass(slots=True, eq=False)
 class GatingItem(Row):
     """The fields of a checklist item that readiness reads, without a model
     instance (a dashboard page judges ~60 items for each of its 20 releases).
     `gates_readiness` and `settled` are the model's own properties."""
 
-    FIELDS = (
-        "id",
-        "release_id",
-        "text",
-        "state",
-        "note",
-        "required",
-        "kind",
-        "phase",
-        "evidence_status",
-    )
-    __slots__ = FIELDS
-    Kind, State = ReleaseItem.Kind, ReleaseItem.State
+    FIELDS: ClassVar[tuple[str, ...]]
+    id: int
+    release_id: int
+    text: str
+    state: str
+    note: str
+    required: bool
+    kind: str
+    phase: str
+    evidence_status: str
+    Kind: ClassVar = ReleaseItem.Kind
+    State: ClassVar = ReleaseItem.State
     gates_readiness = ReleaseItem.gates_readiness
     settled = ReleaseItem.settled
+
+
+GatingItem.FIELDS = tuple(field.name for field in fields(GatingItem))
 
 
 def gating_items_many(release_ids: list[int]) -> dict[int, list[GatingItem]]:
