@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions
@@ -22,7 +23,7 @@ def environment_page(request: HttpRequest, pk: int) -> HttpResponse:
     environment = environment_get_for_user(request.user, pk)
     context = {
         "environment": environment,
-        "rows": selectors.monitoring_rows(environment),
+        "rows": selectors.monitoring_rows(environment, timezone.now()),
         "can_manage": permissions.can(
             request.user, "manage_probes", environment.service.team
         ),
