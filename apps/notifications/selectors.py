@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from apps.accounts import permissions
-from apps.accounts.models import Membership
+from apps.accounts.models import Membership, Team
 from apps.notifications.models import Webhook, WebhookDelivery
 
 MANAGERS = permissions.ACTIONS["manage_webhooks"]
@@ -17,6 +17,14 @@ def webhook_list_for_user(user: User) -> QuerySet[Webhook]:
         return webhooks
     teams = Membership.objects.filter(user=user, role__in=MANAGERS).values("team_id")
     return webhooks.filter(team_id__in=teams)
+
+
+def teams_managed_by(user: User) -> QuerySet[Team]:
+    """The teams whose webhooks the user may add (all for a superuser)."""
+    if user.is_superuser:
+        return Team.objects.order_by("name")
+    teams = Membership.objects.filter(user=user, role__in=MANAGERS).values("team_id")
+    return Team.objects.filter(pk__in=teams).order_by("name")
 
 
 def deliveries_for_webhook(webhook: Webhook) -> QuerySet[WebhookDelivery]:

@@ -118,6 +118,18 @@ COUNTERPARTS = {
         "apps.oncall.services.override_add",
         ("post", "/api/v1/oncall-overrides/"),
     ),
+    "notifications:webhook-new": (
+        "apps.notifications.services.webhook_create",
+        ("post", "/api/v1/webhooks/"),
+    ),
+    "notifications:webhook-edit": (
+        "apps.notifications.services.webhook_update",
+        ("patch", "/api/v1/webhooks/{id}/"),
+    ),
+    "notifications:webhook-delete": (
+        "apps.notifications.services.webhook_delete",
+        ("delete", "/api/v1/webhooks/{id}/"),
+    ),
     "notifications:email-preferences": (
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),

@@ -35,6 +35,12 @@ STATUS_LOOK = {
     "failed": ("x", "bad"),
     "error": ("alert", "bad"),
     "errored": ("alert", "bad"),
+    # Webhook and email deliveries.
+    "pending": ("clock", "info"),
+    "sending": ("clock", "info"),
+    "succeeded": ("check", "ok"),
+    "sent": ("check", "ok"),
+    "gave_up": ("x", "bad"),
 }
 
 EVENT_WORDS = {
