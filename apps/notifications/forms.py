@@ -35,7 +35,7 @@ class WebhookChangeForm(forms.Form):
 class WebhookForm(WebhookChangeForm):
     """A new webhook of one of the teams the user leads."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    team = forms.TypedChoiceField(coerce=int)
     secret = forms.CharField(
         required=False,
         strip=False,
@@ -45,7 +45,11 @@ class WebhookForm(WebhookChangeForm):
     )
     field_order = ["team", "name", "url", "events", "slack", "secret"]
 
-    def __init__(self, *args, teams, **kwargs) -> None:
+    def __init__(self, *args, teams: list[Team], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["active"]
-        self.fields["team"].queryset = teams
+        self.teams = {team.pk: team for team in teams}
+        self.fields["team"].choices = [(team.pk, team.name) for team in teams]
+
+    def clean_team(self) -> Team:
+        return self.teams[self.cleaned_data["team"]]

@@ -197,6 +197,50 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
     webhook.delete()
 
 
+@transaction.atomic
+def webhook_delivery_resend(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery:
+    """Send a delivery that gave up once more, by hand; leads only.
+
+    The new attempt keeps the delivery id (its receiver never acknowledged it, and
+    may recognise a repeat by it) and is not retried on its own. Refused while a
+    later attempt of the same delivery is pending or once one succeeded, and for
+    a paused webhook.
+    """
+    webhook = Webhook.objects.select_for_update().get(pk=delivery.webhook_id)
+    require_manager(by, webhook.team)
+    attempts = WebhookDelivery.objects.filter(
+        webhook=webhook, delivery_id=delivery.delivery_id
+    ).order_by("-attempt", "-id")
+    latest = attempts.first()
+    if not webhook.active:
+        raise ValidationError("The webhook is paused: resume it before resending.")
+    if latest.status == Status.SUCCEEDED:
+        raise ValidationError("This delivery already succeeded.")
+    if latest.status != Status.GAVE_UP:
+        raise ValidationError("This delivery is still being retried.")
+    resent = WebhookDelivery.objects.create(
+        webhook=webhook,
+        delivery_id=latest.delivery_id,
+        event=latest.event,
+        body=latest.body,
+        attempt=latest.attempt + 1,
+        scheduled_for=timezone.now(),
+    )
+    audit.record(
+        actor=by,
+        action="webhook.delivery_resent",
+        target=webhook,
+        team_id=webhook.team_id,
+        after={
+            "delivery_id": str(resent.delivery_id),
+            "event": resent.event,
+            "attempt": resent.attempt,
+        },
+    )
+    transaction.on_commit(partial(_enqueue, resent.pk, 0))
+    return resent
+
+
 def _text(event: str, data: dict[str, Any]) -> str:
     if not isinstance(data.get("release"), dict) and data.get("subject"):
         # Events about an environment or a team carry their own subject line.

@@ -80,6 +80,24 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:webhooks")
 
 
+@login_required
+@require_POST
+def webhook_delivery_resend(request: HttpRequest, pk: int, delivery_pk: int):
+    """Send a delivery that gave up once more."""
+    webhook = _webhook(request, pk)
+    delivery = get_object_or_404(webhook.deliveries, pk=delivery_pk)
+    try:
+        resent = services.webhook_delivery_resend(delivery=delivery, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"{resent.event} sent to {webhook.name} again (attempt {resent.attempt}).",
+        )
+    return redirect(f"{reverse('notifications:webhooks')}#webhook-{pk}")
+
+
 def _webhook(request: HttpRequest, pk: int):
     """One of the webhooks the user manages; 404 for any other."""
     return get_object_or_404(selectors.webhook_list_for_user(request.user), pk=pk)
@@ -87,12 +105,12 @@ def _webhook(request: HttpRequest, pk: int):
 
 def _new_form(request: HttpRequest, data=None) -> WebhookForm | None:
     """The form adding a webhook, or None when the user leads no team."""
-    teams = selectors.teams_managed_by(request.user)
-    if not teams.exists():
+    teams = list(selectors.teams_managed_by(request.user))
+    if not teams:
         if data is not None:
             raise PermissionDenied("Only a team's leads can add its webhooks.")
         return None
-    return WebhookForm(data, teams=teams, initial={"team": teams.first()})
+    return WebhookForm(data, teams=teams)
 
 
 def _webhook_page(
@@ -108,6 +126,15 @@ def _webhook_page(
     by_webhook: dict[int, list] = {}
     for attempt in attempts:
         by_webhook.setdefault(attempt.webhook_id, []).append(attempt)
+    # Only the latest attempt of a delivery that gave up can be resent.
+    latest: set[int] = set()
+    seen: set = set()
+    for attempt in attempts:  # newest first
+        if attempt.delivery_id not in seen:
+            seen.add(attempt.delivery_id)
+            latest.add(attempt.pk)
+    for attempt in attempts:
+        attempt.resendable = attempt.pk in latest and attempt.status == "gave_up"
     rows = []
     for webhook in webhooks:
         if editing and editing[0] == webhook.pk:

@@ -130,6 +130,10 @@ COUNTERPARTS = {
         "apps.notifications.services.webhook_delete",
         ("delete", "/api/v1/webhooks/{id}/"),
     ),
+    "notifications:webhook-resend": (
+        "apps.notifications.services.webhook_delivery_resend",
+        ("post", "/api/v1/webhooks/{id}/deliveries/{delivery_pk}/resend/"),
+    ),
     "notifications:email-preferences": (
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),

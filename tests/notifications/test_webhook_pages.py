@@ -4,14 +4,25 @@ the services the API uses (same checks, same audit events)."""
 import re
 
 import pytest
+from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
 from apps.notifications import services
-from apps.notifications.models import Webhook
+from apps.notifications.announcements import announce
+from apps.notifications.models import Webhook, WebhookDelivery
+from tests.api.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db
 
 URL = "http://127.0.0.1:9/hooks/shipshape"
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    """A real HTTP receiver on loopback, answering as scripted."""
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +124,56 @@ def test_engineers_cannot_add_and_other_teams_webhooks_are_not_found(
     assert client.post(f"/webhooks/{webhook.pk}/delete/").status_code == 404
     assert client.post(f"/webhooks/{webhook.pk}/edit/", {}).status_code == 404
     assert Webhook.objects.count() == 1
+
+
+def test_a_delivery_that_gave_up_is_resent_from_the_page_with_its_id(
+    client,
+    lead,
+    engineer,
+    team,
+    settings,
+    receiver,
+    django_capture_on_commit_callbacks,
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    settings.WEBHOOK_TIMEOUT = 0.5
+    webhook, _ = services.webhook_create(
+        team=team, name="Deploys", url=receiver.url, events=["release.ready"], by=lead
+    )
+    receiver.reset(500, 503)
+    with django_capture_on_commit_callbacks(execute=True):
+        announce("release.ready", team_id=team.pk, n=1)
+    attempts = list(WebhookDelivery.objects.order_by("attempt"))
+    assert [a.status for a in attempts] == ["failed", "gave_up"]
+    gave_up = attempts[-1]
+    client.force_login(lead)
+    page = client.get("/webhooks/")
+    # Only the attempt that gave up offers a resend.
+    assert page.text.count(">Resend<") == 1
+    receiver.reset(200)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/"
+        )
+    assert response.status_code == 302
+    [request] = receiver.requests
+    assert request["headers"]["X-Shipshape-Delivery"] == str(gave_up.delivery_id)
+    resent = WebhookDelivery.objects.order_by("-attempt").first()
+    assert (resent.attempt, resent.status) == (3, "succeeded")
+    event = AuditEvent.objects.get(action="webhook.delivery_resent")
+    assert event.actor == lead and event.after["attempt"] == 3
+    # Delivered now: a second resend is refused, and says why.
+    page = client.post(
+        f"/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/", follow=True
+    )
+    assert "already succeeded" in page.text
+    assert WebhookDelivery.objects.count() == 3
+    # The API's counterpart refuses alike; an engineer may not resend.
+    api = APIClient()
+    api.force_authenticate(lead)
+    path = f"/api/v1/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/"
+    answer = api.post(path)
+    assert answer.status_code == 400 and "already succeeded" in answer.content.decode()
+    api.force_authenticate(engineer)
+    assert api.post(path).status_code == 404
+    assert WebhookDelivery.objects.count() == 3

@@ -2,6 +2,7 @@
 and the caller's email preferences."""
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -68,6 +69,21 @@ class WebhookViewSet(
         page = self.paginate_queryset(selectors.deliveries_for_webhook(webhook))
         data = serializers.WebhookDeliverySerializer(page, many=True).data
         return self.get_paginated_response(data)
+
+    @extend_schema(request=None, responses={201: serializers.WebhookDeliverySerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"deliveries/(?P<delivery_pk>[0-9]+)/resend",
+    )
+    def resend(self, request: Request, pk: str, delivery_pk: str) -> Response:
+        """Send a delivery that gave up once more (a new attempt, same delivery
+        id); 400 while it is still being retried or once it succeeded."""
+        webhook = self.get_object()
+        delivery = get_object_or_404(webhook.deliveries, pk=delivery_pk)
+        resent = services.webhook_delivery_resend(delivery=delivery, by=request.user)
+        body = serializers.WebhookDeliverySerializer(resent).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class EmailPreferenceView(ThrottleFirstMixin, APIView):
