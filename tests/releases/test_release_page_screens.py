@@ -4,6 +4,7 @@ the open-items filter, the readiness bar's state and long values."""
 import re
 
 import pytest
+from django.core.cache import cache
 
 from apps.readiness.readiness import Blocker, Readiness
 from apps.readiness.templatetags.release_page import look_of
@@ -216,3 +217,29 @@ def test_a_64_character_version_can_wrap_and_keeps_its_full_text(
 
     assert f'<span class="version">{VERSION_64}</span></h1>' in text
     assert f'title="{VERSION_64}">{VERSION_64}</a>' in service_page
+
+
+def _dashboard_row(client, user, release) -> str:
+    client.force_login(user)
+    text = client.get("/").text
+    start = text.index(f'href="{release.get_absolute_url()}"')
+    return text[start : text.index("</li>", text.index('class="rr-counts"', start))]
+
+
+def test_a_dashboard_row_is_coloured_by_its_state_not_its_score(
+    client, engineer, release
+):
+    row = _dashboard_row(client, engineer, release)
+    assert '<div class="rr-readiness state-incomplete">' in row
+    assert 'class="bar tone-info"' in row
+    assert 'aria-label="Readiness of' in row and ': incomplete"' in row
+
+    factories.probe_evidence(release, engineer, status="fail")
+    # The factory writes the run's rows directly, without the service that
+    # counts the change the dashboard's cache is keyed on.
+    cache.clear()
+    row = _dashboard_row(client, engineer, release)
+    # Blocked whatever its score: something said no.
+    assert '<div class="rr-readiness state-blocked">' in row
+    assert 'class="bar tone-bad"' in row
+    assert '<svg class="icon" role="img" aria-label="blocked">' in row
