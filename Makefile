@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --constraint requirements.lock ".[dev]"
 	touch $(STAMP)
 
+# The demo's probes and the links in emails point at the port the app is served on.
+PORT ?= 8000
+run: export PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
