@@ -58,13 +58,16 @@ def row_save(
 ) -> M:
     """Check the row's fields (lengths, URLs, choices, unique fields), save it and
     record `fields`: all of them for a new row, what changed from `before` for
-    a changed one. A refused value is a ValidationError naming its field.
+    a changed one; a change that changes nothing saves and records nothing. A
+    refused value is a ValidationError naming its field.
 
     Constraints over several fields are the caller's to check first, with a
     message naming the field; one that a concurrent write broke after that
     check is still a ValidationError, never a 500.
     """
     row.full_clean(validate_constraints=False)
+    if before is not None and not diff(before, facts(row, fields))[1]:
+        return row  # nothing changed: nothing to save or record
     try:
         with transaction.atomic():
             row.save()

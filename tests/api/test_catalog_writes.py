@@ -85,6 +85,18 @@ def test_changing_a_service_audits_only_what_changed(api, environment):
     )
 
 
+def test_a_change_that_changes_nothing_records_nothing(api, environment):
+    service = environment.service
+    path = f"/api/v1/services/{service.pk}/"
+    before = AuditEvent.objects.count()
+
+    response = api.patch(path, {"name": f"  {service.name} "}, "json")
+
+    assert response.status_code == 200
+    assert response.json()["name"] == service.name
+    assert AuditEvent.objects.count() == before
+
+
 def test_a_lead_adds_an_environment_with_its_settings(api, environment):
     body = {
         "service": environment.service_id,

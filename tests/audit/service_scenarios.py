@@ -20,6 +20,7 @@ from apps.contacts.models import Contact, SupportResource
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
 from apps.notifications import services as notifications
+from apps.notifications.models import WebhookDelivery
 from apps.oncall import services as oncall
 from apps.policy import services as policy
 from apps.probes import services as probes
@@ -576,6 +577,14 @@ def _(w: World) -> Call:
 @scenario(notifications.webhook_delete)
 def _(w: World) -> Call:
     return partial(notifications.webhook_delete, webhook=w.webhook, by=w.lead)
+
+
+@scenario(notifications.webhook_delivery_resend)
+def _(w: World) -> Call:
+    gave_up = WebhookDelivery.objects.create(
+        webhook=w.webhook, event="release.ready", body="{}", status="gave_up"
+    )
+    return partial(notifications.webhook_delivery_resend, delivery=gave_up, by=w.lead)
 
 
 @scenario(oncall.rotation_save)
