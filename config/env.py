@@ -56,6 +56,7 @@ DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def env_duration(name: str, default: timedelta) -> timedelta:
     """Read a positive duration: seconds, or a number with a unit (30m, 24h, 7d)."""
+    _names_read.add(name)
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -95,6 +96,7 @@ def env_secret(name: str, default: str = "") -> str:
 
 def env_site_url(name: str, default: str = "") -> str:
     """Read a site's base URL, http(s)://host[:port][/path], without a trailing /."""
+    _names_read.add(name)
     raw = os.environ.get(name)
     value = (default if raw is None or raw == "" else raw).strip().rstrip("/")
     if not value:

@@ -173,8 +173,12 @@ def test_the_helpers_record_the_names_they_read():
     env_int("SHIPSHAPE_TEST_INT", 1)
     env_list("SHIPSHAPE_TEST_LIST")
     env_secret("SHIPSHAPE_TEST_SECRET")
+    env_duration("SHIPSHAPE_TEST_DURATION", timedelta(hours=1))
+    env_site_url("SHIPSHAPE_TEST_SITE_URL")
 
     assert {
+        "SHIPSHAPE_TEST_DURATION",
+        "SHIPSHAPE_TEST_SITE_URL",
         "SHIPSHAPE_TEST_STR",
         "SHIPSHAPE_TEST_BOOL",
         "SHIPSHAPE_TEST_INT",
