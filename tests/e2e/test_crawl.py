@@ -154,15 +154,23 @@ def test_every_link_answers_and_no_page_logs_an_error(demo, browser, live_server
     assert "drf_spectacular/swagger_ui.html" in pages
     assert len(pages) > 15
 
-    problems = _browser_problems(browser, live_server, pages)
+    problems, too_wide = _browser_problems(browser, live_server, pages)
     csp = [problem for problem in problems if any(w in problem for w in CSP_WORDS)]
     assert csp == []
     assert problems == []
+    # On a phone nothing makes the page itself scroll sideways (wide tables
+    # scroll inside their card).
+    assert too_wide == {}
 
 
-def _browser_problems(browser, live_server, pages: dict) -> list[str]:
-    """Console errors and uncaught exceptions of each page, opened by its role."""
+def _browser_problems(
+    browser, live_server, pages: dict
+) -> tuple[list[str], dict[str, int]]:
+    """Console errors and uncaught exceptions of each page, opened by its role,
+    and the pages wider than a 390 px phone (their width). A screenshot of each
+    page at both widths goes to test-artifacts/pages/."""
     problems: list[str] = []
+    too_wide: dict[str, int] = {}
     messages: list[str] = []  # what the page being visited logged
     for role in ROLES:
         mine = sorted(
@@ -190,5 +198,13 @@ def _browser_problems(browser, live_server, pages: dict) -> list[str]:
                 page.get_by_role("heading", name="Shipshape API").wait_for()
                 screenshot(page, "crawl-api-docs")
             problems += [f"{name} ({role}, {path}): {text}" for text in messages]
+            shot = "pages/" + name.removesuffix(".html").replace("/", "-")
+            screenshot(page, f"{shot}-1366")
+            page.set_viewport_size({"width": 390, "height": 844})
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390 and name != "drf_spectacular/swagger_ui.html":
+                too_wide[f"{name} ({role}, {path})"] = width
+            screenshot(page, f"{shot}-390")
+            page.set_viewport_size({"width": 1366, "height": 900})
         context.close()
-    return problems
+    return problems, too_wide

@@ -178,6 +178,41 @@ def test_maintenance_page_shows_overdue_and_ticks_items(
     assert client.get(url).status_code == 404
 
 
+def test_the_page_offers_done_and_skip_for_open_checks_and_reopen_for_the_others(
+    client, plan, engineer
+):
+    services.maintenance_checklists_create_due(datetime(2026, 3, 31, tzinfo=UTC))
+    checklist = plan.checklists.get(cadence="weekly")
+    first, second = checklist.items.order_by("position")[:2]
+    client.force_login(engineer)
+    url = f"/maintenance/environments/{plan.environment_id}/"
+    client.post(f"/maintenance/items/{first.pk}/state/", {"state": "done"})
+
+    page = client.get(url).text
+    done = page.split(f'id="mitem-{first.pk}"')[1].split("</li>")[0]
+    still_open = page.split(f'id="mitem-{second.pk}"')[1].split("</li>")[0]
+    assert f'>Reopen<span class="visually-hidden">: {first.text}</span>' in done
+    assert f"Done by {engineer.username}" in " ".join(done.split())
+    assert ">Done<" not in done
+    assert f'>Done<span class="visually-hidden">: {second.text}</span>' in still_open
+    assert f'<label class="visually-hidden" for="note-{second.pk}">' in still_open
+
+    client.post(f"/maintenance/items/{first.pk}/state/", {"state": "open"})
+    first.refresh_from_db()
+    assert first.state == "open"
+
+
+def test_an_environment_without_a_plan_says_what_a_plan_does(
+    client, environment, lead, engineer
+):
+    url = f"/maintenance/environments/{environment.pk}/"
+    client.force_login(lead)
+    assert "start one below" in client.get(url).text
+    client.force_login(engineer)
+    page = client.get(url).text
+    assert "a team lead starts one" in page and "maintenance-plan-form" not in page
+
+
 def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
     client, environment, template, lead, engineer, auditor
 ):
