@@ -2,14 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import CharField, DateTimeField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from apps.accounts import permissions
 from apps.checklists.models import Severity
-from apps.core.rows import fetch
 from apps.policy.facts import (
     ExceptionFact,
     FreezeFact,
@@ -179,16 +180,52 @@ def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
     ]
 
 
-def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
-    """readiness_facts() of many releases, still in one query."""
-    release_ids = [release.pk for release in releases]
-    environment_ids = {release.environment_id for release in releases}
+# Ids no row has, standing for the releases' and environments' ids while the
+# UNION is compiled once per shape (_union).
+_RELEASE_STAND_IN, _ENVIRONMENT_STAND_IN = -(10**15), -(2 * 10**15)
+
+
+@lru_cache(maxsize=32)
+def _union(
+    vendor: str, releases: int, environments: int
+) -> tuple[str, tuple, dict[str, _Part]]:
+    """The UNION's SQL and parameters for this many releases and environments,
+    with stand-in ids, and its parts by kind.
+
+    Compiling the six-part UNION took the ORM four times longer than PostgreSQL
+    takes to run it, on every readiness (a tick, a page, a gate call); the SQL
+    only changes with the number of ids, which are bound parameters.
+    """
+    release_ids = [_RELEASE_STAND_IN - n for n in range(releases)]
+    environment_ids = [_ENVIRONMENT_STAND_IN - n for n in range(environments)]
     parts = {part.kind: part for part in _parts(release_ids, environment_ids)}
     first, *others = (part.query() for part in parts.values())
+    sql, params = first.union(*others, all=True).query.sql_with_params()
+    return sql, tuple(params), parts
+
+
+def readiness_facts_many(releases: list[Release]) -> dict[int, PolicyFacts]:
+    """readiness_facts() of many releases, still in one query."""
+    if not releases:
+        return {}
+    release_ids = sorted({release.pk for release in releases})
+    environment_ids = sorted({release.environment_id for release in releases})
+    sql, stand_in_params, parts = _union(
+        connection.vendor, len(release_ids), len(environment_ids)
+    )
+    ids = {_RELEASE_STAND_IN - n: pk for n, pk in enumerate(release_ids)}
+    ids.update({_ENVIRONMENT_STAND_IN - n: pk for n, pk in enumerate(environment_ids)})
+    params = [
+        ids.get(value, value) if type(value) is int else value
+        for value in stand_in_params
+    ]
     found: dict[tuple[str, int], list] = {}
     # Read raw: the columns are text, integers and times, which _when reads as
     # either backend gives them; Django's converters cost more than the rows.
-    for values in fetch(first.union(*others, all=True)):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for values in rows:
         row = _FactRow._make(values)
         fields = parts[row.kind].fields(row)
         found.setdefault((row.kind, row.owner), []).append(fields)

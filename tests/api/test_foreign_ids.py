@@ -354,6 +354,7 @@ PATHS = {
     ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",
+    ("post", "/api/v1/webhooks/{id}/deliveries/{delivery_pk}/resend/"): "webhook",
     ("post", "/api/v1/probe-configs/{id}/test/"): "config",
 }
 
