@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from apps.accounts import views as account_views
 from apps.accounts.sso import views
 
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
         name="oidc_authentication_init",
     ),
     path("callback/", views.SsoCallback.as_view(), name="oidc_authentication_callback"),
+    path("continue/<str:token>/", account_views.sso_continue, name="sso-continue"),
 ]

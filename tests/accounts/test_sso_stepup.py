@@ -1,0 +1,123 @@
+"""A fresh sign-in at the provider before a signature (OIDC_STEP_UP_SECONDS)."""
+
+import re
+import time
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.contrib.sessions.backends.cached_db import SessionStore
+
+from apps.accounts.models import Team
+from apps.accounts.sso.views import SESSION_AUTH_TIME
+from apps.checklists import services as checklist_services
+from apps.releases import services as release_services
+from apps.signoffs.models import SignOff
+from tests import factories
+from tests.accounts.conftest import PROVIDER_PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+APPROVE = {"role_key": "operations", "decision": "approve", "confirm": "on"}
+
+
+@pytest.fixture
+def platform_release(sso):
+    platform = Team.objects.get(slug="platform")
+    environment = factories.EnvironmentFactory(service__team=platform)
+    return release_services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=checklist_services.template_ensure_default(),
+        version="2.4.0",
+        by=factories.member(platform, "lead"),
+    )
+
+
+def post(http, path: str, data: dict):
+    http.get("/accounts/tokens/")  # sets the CSRF cookie
+    return http.post(
+        path, data=data, headers={"X-CSRFToken": http.cookies["csrftoken"]}
+    )
+
+
+def age_sign_in(http, seconds: int) -> None:
+    session = SessionStore(http.cookies["sessionid"])
+    session[SESSION_AUTH_TIME] = time.time() - seconds
+    session.save()
+
+
+def test_an_old_sign_in_goes_through_the_provider_and_back_to_the_confirmation(
+    sso, platform_release
+):
+    release = platform_release
+    person = sso.person(groups=["platform-devs"])
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        age_sign_in(http, 301)
+
+        detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
+        assert detour.status_code == 302
+        assert not SignOff.objects.exists()
+        to_provider = http.get(detour.headers["location"])
+        query = dict(parse_qsl(urlsplit(to_provider.headers["location"]).query))
+        assert (query["prompt"], query["max_age"]) == ("login", "0")
+
+        back = sso.provider.sign_in(
+            http,
+            to_provider.headers["location"],
+            username=person["username"],
+            password=PROVIDER_PASSWORD,
+        )
+        assert back.login_form_shown
+        confirmation = http.get(http.get(back.location).headers["location"])
+        assert confirmation.status_code == 200
+        text = unescape(confirmation.text)
+        assert f"Approve {release.service.name} 2.4.0 as Operations." in text
+        assert not SignOff.objects.exists()
+
+        action = re.search(
+            r'<form class="card stack" method="post" action="([^"]+)"', text
+        )
+        fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', text))
+        done = post(http, action.group(1), fields)
+        assert done.status_code == 302
+
+        signoff = SignOff.objects.get()
+        assert (signoff.role_key, signoff.decision) == ("operations", "approve")
+        assert abs(signoff.auth_time.timestamp() - time.time()) < 30
+        assert signoff.auth_acr == "urn:shipshape:test-idp:password"
+        assert signoff.auth_amr == ["pwd"]
+        record = http.get(f"/records/releases/{release.pk}/")
+        assert "urn:shipshape:test-idp:password" in record.text
+
+
+def test_a_fresh_sign_in_signs_at_once_and_htmx_is_sent_to_the_provider(
+    sso, platform_release
+):
+    release = platform_release
+    person = sso.person(groups=["platform-devs"])
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        done = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
+        assert done.status_code == 302
+        assert SignOff.objects.get().auth_time is not None
+
+        age_sign_in(http, 400)
+        http.get("/accounts/tokens/")
+        answer = http.post(
+            f"/releases/{release.pk}/signoffs/",
+            data={**APPROVE, "decision": "reject", "comment": "Wait for the fix."},
+            headers={"X-CSRFToken": http.cookies["csrftoken"], "HX-Request": "true"},
+        )
+        assert answer.headers["HX-Redirect"].startswith("/oidc/authenticate/?fresh=1")
+        assert SignOff.objects.count() == 1
+
+
+def test_without_single_sign_on_nothing_asks_for_a_fresh_sign_in(
+    client, engineer, release
+):
+    client.force_login(engineer)
+    done = client.post(f"/releases/{release.pk}/signoffs/", APPROVE)
+
+    assert done.status_code == 302
+    assert SignOff.objects.get().auth_time is None
