@@ -293,6 +293,8 @@ try:
     OIDC_STEP_UP_SECONDS = env_int("OIDC_STEP_UP_SECONDS", 300)
     # How often a signed-in session is re-checked with the provider (prompt=none).
     OIDC_REFRESH_SECONDS = env_int("OIDC_REFRESH_SECONDS", 900)
+    # How often people holding API tokens are checked with the provider.
+    OIDC_TOKEN_CHECK_SECONDS = env_int("OIDC_TOKEN_CHECK_SECONDS", 30)
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
 if OIDC_LOCAL_LOGIN not in {"true", "false", "break-glass"}:
@@ -306,6 +308,11 @@ if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
         "OIDC_CLIENT_SECRET (or OIDC_CLIENT_SECRET_FILE) to the client registered "
         "with the provider."
     )
+if OIDC_ISSUER:
+    CELERY_BEAT_SCHEDULE["sso-token-check"] = {
+        "task": "apps.accounts.tasks.sso_token_check",
+        "schedule": float(max(OIDC_TOKEN_CHECK_SECONDS, 5)),
+    }
 # Both always listed: each steps aside by itself while single sign-on is off
 # (the OIDC backend) or restricts passwords while it is on (OIDC_LOCAL_LOGIN).
 AUTHENTICATION_BACKENDS = [

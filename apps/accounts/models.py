@@ -158,6 +158,13 @@ class OidcIdentity(models.Model):
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
     # The groups the provider gave at the last sign-in or refresh.
     groups = models.JSONField(default=list, blank=True)
+    # False once the provider stopped vouching for the person (deactivated, or
+    # its refresh refused): their API tokens stop until they sign in again.
+    active = models.BooleanField(default=True)
+    # The provider's refresh token (encrypted, apps.core.crypto), with which the
+    # token check asks the provider about people who hold API tokens.
+    refresh_token = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

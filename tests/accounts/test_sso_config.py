@@ -150,3 +150,15 @@ def test_incomplete_single_sign_on_settings_stop_startup_naming_them(changes, na
     assert done.returncode != 0
     assert named in done.stderr
     assert "Traceback" not in done.stderr.splitlines()[-1]
+
+
+def test_with_single_sign_on_on_beat_checks_token_holders_twice_a_minute():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "entry = settings.CELERY_BEAT_SCHEDULE['sso-token-check']; "
+        "print(entry['task'], entry['schedule'])"
+    )
+    done = _run(["-c", code], {**SSO_ON, "DJANGO_SETTINGS_MODULE": "config.settings"})
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["apps.accounts.tasks.sso_token_check", "30.0"]

@@ -61,6 +61,11 @@ class SsoBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("the authorization response names another issuer")
         return super().authenticate(request, **kwargs)
 
+    def get_token(self, payload):
+        answer = super().get_token(payload)
+        self.request.sso_refresh_token = str(answer.get("refresh_token") or "")
+        return answer
+
     def verify_token(self, token, **kwargs):
         return provider.verify_id_token(token, nonce=kwargs.get("nonce"))
 
@@ -78,7 +83,11 @@ class SsoBackend(OIDCAuthenticationBackend):
                     claims[name] = payload[name]
         self.request.sso_claims = claims
         try:
-            return services.sso_sign_in(issuer=settings.OIDC_ISSUER, claims=claims)
+            return services.sso_sign_in(
+                issuer=settings.OIDC_ISSUER,
+                claims=claims,
+                refresh_token=getattr(self.request, "sso_refresh_token", ""),
+            )
         except services.SignInRefused as refused:
             log.info("single sign-on refused subject %s: %s", claims["sub"], refused)
             self.request.sso_refused = refused.reason

@@ -25,10 +25,12 @@ from apps.accounts.models import (
 )
 from apps.accounts.sso import rolemap
 from apps.audit import services as audit
+from apps.core import crypto
 
 log = logging.getLogger(__name__)
 
 EXTERNAL = Membership.Source.EXTERNAL
+REFRESH_LABEL = "oidc-refresh-token"
 
 
 class SignInRefused(Exception):
@@ -225,7 +227,7 @@ def _sync_signoff_groups(identity: OidcIdentity, grants: rolemap.Grants) -> None
         )
 
 
-def sso_sign_in(*, issuer: str, claims: dict) -> User:
+def sso_sign_in(*, issuer: str, claims: dict, refresh_token: str = "") -> User:
     """Sign-in or session refresh: the user these verified claims name.
 
     Raises SignInRefused when the account is deactivated here, when the role
@@ -256,9 +258,48 @@ def sso_sign_in(*, issuer: str, claims: dict) -> User:
         _sync_signoff_groups(identity, grants)
         groups = claims.get(settings.OIDC_GROUPS_CLAIM)
         identity.groups = sorted(map(str, groups)) if isinstance(groups, list) else []
-        identity.last_sign_in_at = timezone.now()
-        identity.save(update_fields=["groups", "last_sign_in_at"])
+        identity.last_sign_in_at = identity.checked_at = timezone.now()
+        identity.active = True
+        fields = ["groups", "last_sign_in_at", "checked_at", "active"]
+        if refresh_token:
+            identity.refresh_token = crypto.encrypt(REFRESH_LABEL, refresh_token)
+            fields.append("refresh_token")
+        identity.save(update_fields=fields)
         admitted = user.is_superuser or Membership.objects.filter(user=user).exists()
     if not admitted:
         raise SignInRefused("unmapped")
     return user
+
+
+@transaction.atomic
+def sso_access_end(*, identity: OidcIdentity, reason: str) -> None:
+    """The provider no longer vouches for this person: their memberships and
+    sign-off places from the provider go, and their API tokens stop, until
+    they sign in through the provider again."""
+    identity = OidcIdentity.objects.select_for_update().get(pk=identity.pk)
+    if not identity.active:
+        return
+    _sync_memberships(identity, rolemap.Grants())
+    _sync_signoff_groups(identity, rolemap.Grants())
+    identity.active, identity.refresh_token = False, ""
+    identity.checked_at = timezone.now()
+    identity.save(update_fields=["active", "refresh_token", "checked_at"])
+    audit.record(
+        actor=None,
+        actor_label=identity.label,
+        action="sso.access_ended",
+        target=identity.user,
+        after={"user": identity.user.username, "reason": reason},
+    )
+
+
+def api_access_allowed(user: User) -> bool:
+    """Whether a user's API tokens work: always without single sign-on; with it,
+    while the provider vouches for them and they belong to a team."""
+    try:
+        identity = user.oidc_identity
+    except OidcIdentity.DoesNotExist:
+        return True
+    if not identity.active:
+        return False
+    return user.is_superuser or Membership.objects.filter(user=user).exists()
