@@ -275,3 +275,38 @@ def test_single_sign_on_off_hides_the_provider(settings, client, db):
     assert "Sign in with" not in client.get("/accounts/login/").content.decode()
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
+
+
+def test_an_unreachable_provider_is_explained_and_signed_in_pages_keep_working(
+    sso, settings
+):
+    person = sso.person(groups=["platform-devs"])
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        settings.OIDC_ISSUER = "http://127.0.0.1:9/o"  # discard port: refused
+        expire_refresh(http)
+
+        assert signed_in(http)  # the refresh waits for the provider
+        with sso.client() as stranger:
+            page = stranger.get("/oidc/authenticate/")
+            assert page.status_code == 503
+            assert "cannot be reached" in page.text
+            assert "Sign in with Test IdP" in stranger.get("/accounts/login/").text
+
+
+def test_when_the_providers_session_has_ended_the_refresh_signs_out_here_too(sso):
+    person = sso.person(groups=["platform-devs"])
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        sso.provider.deactivate_user(person["username"])  # its sessions end
+        expire_refresh(http)
+
+        back = sso.provider.sign_in(
+            http, http.get("/accounts/tokens/").headers["location"]
+        )
+        assert back.params["error"] == "login_required"
+        done = http.get(back.location)
+
+        assert done.status_code == 302
+        assert done.headers["location"] == "/accounts/login/?next=/accounts/tokens/"
+        assert not signed_in(http)

@@ -121,3 +121,33 @@ def test_without_single_sign_on_nothing_asks_for_a_fresh_sign_in(
 
     assert done.status_code == 302
     assert SignOff.objects.get().auth_time is None
+
+
+def test_an_override_needs_a_fresh_sign_in_too(sso, platform_release):
+    release = platform_release
+    person = sso.person(groups=["platform-leads"])
+    override = {"target": "ready", "override": "on", "reason": "Hotfix, lead on call."}
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        age_sign_in(http, 301)
+
+        detour = post(http, f"/releases/{release.pk}/status/", override)
+
+        assert detour.headers["location"].startswith("/oidc/authenticate/?fresh=1")
+        release.refresh_from_db()
+        assert release.status == "in_progress"
+        to_provider = http.get(detour.headers["location"])
+        back = sso.provider.sign_in(
+            http,
+            to_provider.headers["location"],
+            username=person["username"],
+            password=PROVIDER_PASSWORD,
+        )
+        confirmation = http.get(http.get(back.location).headers["location"])
+        assert "Override the readiness gate" in unescape(confirmation.text)
+        fields = dict(
+            re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', confirmation.text)
+        )
+        assert post(http, f"/releases/{release.pk}/status/", fields).status_code == 302
+    release.refresh_from_db()
+    assert release.status == "ready"

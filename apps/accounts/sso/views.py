@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -64,6 +65,8 @@ REFUSALS = {
     ),
 }
 STATUS = {"unavailable": 503, "misconfigured": 503, "failed": 400}
+# prompt=none answers: the provider's own session is over.
+SESSION_ENDED = {"login_required", "interaction_required", "consent_required"}
 
 
 def refused(request: HttpRequest, reason: str) -> HttpResponse:
@@ -118,6 +121,12 @@ class SsoCallback(_Bound, oidc_views.OIDCAuthenticationCallbackView):
     """GET /oidc/callback/: the provider's answer, checked, then signed in."""
 
     def get(self, request):
+        if request.GET.get("error") in SESSION_ENDED:
+            # A silent refresh found the provider's session over: sign out here
+            # too (the library does) and ask for a sign-in, not an error page.
+            next_url = request.session.get("oidc_login_next") or "/"
+            super().get(request)
+            return redirect_to_login(next_url)
         try:
             return super().get(request)
         except (SuspiciousOperation, requests.RequestException) as error:
