@@ -2,6 +2,7 @@
 
 import re
 import time
+from contextlib import contextmanager
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
@@ -46,32 +47,44 @@ def age_sign_in(http, seconds: int) -> None:
     session.save()
 
 
+@contextmanager
+def signed_in(sso, groups: list[str]):
+    """A person at the provider, and a browser signed in as them."""
+    person = sso.person(groups=groups)
+    with sso.client() as http:
+        sso.sign_in(http, person["username"])
+        yield person, http
+
+
+def through_the_provider(sso, http, person, detour) -> str:
+    """Follow a detour to the provider, sign in on its form, and return the
+    confirmation page Shipshape brings the browser back to."""
+    assert detour.status_code == 302
+    to_provider = http.get(detour.headers["location"])
+    query = dict(parse_qsl(urlsplit(to_provider.headers["location"]).query))
+    assert (query["prompt"], query["max_age"]) == ("login", "0")
+    back = sso.provider.sign_in(
+        http,
+        to_provider.headers["location"],
+        username=person["username"],
+        password=PROVIDER_PASSWORD,
+    )
+    assert back.login_form_shown
+    confirmation = http.get(http.get(back.location).headers["location"])
+    assert confirmation.status_code == 200
+    return unescape(confirmation.text)
+
+
 def test_an_old_sign_in_goes_through_the_provider_and_back_to_the_confirmation(
     sso, platform_release
 ):
     release = platform_release
-    person = sso.person(groups=["platform-devs"])
-    with sso.client() as http:
-        sso.sign_in(http, person["username"])
+    with signed_in(sso, ["platform-devs"]) as (person, http):
         age_sign_in(http, 301)
 
         detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
-        assert detour.status_code == 302
         assert not SignOff.objects.exists()
-        to_provider = http.get(detour.headers["location"])
-        query = dict(parse_qsl(urlsplit(to_provider.headers["location"]).query))
-        assert (query["prompt"], query["max_age"]) == ("login", "0")
-
-        back = sso.provider.sign_in(
-            http,
-            to_provider.headers["location"],
-            username=person["username"],
-            password=PROVIDER_PASSWORD,
-        )
-        assert back.login_form_shown
-        confirmation = http.get(http.get(back.location).headers["location"])
-        assert confirmation.status_code == 200
-        text = unescape(confirmation.text)
+        text = through_the_provider(sso, http, person, detour)
         assert f"Approve {release.service.name} 2.4.0 as Operations." in text
         assert not SignOff.objects.exists()
 
@@ -95,9 +108,7 @@ def test_a_fresh_sign_in_signs_at_once_and_htmx_is_sent_to_the_provider(
     sso, platform_release
 ):
     release = platform_release
-    person = sso.person(groups=["platform-devs"])
-    with sso.client() as http:
-        sso.sign_in(http, person["username"])
+    with signed_in(sso, ["platform-devs"]) as (_person, http):
         done = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
         assert done.status_code == 302
         assert SignOff.objects.get().auth_time is not None
@@ -125,29 +136,17 @@ def test_without_single_sign_on_nothing_asks_for_a_fresh_sign_in(
 
 def test_an_override_needs_a_fresh_sign_in_too(sso, platform_release):
     release = platform_release
-    person = sso.person(groups=["platform-leads"])
     override = {"target": "ready", "override": "on", "reason": "Hotfix, lead on call."}
-    with sso.client() as http:
-        sso.sign_in(http, person["username"])
+    with signed_in(sso, ["platform-leads"]) as (person, http):
         age_sign_in(http, 301)
 
         detour = post(http, f"/releases/{release.pk}/status/", override)
-
-        assert detour.headers["location"].startswith("/oidc/authenticate/?fresh=1")
         release.refresh_from_db()
         assert release.status == "in_progress"
-        to_provider = http.get(detour.headers["location"])
-        back = sso.provider.sign_in(
-            http,
-            to_provider.headers["location"],
-            username=person["username"],
-            password=PROVIDER_PASSWORD,
-        )
-        confirmation = http.get(http.get(back.location).headers["location"])
-        assert "Override the readiness gate" in unescape(confirmation.text)
-        fields = dict(
-            re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', confirmation.text)
-        )
+        text = through_the_provider(sso, http, person, detour)
+
+        assert "Override the readiness gate" in text
+        fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', text))
         assert post(http, f"/releases/{release.pk}/status/", fields).status_code == 302
     release.refresh_from_db()
     assert release.status == "ready"
