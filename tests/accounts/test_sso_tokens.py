@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from django.core.cache import cache
 
 from apps.accounts import tokens
 from apps.accounts.models import Membership, OidcIdentity
@@ -69,3 +70,15 @@ def test_a_person_whom_the_map_leaves_without_a_team_loses_their_tokens(sso):
     with sso.client() as http:
         sso.sign_in(http, person["username"])
     assert api(sso, secret).status_code == 200
+
+
+def test_one_check_runs_at_a_time(sso):
+    person, identity, secret = signed_in_with_token(sso, ["platform-devs"])
+    sso.provider.deactivate_user(person["username"])
+    OidcIdentity.objects.update(checked_at=None)
+    cache.add(sweep.LOCK, 1, 60)  # another worker's check is under way
+
+    assert sweep.sso_token_check() == {"ended": 0, "checked": 0, "skipped": 0}
+    assert api(sso, secret).status_code == 200
+    cache.delete(sweep.LOCK)
+    assert sweep.sso_token_check()["ended"] == 1

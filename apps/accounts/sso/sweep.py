@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 ENDED = "ended"
 CHECKED = "checked"
 SKIPPED = "skipped"
+LOCK = "shipshape:oidc:token-check"
 
 
 def identities_to_check(now) -> list[OidcIdentity]:
@@ -107,6 +109,13 @@ def sso_token_check() -> dict[str, int]:
     counts = {ENDED: 0, CHECKED: 0, SKIPPED: 0}
     if not settings.OIDC_ISSUER:
         return counts
-    for identity in identities_to_check(timezone.now()):
-        counts[identity_check(identity)] += 1
+    # One check at a time: two exchanging one rotating refresh token at once
+    # would see the provider refuse the second and end a person's access.
+    if not cache.add(LOCK, 1, settings.OIDC_TOKEN_CHECK_SECONDS * 4):
+        return counts
+    try:
+        for identity in identities_to_check(timezone.now()):
+            counts[identity_check(identity)] += 1
+    finally:
+        cache.delete(LOCK)
     return counts
