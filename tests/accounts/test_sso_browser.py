@@ -32,3 +32,25 @@ def test_a_person_signs_in_through_the_providers_login_page(sso, browser):
         assert (membership.team.slug, membership.role) == ("platform", "lead")
     finally:
         context.close()
+
+
+def test_a_person_mapped_to_nothing_reads_why_on_a_phone(sso, browser):
+    person = sso.person(groups=["marketing"])
+    context = browser.new_context(
+        base_url=sso.base_url, viewport={"width": 390, "height": 800}
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/accounts/login/")
+        page.get_by_role("link", name="Sign in with Test IdP").click()
+        page.get_by_label("Username").fill(person["username"])
+        page.get_by_label("Password").fill(PROVIDER_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+        alert = page.get_by_role("alert")
+        alert.get_by_role("heading", name="No access to Shipshape").wait_for()
+        screenshot(page, "sso-refused-390")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.sessions.backends.cached_db import SessionStore
 
 from apps.accounts.models import Team
-from apps.accounts.sso.views import SESSION_AUTH_TIME
+from apps.accounts.sso.views import SESSION_AUTH_TIME, SESSION_STEP_UP
 from apps.checklists import services as checklist_services
 from apps.releases import services as release_services
 from apps.signoffs.models import SignOff
@@ -150,3 +150,29 @@ def test_an_override_needs_a_fresh_sign_in_too(sso, platform_release):
         assert post(http, f"/releases/{release.pk}/status/", fields).status_code == 302
     release.refresh_from_db()
     assert release.status == "ready"
+
+
+def test_a_provider_that_does_not_sign_the_person_in_again_records_nothing(
+    sso, platform_release
+):
+    release = platform_release
+    with signed_in(sso, ["platform-devs"]) as (person, http):
+        age_sign_in(http, 301)
+        detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
+        to_provider = http.get(detour.headers["location"])
+        # As if the provider had ignored prompt=login: the sign-in it reports
+        # is older than the request for a fresh one.
+        session = SessionStore(http.cookies["sessionid"])
+        session[SESSION_STEP_UP] = time.time() + 3600
+        session.save()
+        back = sso.provider.sign_in(
+            http,
+            to_provider.headers["location"],
+            username=person["username"],
+            password=PROVIDER_PASSWORD,
+        )
+        refused = http.get(back.location)
+
+        assert refused.status_code == 403
+        assert "Sign in again to continue" in refused.text
+    assert not SignOff.objects.exists()
