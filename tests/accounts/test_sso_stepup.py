@@ -48,21 +48,26 @@ def age_sign_in(http, seconds: int) -> None:
 
 
 @contextmanager
-def signed_in(sso, groups: list[str]):
-    """A person at the provider, and a browser signed in as them."""
+def signed_in(sso, groups: list[str], *, seconds_ago: int = 0):
+    """A person at the provider, and a browser that signed in as them (that
+    many seconds ago, as far as the session knows)."""
     person = sso.person(groups=groups)
     with sso.client() as http:
         sso.sign_in(http, person["username"])
+        if seconds_ago:
+            age_sign_in(http, seconds_ago)
         yield person, http
 
 
-def through_the_provider(sso, http, person, detour) -> str:
-    """Follow a detour to the provider, sign in on its form, and return the
-    confirmation page Shipshape brings the browser back to."""
+def back_from_the_provider(sso, http, person, detour, *, meanwhile=None):
+    """Follow a detour to the provider (running meanwhile() first), sign in on
+    its form, and return Shipshape's answer to the callback."""
     assert detour.status_code == 302
     to_provider = http.get(detour.headers["location"])
     query = dict(parse_qsl(urlsplit(to_provider.headers["location"]).query))
     assert (query["prompt"], query["max_age"]) == ("login", "0")
+    if meanwhile:
+        meanwhile()
     back = sso.provider.sign_in(
         http,
         to_provider.headers["location"],
@@ -70,7 +75,13 @@ def through_the_provider(sso, http, person, detour) -> str:
         password=PROVIDER_PASSWORD,
     )
     assert back.login_form_shown
-    confirmation = http.get(http.get(back.location).headers["location"])
+    return http.get(back.location)
+
+
+def through_the_provider(sso, http, person, detour) -> str:
+    """The confirmation page Shipshape brings the browser back to."""
+    callback = back_from_the_provider(sso, http, person, detour)
+    confirmation = http.get(callback.headers["location"])
     assert confirmation.status_code == 200
     return unescape(confirmation.text)
 
@@ -79,9 +90,7 @@ def test_an_old_sign_in_goes_through_the_provider_and_back_to_the_confirmation(
     sso, platform_release
 ):
     release = platform_release
-    with signed_in(sso, ["platform-devs"]) as (person, http):
-        age_sign_in(http, 301)
-
+    with signed_in(sso, ["platform-devs"], seconds_ago=301) as (person, http):
         detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
         assert not SignOff.objects.exists()
         text = through_the_provider(sso, http, person, detour)
@@ -137,9 +146,7 @@ def test_without_single_sign_on_nothing_asks_for_a_fresh_sign_in(
 def test_an_override_needs_a_fresh_sign_in_too(sso, platform_release):
     release = platform_release
     override = {"target": "ready", "override": "on", "reason": "Hotfix, lead on call."}
-    with signed_in(sso, ["platform-leads"]) as (person, http):
-        age_sign_in(http, 301)
-
+    with signed_in(sso, ["platform-leads"], seconds_ago=301) as (person, http):
         detour = post(http, f"/releases/{release.pk}/status/", override)
         release.refresh_from_db()
         assert release.status == "in_progress"
@@ -156,22 +163,18 @@ def test_a_provider_that_does_not_sign_the_person_in_again_records_nothing(
     sso, platform_release
 ):
     release = platform_release
-    with signed_in(sso, ["platform-devs"]) as (person, http):
-        age_sign_in(http, 301)
+    with signed_in(sso, ["platform-devs"], seconds_ago=301) as (person, http):
         detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
-        to_provider = http.get(detour.headers["location"])
-        # As if the provider had ignored prompt=login: the sign-in it reports
-        # is older than the request for a fresh one.
-        session = SessionStore(http.cookies["sessionid"])
-        session[SESSION_STEP_UP] = time.time() + 3600
-        session.save()
-        back = sso.provider.sign_in(
-            http,
-            to_provider.headers["location"],
-            username=person["username"],
-            password=PROVIDER_PASSWORD,
+
+        def provider_ignores_prompt_login():
+            # The sign-in it will report is older than the request for a fresh one.
+            session = SessionStore(http.cookies["sessionid"])
+            session[SESSION_STEP_UP] = time.time() + 3600
+            session.save()
+
+        refused = back_from_the_provider(
+            sso, http, person, detour, meanwhile=provider_ignores_prompt_login
         )
-        refused = http.get(back.location)
 
         assert refused.status_code == 403
         assert "Sign in again to continue" in refused.text
