@@ -179,3 +179,21 @@ def test_a_provider_that_does_not_sign_the_person_in_again_records_nothing(
         assert refused.status_code == 403
         assert "Sign in again to continue" in refused.text
     assert not SignOff.objects.exists()
+
+
+def test_the_api_refuses_a_signature_from_an_old_browser_sign_in(sso, platform_release):
+    release = platform_release
+    body = {"release": release.pk, "role_key": "operations", "decision": "approve"}
+    with signed_in(sso, ["platform-devs"], seconds_ago=301) as (_person, http):
+        http.get("/accounts/tokens/")
+        headers = {"X-CSRFToken": http.cookies["csrftoken"]}
+
+        refused = http.post("/api/v1/signoffs/", json=body, headers=headers)
+        assert refused.status_code == 403
+        assert "sign in again" in refused.text
+        assert not SignOff.objects.exists()
+
+        age_sign_in(http, 10)
+        done = http.post("/api/v1/signoffs/", json=body, headers=headers)
+        assert done.status_code == 201, done.text
+    assert SignOff.objects.get().auth_acr == "urn:shipshape:test-idp:password"

@@ -14,6 +14,7 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +44,18 @@ def required(request: HttpRequest) -> bool:
     if not isinstance(auth_time, int | float):
         return True
     return time.time() - auth_time > settings.OIDC_STEP_UP_SECONDS
+
+
+def require_fresh(request: HttpRequest) -> None:
+    """For the API: refuse a signature from a single sign-on browser session whose
+    provider sign-in is too old (a page sends it through the provider; an API
+    call cannot follow). Token-authenticated calls have no such session."""
+    if required(request):
+        seconds = settings.OIDC_STEP_UP_SECONDS
+        raise PermissionDenied(
+            f"This needs a sign-in at {settings.OIDC_PROVIDER_NAME} in the last "
+            f"{seconds} seconds: sign in again, then retry."
+        )
 
 
 def authentication(request: HttpRequest) -> dict | None:
