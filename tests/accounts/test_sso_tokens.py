@@ -58,6 +58,9 @@ def test_a_person_whom_the_map_leaves_without_a_team_loses_their_tokens(sso):
 
     assert sweep.sso_token_check()["checked"] == 1
     assert Membership.objects.get(user=identity.user).role == "lead"
+    checked = OidcIdentity.objects.get(pk=identity.pk)
+    assert checked.last_sign_in_at == identity.last_sign_in_at  # not a sign-in
+    assert checked.checked_at > identity.checked_at
     assert api(sso, secret).status_code == 200
 
     sso.provider.set_groups(person["username"], [])

@@ -227,12 +227,15 @@ def _sync_signoff_groups(identity: OidcIdentity, grants: rolemap.Grants) -> None
         )
 
 
-def sso_sign_in(*, issuer: str, claims: dict, refresh_token: str = "") -> User:
+def sso_sign_in(
+    *, issuer: str, claims: dict, refresh_token: str = "", token_check: bool = False
+) -> User:
     """Sign-in or session refresh: the user these verified claims name.
 
     Raises SignInRefused when the account is deactivated here, when the role
     map gives the person nothing (and nobody added them to a team by hand), or
     when the role map cannot be read. Membership changes are kept either way.
+    The token check (sweep.py) applies userinfo claims the same way.
     """
     try:
         rules = role_map_rules()
@@ -258,9 +261,12 @@ def sso_sign_in(*, issuer: str, claims: dict, refresh_token: str = "") -> User:
         _sync_signoff_groups(identity, grants)
         groups = claims.get(settings.OIDC_GROUPS_CLAIM)
         identity.groups = sorted(map(str, groups)) if isinstance(groups, list) else []
-        identity.last_sign_in_at = identity.checked_at = timezone.now()
+        identity.checked_at = timezone.now()
         identity.active = True
-        fields = ["groups", "last_sign_in_at", "checked_at", "active"]
+        fields = ["groups", "checked_at", "active"]
+        if not token_check:  # the token check is not a sign-in
+            identity.last_sign_in_at = identity.checked_at
+            fields.append("last_sign_in_at")
         if refresh_token:
             identity.refresh_token = crypto.encrypt(REFRESH_LABEL, refresh_token)
             fields.append("refresh_token")

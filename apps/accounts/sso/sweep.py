@@ -96,6 +96,7 @@ def identity_check(identity: OidcIdentity) -> str:
             issuer=identity.issuer,
             claims=claims,
             refresh_token=str(tokens.get("refresh_token") or refresh_token),
+            token_check=True,
         )
     except services.SignInRefused as refused:
         # Memberships were already replaced; an unmapped person has none left,
