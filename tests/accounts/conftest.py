@@ -80,3 +80,21 @@ def sso(settings, oidc_provider, live_server, tmp_path):
     SignOffGroup.objects.create(team=platform, name="Security")
     url = live_server.url.replace("localhost", "127.0.0.1")
     return Sso(oidc_provider, url)
+
+
+@pytest.fixture
+def platform_release(sso):
+    """A release of a platform service, created by a platform lead."""
+    from apps.accounts.models import Team
+    from apps.checklists import services as checklist_services
+    from apps.releases import services as release_services
+
+    platform = Team.objects.get(slug="platform")
+    environment = factories.EnvironmentFactory(service__team=platform)
+    return release_services.release_create(
+        service=environment.service,
+        environment=environment,
+        template=checklist_services.template_ensure_default(),
+        version="2.4.0",
+        by=factories.member(platform, "lead"),
+    )

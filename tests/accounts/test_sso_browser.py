@@ -1,8 +1,12 @@
 """Single sign-on in Chromium: Shipshape's button, the provider's login form, back."""
 
+import time
+
 import pytest
+from django.contrib.sessions.backends.cached_db import SessionStore
 
 from apps.accounts.models import Membership
+from apps.accounts.sso.views import SESSION_AUTH_TIME
 from tests.accounts.conftest import PROVIDER_PASSWORD
 from tests.browser import screenshot
 
@@ -51,3 +55,37 @@ def test_a_person_mapped_to_nothing_reads_why_on_a_phone(sso, phone):
     alert.get_by_role("heading", name="No access to Shipshape").wait_for()
     screenshot(phone, "sso-refused-390")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_signature_after_an_old_sign_in_passes_the_providers_form_again(
+    sso, phone, platform_release
+):
+    from playwright.sync_api import expect
+
+    person = sso.person(groups=["platform-devs"])
+    page_url = f"{sso.base_url}{platform_release.get_absolute_url()}"
+    phone.goto(platform_release.get_absolute_url())
+    through_the_providers_form(phone, person)
+    phone.wait_for_url(page_url)
+    cookie = next(c for c in phone.context.cookies() if c["name"] == "sessionid")
+    session = SessionStore(cookie["value"])
+    session[SESSION_AUTH_TIME] = time.time() - 301
+    session.save()
+
+    phone.get_by_label("Role").select_option(label="Operations")
+    phone.get_by_role("button", name="Approve", exact=True).click()
+    phone.get_by_role("button", name="Confirm approval").click()
+    phone.wait_for_url(f"{sso.provider.url}/**")
+    phone.get_by_label("Username").fill(person["username"])
+    phone.get_by_label("Password").fill(PROVIDER_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+
+    phone.get_by_role("heading", name="Confirm your decision").wait_for()
+    expect(phone.get_by_role("alert")).to_contain_text("as Operations.")
+    screenshot(phone, "sso-step-up-confirm-390")
+    assert not platform_release.signoffs.exists()
+    phone.get_by_role("button", name="Confirm").click()
+
+    phone.wait_for_url(f"{page_url}#signoffs")
+    expect(phone.get_by_text("You approved as Operations.")).to_be_visible()
+    assert platform_release.signoffs.get().auth_amr == ["pwd"]

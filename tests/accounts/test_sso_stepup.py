@@ -9,29 +9,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.contrib.sessions.backends.cached_db import SessionStore
 
-from apps.accounts.models import Team
 from apps.accounts.sso.views import SESSION_AUTH_TIME, SESSION_STEP_UP
-from apps.checklists import services as checklist_services
-from apps.releases import services as release_services
 from apps.signoffs.models import SignOff
-from tests import factories
 from tests.accounts.conftest import PROVIDER_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APPROVE = {"role_key": "operations", "decision": "approve", "confirm": "on"}
-
-
-@pytest.fixture
-def platform_release(sso):
-    platform = Team.objects.get(slug="platform")
-    environment = factories.EnvironmentFactory(service__team=platform)
-    return release_services.release_create(
-        service=environment.service,
-        environment=environment,
-        template=checklist_services.template_ensure_default(),
-        version="2.4.0",
-        by=factories.member(platform, "lead"),
-    )
 
 
 def post(http, path: str, data: dict):
