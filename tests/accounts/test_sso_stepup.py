@@ -152,7 +152,10 @@ def test_a_provider_that_does_not_sign_the_person_in_again_records_nothing(
         def provider_ignores_prompt_login():
             # The sign-in it will report is older than the request for a fresh one.
             session = SessionStore(http.cookies["sessionid"])
-            session[SESSION_STEP_UP] = time.time() + 3600
+            session[SESSION_STEP_UP] = {
+                **session[SESSION_STEP_UP],
+                "at": time.time() + 3600,
+            }
             session.save()
 
         refused = back_from_the_provider(
@@ -180,3 +183,25 @@ def test_the_api_refuses_a_signature_from_an_old_browser_sign_in(sso, platform_r
         done = http.post("/api/v1/signoffs/", json=body, headers=headers)
         assert done.status_code == 201, done.text
     assert SignOff.objects.get().auth_acr == "urn:shipshape:test-idp:password"
+
+
+def test_an_abandoned_fresh_sign_in_does_not_judge_a_later_silent_refresh(
+    sso, platform_release
+):
+    release = platform_release
+    with signed_in(sso, ["platform-devs"], seconds_ago=301) as (_person, http):
+        # The provider's own sign-in (its auth_time) must be older than the
+        # fresh one asked for, beyond the 5 s allowed for clocks.
+        time.sleep(6)
+        detour = post(http, f"/releases/{release.pk}/signoffs/", APPROVE)
+        http.get(detour.headers["location"])  # off to the provider, then gone
+        session = SessionStore(http.cookies["sessionid"])
+        session["oidc_id_token_expiration"] = 0
+        session.save()
+
+        refresh = http.get("/accounts/tokens/")
+        back = sso.provider.sign_in(http, refresh.headers["location"])
+        done = http.get(back.location)
+
+        assert done.status_code == 302
+        assert done.headers["location"] == "/accounts/tokens/"

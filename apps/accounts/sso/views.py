@@ -7,7 +7,7 @@ person sees what happened and what to do; the log has the reason.
 
 import logging
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from django.conf import settings
@@ -108,11 +108,23 @@ class SsoAuthenticate(_Bound, oidc_views.OIDCAuthenticationRequestView):
     def get(self, request):
         self.OIDC_OP_AUTH_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
         self.OIDC_RP_CLIENT_ID = settings.OIDC_CLIENT_ID
-        return super().get(request)
+        response = super().get(request)
+        if self._fresh(request):
+            # Tied to this flow's state: an abandoned fresh sign-in must not
+            # judge a later silent refresh.
+            query = dict(parse_qsl(urlsplit(response["Location"]).query))
+            request.session[SESSION_STEP_UP] = {
+                "state": query["state"],
+                "at": time.time(),
+            }
+        return response
+
+    @staticmethod
+    def _fresh(request) -> bool:
+        return bool(request.GET.get("fresh")) and request.user.is_authenticated
 
     def get_extra_params(self, request):
-        if request.GET.get("fresh") and request.user.is_authenticated:
-            request.session[SESSION_STEP_UP] = time.time()
+        if self._fresh(request):
             return {"prompt": "login", "max_age": "0"}
         return {}
 
@@ -156,11 +168,14 @@ class SsoCallback(_Bound, oidc_views.OIDCAuthenticationCallbackView):
         session[SESSION_AMR] = (
             [str(a) for a in amr][:10] if isinstance(amr, list) else []
         )
-        step_up = session.pop(SESSION_STEP_UP, None)
-        if step_up is not None and not (
-            isinstance(auth_time, int | float) and auth_time >= step_up - 5
-        ):
-            return refused(self.request, "not_fresh")
+        step_up = session.get(SESSION_STEP_UP) or {}
+        if step_up.get("state") == self.request.GET.get("state"):
+            session.pop(SESSION_STEP_UP)
+            # The provider must have signed the person in after we asked.
+            if not (
+                isinstance(auth_time, int | float) and auth_time >= step_up["at"] - 5
+            ):
+                return refused(self.request, "not_fresh")
         return response
 
 
