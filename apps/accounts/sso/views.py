@@ -133,6 +133,12 @@ class SsoCallback(_Bound, oidc_views.OIDCAuthenticationCallbackView):
     """GET /oidc/callback/: the provider's answer, checked, then signed in."""
 
     def get(self, request):
+        if request.GET.get("state") not in (request.session.get("oidc_states") or {}):
+            # Not a flow this browser started (or one already finished): refused,
+            # and the session is left alone, so a stray link cannot sign anyone
+            # out (the library would on an error answer).
+            log.warning("single sign-on callback with a state this browser lacks")
+            return refused(request, "failed")
         if request.GET.get("error") in SESSION_ENDED:
             # A silent refresh found the provider's session over: sign out here
             # too (the library does) and ask for a sign-in, not an error page.
