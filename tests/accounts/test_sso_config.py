@@ -130,8 +130,10 @@ SSO_ON = {
 }
 
 
-def test_check_deploy_is_silent_with_single_sign_on_on():
-    done = _run(CHECK_DEPLOY, SSO_ON)
+def test_check_deploy_is_silent_with_single_sign_on_on(tmp_path):
+    role_map = tmp_path / "roles.yaml"
+    role_map.write_text("- {group: leads, team: platform, role: lead}\n")
+    done = _run(CHECK_DEPLOY, {**SSO_ON, "OIDC_ROLE_MAP": str(role_map)})
 
     assert done.returncode == 0, done.stderr + done.stdout
     assert "System check identified no issues (0 silenced)." in done.stdout
@@ -162,3 +164,13 @@ def test_with_single_sign_on_on_beat_checks_token_holders_twice_a_minute():
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["apps.accounts.tasks.sso_token_check", "30.0"]
+
+
+def test_check_deploy_names_a_broken_role_map(tmp_path):
+    role_map = tmp_path / "roles.yaml"
+    role_map.write_text("- {group: leads, team: platform, role: chief}\n")
+    done = _run(CHECK_DEPLOY, {**SSO_ON, "OIDC_ROLE_MAP": str(role_map)})
+
+    assert done.returncode != 0
+    assert "shipshape.E101" in done.stderr
+    assert "OIDC_ROLE_MAP: rule 1: role must be one of" in done.stderr
