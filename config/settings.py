@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.sso.middleware.SsoSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -279,7 +280,45 @@ try:
     SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
-AUTHENTICATION_BACKENDS = ["apps.accounts.lockout.LockoutModelBackend"]
+# Single sign-on with OpenID Connect (docs/sso.md): off while OIDC_ISSUER is unset.
+try:
+    OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env_secret("OIDC_CLIENT_SECRET")
+    OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+    OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+    OIDC_ROLE_MAP = env_str("OIDC_ROLE_MAP")
+    OIDC_LOCAL_LOGIN = env_str("OIDC_LOCAL_LOGIN", "break-glass").strip().lower()
+    OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your identity provider")
+    OIDC_STEP_UP_SECONDS = env_int("OIDC_STEP_UP_SECONDS", 300)
+    # How often a signed-in session is re-checked with the provider (prompt=none).
+    OIDC_REFRESH_SECONDS = env_int("OIDC_REFRESH_SECONDS", 900)
+    # How often people holding API tokens are checked with the provider.
+    OIDC_TOKEN_CHECK_SECONDS = env_int("OIDC_TOKEN_CHECK_SECONDS", 30)
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+if OIDC_LOCAL_LOGIN not in {"true", "false", "break-glass"}:
+    raise ImproperlyConfigured(
+        "OIDC_LOCAL_LOGIN must be true, false or break-glass, "
+        f"not {OIDC_LOCAL_LOGIN!r}."
+    )
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "OIDC_ISSUER is set, so single sign-on is on: set OIDC_CLIENT_ID and "
+        "OIDC_CLIENT_SECRET (or OIDC_CLIENT_SECRET_FILE) to the client registered "
+        "with the provider."
+    )
+if OIDC_ISSUER:
+    CELERY_BEAT_SCHEDULE["sso-token-check"] = {
+        "task": "apps.accounts.tasks.sso_token_check",
+        "schedule": float(max(OIDC_TOKEN_CHECK_SECONDS, 5)),
+    }
+# Both always listed: each steps aside by itself while single sign-on is off
+# (the OIDC backend) or restricts passwords while it is on (OIDC_LOCAL_LOGIN).
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.lockout.LockoutModelBackend",
+    "apps.accounts.sso.backend.SsoBackend",
+]
 # Django's SMTP backend waits forever by default; every outbound call has a bound.
 EMAIL_TIMEOUT = 10
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and DB_STATEMENT_TIMEOUT_MS:

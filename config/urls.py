@@ -14,6 +14,7 @@ urlpatterns = [
     path("templates/", include("apps.checklists.urls")),
     path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
+    path("oidc/", include("apps.accounts.sso.urls")),
     path("records/", include("apps.records.urls")),
     path("", include((deployment_urlpatterns, "deployments"))),
     path("api/", include("config.api")),

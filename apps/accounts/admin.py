@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts import services
-from apps.accounts.models import Membership, Team
+from apps.accounts.models import Membership, OidcIdentity, Team
 from apps.audit import services as audit
 from apps.audit.admin_mixins import (
     OperatorAdmin,
@@ -28,7 +28,8 @@ admin.site.unregister(User)
 
 class MembershipInline(OperatorInline):
     model = Membership
-    fields = ["user", "role"]
+    fields = ["user", "role", "source"]
+    readonly_fields = ["source"]
     autocomplete_fields = ["user"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -87,10 +88,20 @@ class TeamAdmin(OperatorAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyAdmin):
-    list_display = ["user", "team", "role", "updated_at"]
-    list_filter = ["role", "team"]
+    list_display = ["user", "team", "role", "source", "updated_at"]
+    list_filter = ["role", "source", "team"]
     search_fields = ["user__username", "team__name"]
-    readonly_fields = ["team", "user", "role"]
+    readonly_fields = ["team", "user", "role", "source"]
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(ReadOnlyAdmin):
+    """Who signs in through which provider; written only by signing in."""
+
+    team_path = ""
+    list_display = ["user", "issuer", "subject", "last_sign_in_at"]
+    search_fields = ["user__username", "subject"]
+    readonly_fields = ["user", "issuer", "subject", "groups", "last_sign_in_at"]
 
 
 @admin.register(User)

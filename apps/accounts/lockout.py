@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from apps.accounts import sso
 from apps.audit import services as audit
 from apps.core import context
 
@@ -115,6 +116,10 @@ class LockoutModelBackend(ModelBackend):
             failure_recorded(username=username, ip=ip)
         else:
             success_recorded(username=username)
+            if not sso.local_login_allowed(user):
+                # Single sign-on is on and passwords are off, or for
+                # superusers only (OIDC_LOCAL_LOGIN=break-glass).
+                return None
         return user
 
     @staticmethod
@@ -129,6 +134,15 @@ class LoginView(auth_views.LoginView):
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sso"] = sso.enabled()
+        context["sso_provider"] = settings.OIDC_PROVIDER_NAME
+        context["local_login"] = (
+            "true" if not sso.enabled() else settings.OIDC_LOCAL_LOGIN
+        )
+        return context
 
     def form_invalid(self, form) -> HttpResponse:
         username = self.request.POST.get("username", "")

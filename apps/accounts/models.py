@@ -28,11 +28,20 @@ class Membership(TimeStampedModel):
         AUDITOR = "auditor", "Auditor"
         ADMIN = "admin", "Admin"
 
+    class Source(models.TextChoices):
+        LOCAL = "local", "Added here"
+        EXTERNAL = "external", "Single sign-on"
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # external: given by the single sign-on role map, replaced at every sign-in
+    # and session refresh; local: added in Shipshape, left alone by sign-on.
+    source = models.CharField(
+        max_length=10, choices=Source.choices, default=Source.LOCAL
+    )
 
     class Meta:
         constraints = [
@@ -131,3 +140,45 @@ class ApiToken(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class OidcIdentity(models.Model):
+    """The account at an OpenID provider a user signs in with: issuer + subject.
+
+    Users are found by this pair only, never by e-mail; the e-mail and name on
+    the user are refreshed from the provider's claims at every sign-in.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # The groups the provider gave at the last sign-in or refresh.
+    groups = models.JSONField(default=list, blank=True)
+    # False once the provider stopped vouching for the person (deactivated, or
+    # its refresh refused): their API tokens stop until they sign in again.
+    active = models.BooleanField(default=True)
+    # The provider's refresh token (encrypted, apps.core.crypto), with which the
+    # token check asks the provider about people who hold API tokens.
+    refresh_token = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="one_user_per_oidc_subject"
+            ),
+        ]
+        verbose_name = "OpenID identity"
+        verbose_name_plural = "OpenID identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+    @property
+    def label(self) -> str:
+        """The audit trail's actor for changes the provider causes."""
+        return f"sso {self.issuer} sub {self.subject}"[:150]

@@ -50,8 +50,11 @@ def membership_set(*, team: Team, user: User, role: str, by: User | None) -> Mem
         membership = Membership.objects.create(team=team, user=user, role=role)
         action = "membership.created"
     else:
-        membership.role = role
-        membership.save(update_fields=["role", "updated_at"])
+        # Set by hand, it is local from now on: single sign-on leaves it alone.
+        if membership.source != Membership.Source.LOCAL:
+            before["source"] = membership.source
+        membership.role, membership.source = role, Membership.Source.LOCAL
+        membership.save(update_fields=["role", "source", "updated_at"])
         action = "membership.changed"
     audit.record(
         actor=by,

@@ -13,6 +13,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from apps.accounts.models import ApiToken
+from apps.accounts.sso import services as sso_services
 from apps.audit import services as audit
 from apps.core import moments
 
@@ -111,7 +112,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "user__oidc_identity")
             .filter(token_hash=token_hash(secret))
             .first()
         )
@@ -122,6 +123,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This token has been revoked.")
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed("This token has expired.")
+        if not sso_services.api_access_allowed(token.user):
+            # Single sign-on: the provider deactivated the owner, or the role
+            # map no longer gives them any team (apps/accounts/sso/sweep.py).
+            raise exceptions.AuthenticationFailed(
+                "This token's owner no longer has access to Shipshape."
+            )
         if token.last_used_at is None or now - token.last_used_at > (
             LAST_USED_RESOLUTION
         ):

@@ -1,6 +1,6 @@
-"""Sign in (protected against guessing, see lockout.py) and sign out."""
+"""Sign in (protected against guessing, see lockout.py; or through the provider,
+see sso/) and sign out."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from apps.accounts import lockout, views
@@ -9,7 +9,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", lockout.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.sign_out, name="logout"),
     path("tokens/", views.api_tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="token-revoke"),
 ]

@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts import permissions
 from apps.accounts.models import Team
+from apps.accounts.sso import stepup
 from apps.audit.selectors import audit_events_for_release
 from apps.catalog.models import Environment, Service
 from apps.contacts import selectors as contact_selectors
@@ -452,6 +453,16 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
     release = selectors.release_get_for_user(request.user, pk)
     permissions.require(request.user, "transition", release.team)
     form = TransitionForm(request.POST)
+    if form.is_valid() and form.cleaned_data["override"] and stepup.required(request):
+        # Overriding is a signature: it needs a fresh sign-in at the provider.
+        target = Release.Status(form.cleaned_data["target"]).label
+        reason = form.cleaned_data["reason"].strip()
+        return stepup.detour(
+            request,
+            fields=request.POST.dict(),
+            summary=f"Override the readiness gate: move {release.service.name} "
+            f"{release.version} to {target}. Reason: {reason}",
+        )
     if form.is_valid():
         try:
             release = services.release_transition(

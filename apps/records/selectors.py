@@ -138,6 +138,10 @@ def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
                 "by": _name(signoff.user),
                 "at": _when(signoff.created_at),
                 "current": current.get(signoff.role_key) == signoff,
+                # The single sign-on sign-in the signature was made under.
+                "auth_time": _when(signoff.auth_time),
+                "auth_acr": signoff.auth_acr,
+                "auth_amr": " ".join(signoff.auth_amr),
             }
             for signoff in reversed(history)
         ],

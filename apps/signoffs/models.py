@@ -30,6 +30,11 @@ class SignOff(models.Model):
         "passing probes.",
     )
     evidence_digest = models.CharField(max_length=64, blank=True)
+    # With single sign-on: the provider's sign-in the signature was made under
+    # (auth_time), and how (acr, amr), as the ID token said.
+    auth_time = models.DateTimeField(null=True, blank=True)
+    auth_acr = models.CharField(max_length=200, blank=True)
+    auth_amr = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -27,7 +27,13 @@ def evidence_digest(snapshot: dict) -> str:
 
 @transaction.atomic
 def signoff_record(
-    *, release: Release, role_key: str, decision: str, comment: str = "", by: User
+    *,
+    release: Release,
+    role_key: str,
+    decision: str,
+    comment: str = "",
+    by: User,
+    authentication: dict | None = None,
 ) -> SignOff:
     """Approve or reject a release for a role.
 
@@ -36,6 +42,9 @@ def signoff_record(
     releases, a rejection without a comment, the release's creator approving
     when its template forbids it, and (unless the template allows it) one person
     approving a second role of the same release.
+
+    authentication: the provider's sign-in behind a single sign-on session
+    (auth_time, a datetime; acr; amr), stored with the sign-off.
     """
     permissions.require(by, "signoff", release.team)
     # Lock the release so two decisions on it are taken one after the other.
@@ -81,6 +90,9 @@ def signoff_record(
             user=by,
             decision=decision,
             comment=comment,
+            auth_time=(authentication or {}).get("auth_time"),
+            auth_acr=(authentication or {}).get("acr", ""),
+            auth_amr=(authentication or {}).get("amr", []),
         )
         audit.record(
             actor=by,
@@ -99,6 +111,11 @@ def signoff_record(
                 "comment": comment,
                 "by": by.get_username(),
                 "evidence_digest": signoff.evidence_digest,
+                **(
+                    {"auth_time": signoff.auth_time.isoformat()}
+                    if signoff.auth_time
+                    else {}
+                ),
             },
         )
         events.publish(

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts import permissions
 from apps.accounts import services as account_services
 from apps.accounts.models import SignOffGroup, Team
+from apps.accounts.sso import stepup
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import verdict
@@ -76,6 +77,12 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
         _refuse_before_confirming(release, form, request.user)
     if form.is_valid() and form.cleaned_data["confirm"] and "back" not in request.POST:
         data = form.cleaned_data
+        if stepup.required(request):
+            # A signature needs a fresh sign-in at the provider; this decision
+            # waits and comes back to be confirmed.
+            return stepup.detour(
+                request, fields=request.POST.dict(), summary=_summary(release, data)
+            )
         try:
             recorded = services.signoff_record(
                 release=release,
@@ -83,6 +90,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=data["decision"],
                 comment=data["comment"],
                 by=request.user,
+                authentication=stepup.authentication(request),
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -111,6 +119,15 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     if fragment:
         return render(request, "signoffs/partials/signoff_panel.html", context)
     return render(request, "signoffs/confirm.html", context)
+
+
+def _summary(release: Release, data: dict) -> str:
+    roles = {role["key"]: role["name"] for role in release.signoff_roles}
+    verb = "Approve" if data["decision"] == SignOff.Decision.APPROVE else "Reject"
+    name = roles.get(data["role_key"], data["role_key"])
+    summary = f"{verb} {release.service.name} {release.version} as {name}."
+    comment = data["comment"].strip()
+    return f"{summary} Comment: {comment}" if comment else summary
 
 
 def _refuse_before_confirming(release: Release, form: SignOffForm, user) -> None:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.accounts.sso import stepup
 from apps.core.api import ViewSet, validated
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
@@ -58,6 +59,7 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def approve(self, request: Request, pk: str) -> Response:
         """Approve a waiver someone else requested."""
         waiver = selectors.waiver_get_for_user(request.user, int(pk))
+        stepup.require_fresh(request)
         waiver = services.waiver_approve(waiver=waiver, by=request.user)
         return Response(serializers.WaiverSerializer(waiver).data)
 
@@ -130,6 +132,7 @@ class EmergencyExceptionViewSet(
     def approve(self, request: Request, pk: str) -> Response:
         """Add your approval; two distinct people are needed."""
         exception = selectors.exception_get_for_user(request.user, int(pk))
+        stepup.require_fresh(request)
         exception = services.emergency_exception_approve(
             exception=exception, by=request.user
         )

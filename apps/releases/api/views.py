@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.sso import stepup
 from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
@@ -99,6 +100,8 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         """Move the release to another status, under the lifecycle rules (leads)."""
         release = self.get_object()
         data = validated(serializers.TransitionSerializer, request)
+        if data["override"]:
+            stepup.require_fresh(request)
         services.release_transition(
             release=release,
             target=data["status"],

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.accounts.sso import stepup
 from apps.core.api import ViewSet, validated
 from apps.signoffs import services
 from apps.signoffs.api import serializers
@@ -39,12 +40,14 @@ class SignOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def create(self, request: Request) -> Response:
         """Approve or reject a release for one of its sign-off roles."""
         data = validated(serializers.SignOffCreateSerializer, request)
+        stepup.require_fresh(request)
         signoff = services.signoff_record(
             release=data["release"],
             role_key=data["role_key"],
             decision=data["decision"],
             comment=data["comment"],
             by=request.user,
+            authentication=stepup.authentication(request),
         )
         body = serializers.SignOffSerializer(signoff).data
         return Response(body, status=status.HTTP_201_CREATED)
