@@ -19,6 +19,7 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.integrations.api.views import GitHubMappingViewSet, ReadinessLookupView
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
 from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
@@ -102,6 +103,9 @@ router.register("maintenance-items", ItemViewSet, basename="maintenance-item")
 router.register("probe-schedules", ProbeScheduleViewSet, basename="probe-schedule")
 router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
 router.register(
+    "integrations/github/mappings", GitHubMappingViewSet, basename="github-mapping"
+)
+router.register(
     "emergency-exceptions", EmergencyExceptionViewSet, basename="emergency-exception"
 )
 router.register(
@@ -120,6 +124,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
+    path("v1/readiness/", ReadinessLookupView.as_view(), name="readiness-lookup"),
     path(
         "v1/me/email-preferences/",
         EmailPreferenceView.as_view(),

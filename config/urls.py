@@ -22,6 +22,7 @@ urlpatterns = [
     path("maintenance/", include("apps.maintenance.urls")),
     path("oncall/", include("apps.oncall.urls")),
     path("policy/", include("apps.policy.urls")),
+    path("integrations/", include("apps.integrations.urls")),
     path("admin/", admin.site.urls),
     path("health/", core_views.health, name="health"),
     path("ready/", core_views.ready, name="ready"),

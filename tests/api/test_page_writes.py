@@ -74,6 +74,14 @@ COUNTERPARTS = {
         "apps.accounts.services.signoff_group_member_remove",
         ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"),
     ),
+    "integrations:github-mapping-create": (
+        "apps.integrations.services.github_mapping_create",
+        ("post", "/api/v1/integrations/github/mappings/"),
+    ),
+    "integrations:github-mapping-delete": (
+        "apps.integrations.services.github_mapping_delete",
+        ("delete", "/api/v1/integrations/github/mappings/{id}/"),
+    ),
     "probes:run": (
         "apps.probes.services.probe_run_start",
         ("post", "/api/v1/probe-runs/"),
@@ -137,6 +145,9 @@ NOT_ACTIONS = {
     # leaked token cannot mint more tokens or keep itself alive (docs/api.md).
     "accounts:tokens": "issues the API's own credentials",
     "accounts:token-revoke": "revokes the API's own credentials",
+    # Deploy platforms call these, signed or with a token; no person acts.
+    "integrations:github-webhook": "GitHub's webhook deliveries, signed by GitHub",
+    "integrations:flagger-gate": "Flagger asks, Shipshape answers; writes nothing",
 }
 
 

@@ -1,0 +1,204 @@
+"""GitHub custom deployment protection rules, end to end against the stand-in.
+
+The stand-in (tests/standins/github.py, github_webhooks.py) speaks GitHub's
+paths, headers and payloads: octokit/webhooks' deployment_protection_rule
+`requested` schema, X-Hub-Signature-256 as docs.github.com "Validating webhook
+deliveries" describes it, `POST /app/installations/{id}/access_tokens` and
+`POST .../actions/runs/{run_id}/deployment_protection_rule`
+(actions/review-custom-gates-for-run in github/rest-api-description). Tasks run
+eagerly on commit, as a worker would run them.
+"""
+
+import logging
+import time
+
+import pytest
+from django.urls import reverse
+
+from apps.audit.models import AuditEvent
+from apps.integrations import services
+from apps.integrations.models import GateRequest, WebhookDelivery
+from apps.releases import services as release_services
+from apps.releases.models import Release
+from apps.signoffs import services as signoff_services
+from tests.integrations.conftest import REPOSITORY
+from tests.policy.conftest import ready_but_one
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.mark.parametrize("signature", ["wrong", "missing", "sha1-only"])
+def test_a_badly_signed_delivery_is_refused_and_writes_nothing(
+    deliver, mapping, github_app, signature
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    events = AuditEvent.objects.count()
+    _, response = deliver(run, signature=signature)
+    assert response.status_code == 401
+    assert not WebhookDelivery.objects.exists()
+    assert not Release.objects.exists()
+    assert not GateRequest.objects.exists()
+    assert AuditEvent.objects.count() == events
+    assert github_app.calls == []
+
+
+def test_a_blocked_release_holds_the_deploy_until_a_tick_clears_the_last_blocker(
+    deliver, mapping, github_app, lead, client, django_capture_on_commit_callbacks
+):
+    run = github_app.add_waiting_run(REPOSITORY, sha="a1b2c3d4" * 5)
+    _, response = deliver(run, ref="v2.4.1")
+    assert response.status_code == 202
+
+    release = Release.objects.get()
+    assert (release.version, release.environment) == ("v2.4.1", mapping.environment)
+    assert release.gate_request["sha"] == "a1b2c3d4" * 5
+    assert release.gate_request["run_id"] == run.id
+    assert release.gate_request["installation_id"] == 31337
+    assert release.gate_request["callback_url"] == github_app.callback_url(
+        REPOSITORY, run.id
+    )
+    [comment] = github_app.status_reports(run.id)
+    assert comment["environment_name"] == "production"
+    assert comment["comment"].startswith("**Shipshape: not ready**, score ")
+    assert f"/releases/{release.pk}/" in comment["comment"]
+    assert github_app.decisions(run.id) == []
+
+    left = ready_but_one(release, lead)
+    services.github_gates_reconcile()  # beat re-judges: still blocked
+    assert github_app.decisions(run.id) == []
+    assert github_app.runs[run.id].status == "waiting"
+
+    client.force_login(lead)
+    page = client.get(release.get_absolute_url())
+    assert "Held by GitHub" in page.content.decode()
+    assert str(run.id) in page.content.decode()
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("releases:item-state", args=[left.pk]), {"state": "done"})
+    decision = github_app.wait_for_decision(run.id, timeout=5)
+    assert time.monotonic() - started < 5
+    assert decision["state"] == "approved"
+    assert "is ready" in decision["comment"]
+    assert github_app.runs[run.id].status == "in_progress"
+    assert GateRequest.objects.get().state == "approved"
+    assert AuditEvent.objects.filter(
+        action="gate_request.approved", release_id=release.pk
+    ).exists()
+    assert github_app.tokens_issued() == 1
+
+
+def test_a_redelivered_webhook_makes_no_second_release_or_decision(
+    deliver, mapping, github_app, lead, django_capture_on_commit_callbacks
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    request, first = deliver(run, ref="main")
+    release = Release.objects.get()
+    assert release.version == run.head_sha[:7]
+    with django_capture_on_commit_callbacks(execute=True):
+        left = ready_but_one(release, lead)
+        release_services.release_item_set_state(item=left, state="done", by=lead)
+    assert github_app.wait_for_decision(run.id)["state"] == "approved"
+
+    _, again = deliver(run, request=request)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["duplicate"] is True
+    assert Release.objects.count() == 1
+    assert GateRequest.objects.count() == 1
+    assert WebhookDelivery.objects.count() == 1
+    assert len(github_app.decisions(run.id)) == 1
+
+
+def test_a_rejected_signoff_rejects_the_deploy(
+    deliver, mapping, github_app, engineer, django_capture_on_commit_callbacks
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    release = Release.objects.get()
+    role = release.signoff_roles[0]["key"]
+    with django_capture_on_commit_callbacks(execute=True):
+        signoff_services.signoff_record(
+            release=release,
+            role_key=role,
+            decision="reject",
+            comment="Not with that migration",
+            by=engineer,
+        )
+    decision = github_app.wait_for_decision(run.id)
+    assert decision["state"] == "rejected"
+    assert github_app.runs[run.id].conclusion == "failure"
+
+
+def test_a_cancelled_release_rejects_the_deploy(
+    deliver, mapping, github_app, lead, django_capture_on_commit_callbacks
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    release = Release.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        release_services.release_transition(
+            release=release, target="cancelled", by=lead, reason="Wrong build"
+        )
+    decision = github_app.wait_for_decision(run.id)
+    assert decision["state"] == "rejected"
+    assert "cancelled" in decision["comment"]
+
+
+def test_the_reconciler_answers_a_run_whose_delivery_was_lost(
+    mapping, github_app, lead, django_capture_on_commit_callbacks
+):
+    mapping.installation_id = 31337
+    mapping.save()
+    run = github_app.add_waiting_run(REPOSITORY, head_branch="main")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.github_gates_reconcile()
+    assert outcome["opened"] == 1
+    release = Release.objects.get()
+    assert release.version == run.head_sha[:7]
+    assert release.gate_request["delivery_id"] == ""
+    assert len(github_app.status_reports(run.id)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        left = ready_but_one(release, lead)
+        release_services.release_item_set_state(item=left, state="done", by=lead)
+    assert github_app.wait_for_decision(run.id)["state"] == "approved"
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.github_gates_reconcile()
+    assert again["opened"] == 0
+    assert GateRequest.objects.count() == 1
+
+
+def test_a_delivery_for_an_unmapped_repository_creates_nothing(
+    deliver, github_app, environment
+):
+    run = github_app.add_waiting_run("octo-org/other")
+    _, response = deliver(run)
+    assert response.status_code == 202
+    assert not Release.objects.exists()
+    assert WebhookDelivery.objects.get().outcome.startswith("No mapping")
+
+
+def test_the_key_the_secret_and_tokens_reach_no_log_line(
+    deliver, mapping, github_app, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    deliver(run, signature="wrong")
+    assert github_app.tokens
+    logged = caplog.text
+    for secret in [
+        *github_app.tokens,
+        "github-webhook-secret-for-tests",
+        github_app.private_key_pem.splitlines()[1],
+    ]:
+        assert secret not in logged
+
+
+def test_release_version_is_the_tag_or_the_short_sha():
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert services.release_version("refs/tags/v1.4.0", sha) == "v1.4.0"
+    assert services.release_version("v1.4.0", sha) == "v1.4.0"
+    assert services.release_version("2.0.1-rc1", sha) == "2.0.1-rc1"
+    assert services.release_version("main", sha) == "0123456"
+    assert services.release_version("refs/heads/release/1.4", sha) == "0123456"
