@@ -2,12 +2,14 @@
 environment and version for deploy platforms (Argo Rollouts, Argo CD)."""
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import caching
 from apps.core.api import ViewSet, validated
 from apps.integrations import lookups, selectors, services
 from apps.integrations.api import serializers
@@ -53,10 +55,16 @@ class ReadinessLookupView(APIView):
         ],
         responses={200: ReadinessSerializer},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         """The same answer as /api/v1/releases/{id}/readiness/, for the live
         release of that service, environment and version (or commit)."""
         query = serializers.ReadinessLookupSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         release = lookups.release_find_for_user(request.user, **query.validated_data)
-        return Response(ReadinessSerializer(lookups.readiness_answer(release)).data)
+        # The release endpoint's key: one cached answer (and ETag) for both.
+        key = caching.fragment_key("readiness", release.pk, release.revision)
+        return caching.cached_json(
+            request,
+            key,
+            lambda: ReadinessSerializer(lookups.readiness_answer(release)).data,
+        )
