@@ -7,10 +7,12 @@ rolled-back change never announces itself. A failed attempt schedules the next
 one with exponential backoff, up to WEBHOOK_MAX_ATTEMPTS.
 """
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -47,6 +49,14 @@ def require_manager(user: User, team: Team) -> None:
         Membership.Role.ADMIN,
     ):
         raise PermissionDenied(f"Only leads of {team} can manage its webhooks.")
+
+
+def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature` per Standard Webhooks: v1, and the base64 HMAC-SHA256
+    of "{webhook-id}.{webhook-timestamp}.{body}"."""
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secrets.standard_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -316,10 +326,16 @@ def webhook_deliver(*, delivery_id: int) -> str:
     except secrets.SecretUnavailable as error:
         outcome = egress.Outcome(None, str(error), 0.0)
     else:
+        # webhook-id is the delivery's, the same on every retry (the spec's
+        # idempotency key); the timestamp is this attempt's.
+        msg_id, timestamp = f"msg_{row.delivery_id.hex}", int(time.time())
         headers = {
             SIGNATURE_HEADER: sign(secret, body),
             DELIVERY_HEADER: str(row.delivery_id),
             EVENT_HEADER: row.event,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_standard(secret, msg_id, timestamp, body),
         }
         outcome = egress.post(webhook.url, body, headers, settings.WEBHOOK_TIMEOUT)
     retry = (
