@@ -11,16 +11,21 @@ eagerly on commit, as a worker would run them.
 
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.integrations import services
 from apps.integrations.models import GateRequest, WebhookDelivery
+from apps.policy.models import FreezeWindow
 from apps.releases import services as release_services
 from apps.releases.models import Release
 from apps.signoffs import services as signoff_services
+from tests import factories
+from tests.api.conftest import make_ready
 from tests.integrations.conftest import REPOSITORY
 from tests.policy.conftest import ready_but_one
 
@@ -202,3 +207,58 @@ def test_release_version_is_the_tag_or_the_short_sha():
     assert services.release_version("2.0.1-rc1", sha) == "2.0.1-rc1"
     assert services.release_version("main", sha) == "0123456"
     assert services.release_version("refs/heads/release/1.4", sha) == "0123456"
+
+
+def test_the_last_signoff_approves_the_deploy(
+    deliver, mapping, github_app, lead, client_for, django_capture_on_commit_callbacks
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    release = Release.objects.get()
+    for item in release.items.all():
+        if item.gates_readiness:
+            release_services.release_item_set_state(item=item, state="done", by=lead)
+    *first, last = release.signoff_roles
+    for role in first:
+        signoff_services.signoff_record(
+            release=release,
+            role_key=role["key"],
+            decision="approve",
+            by=factories.member(release.team, "engineer"),
+        )
+    assert github_app.decisions(run.id) == []
+    signer = factories.member(release.team, "engineer")
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(signer).post(
+            "/api/v1/signoffs/",
+            {"release": release.pk, "role_key": last["key"], "decision": "approve"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert github_app.wait_for_decision(run.id)["state"] == "approved"
+    assert time.monotonic() - started < 5
+
+
+def test_a_frozen_environment_holds_the_deploy_until_the_freeze_ends(
+    deliver, mapping, github_app, release, lead, django_capture_on_commit_callbacks
+):
+    make_ready(release, lead)
+    now = timezone.now()
+    freeze = FreezeWindow.objects.create(
+        environment=release.environment,
+        name="Year end",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=2),
+    )
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run, ref=release.version)
+    assert Release.objects.count() == 1
+    [comment] = github_app.status_reports(run.id)
+    assert "is frozen until" in comment["comment"]
+    assert github_app.decisions(run.id) == []
+
+    FreezeWindow.objects.filter(pk=freeze.pk).update(ends_at=now - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.github_gates_reconcile()
+    assert github_app.wait_for_decision(run.id)["state"] == "approved"
