@@ -19,7 +19,11 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
-from apps.integrations.api.views import GitHubMappingViewSet, ReadinessLookupView
+from apps.integrations.api.views import (
+    AttestationView,
+    GitHubMappingViewSet,
+    ReadinessLookupView,
+)
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
 from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
@@ -125,6 +129,11 @@ urlpatterns = [
     path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
     path("v1/readiness/", ReadinessLookupView.as_view(), name="readiness-lookup"),
+    path(
+        "v1/releases/<int:pk>/attestation/",
+        AttestationView.as_view(),
+        name="release-attestation",
+    ),
     path(
         "v1/me/email-preferences/",
         EmailPreferenceView.as_view(),

@@ -506,6 +506,8 @@ try:
     GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
     GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
     GITHUB_RECONCILE_SECONDS = env_int("GITHUB_RECONCILE_SECONDS", 60)
+    # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
+    ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
 CELERY_BEAT_SCHEDULE.update(

@@ -7,7 +7,11 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -22,7 +26,7 @@ from apps.accounts.permissions import can
 from apps.accounts.tokens import BearerTokenAuthentication
 from apps.catalog.models import Environment
 from apps.checklists.selectors import teams_for_user
-from apps.integrations import lookups, selectors, services
+from apps.integrations import attestation, lookups, selectors, services
 from apps.policy.models import VerificationWindow
 
 log = logging.getLogger(__name__)
@@ -196,3 +200,15 @@ def github_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Mapping removed.")
     return redirect("integrations:github-mappings")
+
+
+@require_GET
+def attestation_key(request: HttpRequest) -> HttpResponse:
+    """The public key that verifies this instance's attestations (PEM)."""
+    try:
+        pem = attestation.public_key_pem()
+    except ImproperlyConfigured:
+        return HttpResponse(
+            "Attestations are not configured.\n", status=503, content_type="text/plain"
+        )
+    return HttpResponse(pem, content_type="application/x-pem-file")

@@ -77,6 +77,9 @@ def test_a_blocked_release_holds_the_deploy_until_a_tick_clears_the_last_blocker
     page = client.get(release.get_absolute_url())
     assert "Held by GitHub" in page.content.decode()
     assert str(run.id) in page.content.decode()
+    record = client.get(f"/records/releases/{release.pk}/").content.decode()
+    assert "a1b2c3d4" * 5 in record
+    assert response["Content-Type"] == "application/json"
 
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):

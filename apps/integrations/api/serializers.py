@@ -53,3 +53,16 @@ class ReadinessLookupSerializer(serializers.Serializer):
         if bool(data.get("version")) == bool(data.get("sha")):
             raise serializers.ValidationError("Give either version or sha.")
         return data
+
+
+class SignatureSerializer(serializers.Serializer):
+    keyid = serializers.CharField()
+    sig = serializers.CharField(help_text="Base64 Ed25519 signature of the PAE.")
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    """A DSSE envelope holding an in-toto Statement."""
+
+    payloadType = serializers.CharField()  # noqa: N815 (DSSE's field name)
+    payload = serializers.CharField(help_text="Base64 of the Statement's JSON.")
+    signatures = SignatureSerializer(many=True)

@@ -1,6 +1,7 @@
 """GitHub mappings over the API (leads write), and readiness by service,
 environment and version for deploy platforms (Argo Rollouts, Argo CD)."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,10 +12,11 @@ from rest_framework.views import APIView
 
 from apps.core import caching
 from apps.core.api import ViewSet, validated
-from apps.integrations import lookups, selectors, services
+from apps.integrations import attestation, lookups, selectors, services
 from apps.integrations.api import serializers
 from apps.integrations.models import GitHubMapping
 from apps.readiness.api.serializers import ReadinessSerializer
+from apps.releases import selectors as release_selectors
 
 
 class GitHubMappingViewSet(
@@ -68,3 +70,22 @@ class ReadinessLookupView(APIView):
             key,
             lambda: ReadinessSerializer(lookups.readiness_answer(release)).data,
         )
+
+
+class AttestationView(APIView):
+    """GET /api/v1/releases/{id}/attestation/: the verdict, signed."""
+
+    @extend_schema(responses={200: serializers.EnvelopeSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        """The release's verdict as an in-toto Statement (SLSA Verification
+        Summary v1) in a DSSE envelope signed with the instance's Ed25519 key;
+        scripts/verify_attestation.py checks it offline. 503 without a key."""
+        release = release_selectors.release_get_for_user(request.user, pk)
+        try:
+            body = attestation.envelope(release)
+        except ImproperlyConfigured:
+            return Response(
+                {"detail": "Attestations are not configured (ATTESTATION_KEY_FILE)."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response(body)
