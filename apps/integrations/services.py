@@ -42,6 +42,8 @@ MAX_COMMENTS = 10
 # would otherwise spend GitHub's ten comments in a minute. Beat posts the last
 # state that was held back. Decisions are never held back.
 COMMENT_INTERVAL = timedelta(seconds=30)
+# A stored delivery not worked on after this long lost its task.
+STUCK_AFTER = timedelta(seconds=30)
 MAX_BLOCKERS_SHOWN = 5
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}$")
 SHA = re.compile(r"^[0-9a-f]{7,64}$")
@@ -167,9 +169,19 @@ def github_delivery_receive(
         )
         if created:
             transaction.on_commit(
-                partial(tasks.process_github_delivery.delay, delivery.pk)
+                partial(_enqueue, tasks.process_github_delivery, delivery.pk)
             )
     return delivery, created
+
+
+def _enqueue(task: Any, row_id: int) -> None:
+    """Queue a task; a broker outage (or, without one, GitHub refusing an eager
+    task) must not fail the change that asked: the row stays as it is and beat
+    picks it up (github_gates_reconcile)."""
+    try:
+        task.delay(row_id)
+    except Exception:
+        log.exception("could not run %s for %s; beat will", task.name, row_id)
 
 
 def github_delivery_process(*, delivery_id: int) -> str:
@@ -330,7 +342,7 @@ def gate_release_changed(release_id: int) -> None:
         release_id=release_id, state=GateRequest.State.WAITING
     ).values_list("pk", flat=True)
     for gate_id in waiting:
-        tasks.answer_gate_request.delay(gate_id)
+        _enqueue(tasks.answer_gate_request, gate_id)
 
 
 @dataclass(frozen=True)
@@ -475,11 +487,17 @@ def github_gates_reconcile() -> dict[str, int]:
                         )
                     )
                     opened += outcome.startswith("Gate request")
+    # Deliveries whose task was never queued (a broker outage at the time).
+    stuck = WebhookDelivery.objects.filter(
+        processed_at=None, received_at__lt=timezone.now() - STUCK_AFTER
+    ).values_list("pk", flat=True)
+    for delivery_id in stuck:
+        _enqueue(tasks.process_github_delivery, delivery_id)
     waiting = list(
         GateRequest.objects.filter(state=GateRequest.State.WAITING).values_list(
             "pk", flat=True
         )
     )
     for gate_id in waiting:
-        tasks.answer_gate_request.delay(gate_id)
-    return {"opened": opened, "answered": len(waiting)}
+        _enqueue(tasks.answer_gate_request, gate_id)
+    return {"opened": opened, "answered": len(waiting), "stuck": len(stuck)}

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.integrations import services
+from apps.integrations import github, services
 from apps.integrations.models import GateRequest, WebhookDelivery
 from apps.policy.models import FreezeWindow
 from apps.releases import services as release_services
@@ -28,6 +28,7 @@ from tests import factories
 from tests.api.conftest import make_ready
 from tests.integrations.conftest import REPOSITORY
 from tests.policy.conftest import ready_but_one
+from tests.standins.loopback import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -262,6 +263,31 @@ def test_a_frozen_environment_holds_the_deploy_until_the_freeze_ends(
     assert github_app.decisions(run.id) == []
 
     FreezeWindow.objects.filter(pk=freeze.pk).update(ends_at=now - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.github_gates_reconcile()
+    assert github_app.wait_for_decision(run.id)["state"] == "approved"
+
+
+def test_github_unreachable_fails_no_tick_and_beat_answers_later(
+    deliver, mapping, github_app, lead, client, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    release = Release.objects.get()
+    left = ready_but_one(release, lead)
+    github._tokens.clear()
+    settings.GITHUB_API_URL = f"http://127.0.0.1:{free_port()}"
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("releases:item-state", args=[left.pk]), {"state": "done"}
+        )
+    assert response.status_code == 302
+    assert GateRequest.objects.get().state == "waiting"
+    assert github_app.decisions(run.id) == []
+
+    settings.GITHUB_API_URL = github_app.url
     with django_capture_on_commit_callbacks(execute=True):
         services.github_gates_reconcile()
     assert github_app.wait_for_decision(run.id)["state"] == "approved"
