@@ -194,6 +194,8 @@ def github_delivery_process(*, delivery_id: int) -> str:
         event = f"{delivery.event}.{payload.get('action', '')}"
         if event == "deployment_protection_rule.requested":
             outcome = _requested(payload, delivery.delivery_id)
+        elif event == "deployment_status.created":
+            outcome = _deployment_status(payload, delivery.delivery_id)
         else:
             outcome = f"Ignored: Shipshape does not act on {event}."
         delivery.processed_at = timezone.now()
@@ -219,6 +221,40 @@ def _requested(payload: dict, delivery_id: str) -> str:
     except (KeyError, TypeError, ValueError, IndexError):
         return "Refused: not a deployment_protection_rule payload GitHub sends."
     return gate_request_open(request)
+
+
+def _deployment_status(payload: dict, delivery_id: str) -> str:
+    """Keep GitHub's report on a deployment it let through on the release's gate
+    request: its state (success, failure, error, ...), when, and where."""
+    try:
+        status = payload["deployment_status"]
+        deployment = payload["deployment"]
+        repository = payload["repository"]["full_name"]
+        run_id = (payload.get("workflow_run") or {}).get("id")
+        environment_name = deployment["environment"]
+        sha = deployment["sha"]
+    except (KeyError, TypeError):
+        return "Refused: not a deployment_status payload GitHub sends."
+    gates = GateRequest.objects.select_related("release").filter(
+        repository__iexact=repository, environment_name=environment_name
+    )
+    gate = (gates.filter(run_id=run_id) if run_id else gates.filter(sha=sha)).first()
+    if gate is None:
+        return f"No gate request for {repository} {environment_name} at {sha[:7]}."
+    facts = {
+        **(gate.release.gate_request or gate_request_facts(gate)),
+        "deployment_status": str(status.get("state", ""))[:20],
+        "deployment_status_at": str(status.get("created_at", ""))[:40],
+        "environment_url": str(status.get("environment_url") or "")[:300],
+        "log_url": str(status.get("log_url") or "")[:300],
+    }
+    release_services.release_gate_request_set(
+        release=gate.release,
+        gate_request=facts,
+        actor_label=f"GitHub deployment status (delivery {delivery_id})",
+        action="release.deployment_reported",
+    )
+    return f"Deployment {facts['deployment_status']} on release {gate.release_id}."
 
 
 # Gate requests

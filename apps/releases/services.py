@@ -244,9 +244,14 @@ def release_update(
 
 @transaction.atomic
 def release_gate_request_set(
-    *, release: Release, gate_request: dict, actor_label: str
+    *,
+    release: Release,
+    gate_request: dict,
+    actor_label: str,
+    action: str = "release.gate_requested",
 ) -> Release:
-    """Record what a deploy platform asked when it held a deploy on this release.
+    """Record what a deploy platform asked when it held a deploy on this release,
+    and what it reported after (`action` "release.deployment_reported").
 
     Written by apps.integrations for a platform's webhook (no person acts, so
     `actor_label` names the platform and delivery). The same request again
@@ -263,7 +268,7 @@ def release_gate_request_set(
         audit.record(
             actor=None,
             actor_label=actor_label,
-            action="release.gate_requested",
+            action=action,
             target=release,
             team_id=release.team_id,
             release_id=release.pk,

@@ -28,6 +28,7 @@ from tests import factories
 from tests.api.conftest import make_ready
 from tests.integrations.conftest import REPOSITORY
 from tests.policy.conftest import ready_but_one
+from tests.standins import github_webhooks as payloads
 from tests.standins.loopback import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -291,3 +292,26 @@ def test_github_unreachable_fails_no_tick_and_beat_answers_later(
     with django_capture_on_commit_callbacks(execute=True):
         services.github_gates_reconcile()
     assert github_app.wait_for_decision(run.id)["state"] == "approved"
+
+
+def test_github_reports_the_deployment_on_the_release(
+    deliver, mapping, github_app, github_webhooks, client, lead,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    run = github_app.add_waiting_run(REPOSITORY)
+    deliver(run)
+    release = Release.objects.get()
+    status = payloads.deployment_status_created(
+        state="failure", sha=run.head_sha, deployment_id=99, run_id=run.id
+    )
+    request = github_webhooks.build("deployment_status", status)
+    deliver(run, request=request)
+    release.refresh_from_db()
+    assert release.gate_request["deployment_status"] == "failure"
+    assert release.gate_request["run_id"] == run.id
+    assert AuditEvent.objects.filter(
+        action="release.deployment_reported", release_id=release.pk
+    ).exists()
+    client.force_login(lead)
+    record = client.get(f"/records/releases/{release.pk}/").content.decode()
+    assert "GitHub reported the deployment" in record
