@@ -26,7 +26,11 @@ from apps.integrations.api.views import (
 )
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
-from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
+from apps.notifications.api.views import (
+    EmailPreferenceView,
+    WebhookDeliveryViewSet,
+    WebhookViewSet,
+)
 from apps.oncall.api.views import OverrideViewSet, RotationViewSet
 from apps.policy.api.views import (
     EmergencyExceptionViewSet,
@@ -108,6 +112,9 @@ router.register("probe-schedules", ProbeScheduleViewSet, basename="probe-schedul
 router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
 router.register(
     "integrations/github/mappings", GitHubMappingViewSet, basename="github-mapping"
+)
+router.register(
+    "webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery"
 )
 router.register(
     "emergency-exceptions", EmergencyExceptionViewSet, basename="emergency-exception"

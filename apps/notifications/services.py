@@ -207,6 +207,41 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
     webhook.delete()
 
 
+@transaction.atomic
+def webhook_delivery_resend(*, attempt: WebhookDelivery, by: User) -> WebhookDelivery:
+    """Send a delivery that gave up once more, as a new attempt of the same
+    delivery (same body, same X-Shipshape-Delivery and webhook-id); leads only.
+
+    Refuses an attempt that did not give up, a delivery sent or being sent
+    since, and a paused webhook.
+    """
+    webhook = attempt.webhook
+    require_manager(by, webhook.team)
+    if attempt.status != Status.GAVE_UP:
+        raise ValidationError("Only a delivery that gave up can be sent again.")
+    if not webhook.active:
+        raise ValidationError("The webhook is paused: resume it first.")
+    later = WebhookDelivery.objects.select_for_update().filter(
+        webhook=webhook, delivery_id=attempt.delivery_id, id__gt=attempt.pk
+    )
+    if later.exists():
+        raise ValidationError("This delivery was sent again already.")
+    row = _next_attempt(attempt, 0)
+    audit.record(
+        actor=by,
+        action="webhook_delivery.resent",
+        target=webhook,
+        team_id=webhook.team_id,
+        after={
+            "delivery_id": str(row.delivery_id),
+            "event": row.event,
+            "attempt": row.attempt,
+        },
+    )
+    transaction.on_commit(partial(_enqueue, row.pk, 0))
+    return row
+
+
 def _text(event: str, data: dict[str, Any]) -> str:
     if not isinstance(data.get("release"), dict) and data.get("subject"):
         # Events about an environment or a team carry their own subject line.
@@ -365,13 +400,18 @@ def webhook_deliver(*, delivery_id: int) -> str:
     )
     if retry:
         delay = backoff(row.attempt)
-        following = WebhookDelivery.objects.create(
-            webhook=webhook,
-            delivery_id=row.delivery_id,
-            event=row.event,
-            body=row.body,
-            attempt=row.attempt + 1,
-            scheduled_for=timezone.now() + timedelta(seconds=delay),
-        )
+        following = _next_attempt(row, delay)
         _enqueue(following.pk, delay)
     return row.status
+
+
+def _next_attempt(row: WebhookDelivery, delay: float) -> WebhookDelivery:
+    """The delivery's next attempt, due in `delay` seconds: same body and ids."""
+    return WebhookDelivery.objects.create(
+        webhook=row.webhook,
+        delivery_id=row.delivery_id,
+        event=row.event,
+        body=row.body,
+        attempt=row.attempt + 1,
+        scheduled_for=timezone.now() + timedelta(seconds=delay),
+    )

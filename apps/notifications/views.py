@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from apps.notifications import mail, selectors
+from apps.notifications import mail, selectors, services
 from apps.notifications.models import EMAIL_EVENTS, EVENTS, EmailPreference
 
 RECENT_ATTEMPTS = 200
@@ -24,6 +24,22 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         by_webhook.setdefault(attempt.webhook_id, []).append(attempt)
     rows = [(webhook, by_webhook.get(webhook.pk, [])) for webhook in webhooks]
     return render(request, "notifications/webhooks.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def delivery_resend(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Send a delivery that gave up once more (API: webhook-deliveries/{id}/resend/)."""
+    attempt = get_object_or_404(
+        selectors.delivery_attempts_for_user(request.user), pk=attempt_id
+    )
+    try:
+        services.webhook_delivery_resend(attempt=attempt, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Sent again: see its new attempt below.")
+    return redirect("notifications:webhooks")
 
 
 @login_required

@@ -20,7 +20,7 @@ from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
 from apps.integrations.models import GitHubMapping
-from apps.notifications.models import Webhook
+from apps.notifications.models import Webhook, WebhookDelivery
 from apps.policy.models import EmergencyException, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
@@ -233,6 +233,9 @@ def _team_world(template) -> dict:
     item = next(i for i in release.items.all() if i.gates_readiness)
     later = timezone.now() + timedelta(days=1)
     check = factories.maintenance_check(environment, template, lead)
+    webhook = Webhook.objects.create(
+        team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+    )
     return {
         "team": team,
         "lead": lead,
@@ -254,8 +257,9 @@ def _team_world(template) -> dict:
         "exception": EmergencyException.objects.create(
             release=release, reason="outage", requested_by=lead, expires_at=later
         ),
-        "webhook": Webhook.objects.create(
-            team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+        "webhook": webhook,
+        "attempt": WebhookDelivery.objects.create(
+            webhook=webhook, event="release.ready", body="{}", status="gave_up"
         ),
         "window": factories.VerificationWindowFactory(release=release),
         "group": accounts.signoff_group_create(
@@ -362,6 +366,7 @@ PATHS = {
     ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
     ("delete", "/api/v1/integrations/github/mappings/{id}/"): "mapping",
+    ("post", "/api/v1/webhook-deliveries/{id}/resend/"): "attempt",
     ("post", "/api/v1/templates/{id}/options/"): "template",
     ("patch", "/api/v1/signoff-groups/{id}/"): "group",
     ("delete", "/api/v1/signoff-groups/{id}/"): "group",

@@ -74,6 +74,10 @@ COUNTERPARTS = {
         "apps.accounts.services.signoff_group_member_remove",
         ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"),
     ),
+    "notifications:delivery-resend": (
+        "apps.notifications.services.webhook_delivery_resend",
+        ("post", "/api/v1/webhook-deliveries/{id}/resend/"),
+    ),
     "integrations:github-mapping-create": (
         "apps.integrations.services.github_mapping_create",
         ("post", "/api/v1/integrations/github/mappings/"),

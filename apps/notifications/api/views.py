@@ -13,7 +13,12 @@ from apps.core.api import ThrottleFirstMixin, ViewSet, validated
 from apps.core.api_defaults import PagePagination
 from apps.notifications import mail, selectors, services
 from apps.notifications.api import serializers
-from apps.notifications.models import EMAIL_EVENTS, EmailPreference, Webhook
+from apps.notifications.models import (
+    EMAIL_EVENTS,
+    EmailPreference,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class WebhookViewSet(
@@ -98,3 +103,23 @@ class EmailPreferenceView(ThrottleFirstMixin, APIView):
         )
         body = {"events": preference.events, "digest": preference.digest}
         return Response(serializers.EmailPreferenceSerializer(body).data)
+
+
+class WebhookDeliveryViewSet(ViewSet):
+    """Delivery attempts of the caller's teams' webhooks; one that gave up is resent."""
+
+    queryset = WebhookDelivery.objects.none()
+    serializer_class = serializers.WebhookDeliverySerializer
+
+    def get_queryset(self) -> QuerySet[WebhookDelivery]:
+        return selectors.delivery_attempts_for_user(self.request.user)
+
+    @extend_schema(request=None, responses={201: serializers.WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str) -> Response:
+        """A new attempt of a delivery that gave up: the same body and ids."""
+        row = services.webhook_delivery_resend(
+            attempt=self.get_object(), by=request.user
+        )
+        body = serializers.WebhookDeliverySerializer(row).data
+        return Response(body, status=status.HTTP_201_CREATED)
