@@ -147,8 +147,14 @@ def github_mappings(request: HttpRequest) -> HttpResponse:
         .order_by("service__name", "name")
         if can(request.user, "manage_catalog", environment.service.team)
     ]
+    managed = {
+        mapping.team_id
+        for mapping in mappings
+        if can(request.user, "manage_catalog", mapping.team)
+    }
     context = {
         "mappings": mappings,
+        "managed": managed,
         "environments": environments,
         "configured": bool(settings.GITHUB_APP_ID and settings.GITHUB_WEBHOOK_SECRET),
     }

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEvent
 from apps.integrations.models import GitHubMapping
+from apps.integrations.services import github_mapping_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,20 @@ def test_the_page_shows_a_refusal_and_changes_nothing(client, lead, environment)
     )
     assert "Give the repository as owner/name" in response.content.decode()
     assert not GitHubMapping.objects.exists()
+
+
+def test_an_engineer_sees_the_mappings_without_controls(
+    client, lead, engineer, environment
+):
+    github_mapping_create(
+        repository="acme/shop",
+        environment_name="production",
+        service=environment.service,
+        environment=environment,
+        by=lead,
+    )
+    client.force_login(engineer)
+    page = client.get(reverse("integrations:github-mappings")).content.decode()
+    assert "acme/shop" in page
+    assert "Remove" not in page
+    assert "Add a mapping" not in page
