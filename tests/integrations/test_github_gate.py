@@ -315,3 +315,20 @@ def test_github_reports_the_deployment_on_the_release(
     client.force_login(lead)
     record = client.get(f"/records/releases/{release.pk}/").content.decode()
     assert "GitHub reported the deployment" in record
+
+
+def test_a_callback_url_outside_the_configured_api_gets_no_token(
+    deliver, mapping, github_app, github_webhooks
+):
+    run = github_app.add_waiting_run(REPOSITORY)
+    payload = payloads.deployment_protection_rule_requested(
+        api_url="https://api.github.example.net",
+        run_id=run.id,
+        sha=run.head_sha,
+    )
+    request = github_webhooks.build("deployment_protection_rule", payload)
+    _, response = deliver(run, request=request)
+    assert response.status_code == 202
+    assert "callback URL" in WebhookDelivery.objects.get().outcome
+    assert not Release.objects.exists()
+    assert github_app.calls == []

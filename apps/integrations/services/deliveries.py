@@ -94,6 +94,10 @@ def _requested(payload: dict, delivery_id: str) -> str:
         )
     except (KeyError, TypeError, ValueError, IndexError):
         return "Refused: not a deployment_protection_rule payload GitHub sends."
+    # The installation token goes to this URL: only ever to the configured API.
+    expected = f"{settings.GITHUB_API_URL}/repos/{request.repository}/actions/runs/"
+    if not callback_url.startswith(expected):
+        return "Refused: the callback URL is not the configured GitHub API's."
     return gate_request_open(request)
 
 
