@@ -19,9 +19,18 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.integrations.api.views import (
+    AttestationView,
+    GitHubMappingViewSet,
+    ReadinessLookupView,
+)
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
-from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
+from apps.notifications.api.views import (
+    EmailPreferenceView,
+    WebhookDeliveryViewSet,
+    WebhookViewSet,
+)
 from apps.oncall.api.views import OverrideViewSet, RotationViewSet
 from apps.policy.api.views import (
     EmergencyExceptionViewSet,
@@ -102,6 +111,12 @@ router.register("maintenance-items", ItemViewSet, basename="maintenance-item")
 router.register("probe-schedules", ProbeScheduleViewSet, basename="probe-schedule")
 router.register("freeze-windows", FreezeWindowViewSet, basename="freeze-window")
 router.register(
+    "integrations/github/mappings", GitHubMappingViewSet, basename="github-mapping"
+)
+router.register(
+    "webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery"
+)
+router.register(
     "emergency-exceptions", EmergencyExceptionViewSet, basename="emergency-exception"
 )
 router.register(
@@ -120,6 +135,12 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/", include(readiness_router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
+    path("v1/readiness/", ReadinessLookupView.as_view(), name="readiness-lookup"),
+    path(
+        "v1/releases/<int:pk>/attestation/",
+        AttestationView.as_view(),
+        name="release-attestation",
+    ),
     path(
         "v1/me/email-preferences/",
         EmailPreferenceView.as_view(),

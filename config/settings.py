@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.maintenance",
     "apps.oncall",
     "apps.readiness",
+    "apps.integrations",
     "apps.demo",
 ]
 
@@ -533,6 +534,26 @@ CELERY_BEAT_SCHEDULE.update(
         "resume-verification-windows": {
             "task": "apps.policy.tasks.resume_verification_windows",
             "schedule": 60.0,
+        },
+    }
+)
+
+# Deploy platforms: the GitHub App that gates deployments (docs/integrations.md)
+try:
+    GITHUB_APP_ID = env_str("GITHUB_APP_ID")
+    GITHUB_APP_PRIVATE_KEY = env_secret("GITHUB_APP_PRIVATE_KEY")
+    GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
+    GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    GITHUB_RECONCILE_SECONDS = env_int("GITHUB_RECONCILE_SECONDS", 60)
+    # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
+    ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reconcile-github-gates": {
+            "task": "apps.integrations.tasks.reconcile_github_gates",
+            "schedule": float(GITHUB_RECONCILE_SECONDS),
         },
     }
 )

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.core import views as core_views
+from apps.integrations import views as integrations_views
 from apps.probes.urls import environment_urlpatterns
 from apps.records.urls import deployment_urlpatterns
 
@@ -23,10 +24,16 @@ urlpatterns = [
     path("maintenance/", include("apps.maintenance.urls")),
     path("oncall/", include("apps.oncall.urls")),
     path("policy/", include("apps.policy.urls")),
+    path("integrations/", include("apps.integrations.urls")),
     path("admin/", admin.site.urls),
     path("health/", core_views.health, name="health"),
     path("ready/", core_views.ready, name="ready"),
     path("metrics", core_views.metrics, name="metrics"),
+    path(
+        ".well-known/shipshape-attestation-key",
+        integrations_views.attestation_key,
+        name="attestation-key",
+    ),
 ]
 
 # A database outage answers 503 (page or JSON), not a 500 traceback.

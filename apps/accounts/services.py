@@ -75,7 +75,11 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
     groups = SignOffGroupMember.objects.filter(
         group__team_id=membership.team_id, user_id=membership.user_id
     )
-    before = {"user": membership.user.get_username(), "role": membership.role}
+    before = {
+        "user": membership.user.get_username(),
+        "role": membership.role,
+        "source": membership.source,
+    }
     group_names = sorted(groups.values_list("group__name", flat=True))
     if group_names:
         before["signoff_groups"] = group_names

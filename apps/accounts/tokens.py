@@ -111,6 +111,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             secret = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
+        return self.authenticate_secret(secret)
+
+    def authenticate_secret(self, secret: str) -> tuple[User, ApiToken]:
+        """The token's user, or AuthenticationFailed saying why not; for callers
+        that carry the token elsewhere than the header (Flagger's metadata)."""
         token = (
             ApiToken.objects.select_related("user", "user__oidc_identity")
             .filter(token_hash=token_hash(secret))

@@ -31,6 +31,13 @@ def deliveries_for_webhook(webhook: Webhook) -> QuerySet[WebhookDelivery]:
     return webhook.deliveries.order_by("-id")
 
 
+def delivery_attempts_for_user(user: User) -> QuerySet[WebhookDelivery]:
+    """Delivery attempts of the webhooks the user manages."""
+    return WebhookDelivery.objects.select_related("webhook__team").filter(
+        webhook__in=webhook_list_for_user(user)
+    )
+
+
 def recent_deliveries(webhooks: list[Webhook], limit: int) -> list[WebhookDelivery]:
     """The latest attempts of the given webhooks, newest first, in one query."""
     return list(

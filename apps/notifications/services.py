@@ -7,10 +7,12 @@ rolled-back change never announces itself. A failed attempt schedules the next
 one with exponential backoff, up to WEBHOOK_MAX_ATTEMPTS.
 """
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -47,6 +49,14 @@ def require_manager(user: User, team: Team) -> None:
         Membership.Role.ADMIN,
     ):
         raise PermissionDenied(f"Only leads of {team} can manage its webhooks.")
+
+
+def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature` per Standard Webhooks: v1, and the base64 HMAC-SHA256
+    of "{webhook-id}.{webhook-timestamp}.{body}"."""
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secrets.standard_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -198,47 +208,38 @@ def webhook_delete(*, webhook: Webhook, by: User) -> None:
 
 
 @transaction.atomic
-def webhook_delivery_resend(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery:
-    """Send a delivery that gave up once more, by hand; leads only.
+def webhook_delivery_resend(*, attempt: WebhookDelivery, by: User) -> WebhookDelivery:
+    """Send a delivery that gave up once more, as a new attempt of the same
+    delivery (same body, same X-Shipshape-Delivery and webhook-id); leads only.
 
-    The new attempt keeps the delivery id (its receiver never acknowledged it, and
-    may recognise a repeat by it) and is not retried on its own. Refused while a
-    later attempt of the same delivery is pending or once one succeeded, and for
-    a paused webhook.
+    Refuses an attempt that did not give up, a delivery sent or being sent
+    since, and a paused webhook.
     """
-    webhook = Webhook.objects.select_for_update().get(pk=delivery.webhook_id)
+    webhook = attempt.webhook
     require_manager(by, webhook.team)
-    attempts = WebhookDelivery.objects.filter(
-        webhook=webhook, delivery_id=delivery.delivery_id
-    ).order_by("-attempt", "-id")
-    latest = attempts.first()
+    if attempt.status != Status.GAVE_UP:
+        raise ValidationError("Only a delivery that gave up can be sent again.")
     if not webhook.active:
-        raise ValidationError("The webhook is paused: resume it before resending.")
-    if latest.status == Status.SUCCEEDED:
-        raise ValidationError("This delivery already succeeded.")
-    if latest.status != Status.GAVE_UP:
-        raise ValidationError("This delivery is still being retried.")
-    resent = WebhookDelivery.objects.create(
-        webhook=webhook,
-        delivery_id=latest.delivery_id,
-        event=latest.event,
-        body=latest.body,
-        attempt=latest.attempt + 1,
-        scheduled_for=timezone.now(),
+        raise ValidationError("The webhook is paused: resume it first.")
+    later = WebhookDelivery.objects.select_for_update().filter(
+        webhook=webhook, delivery_id=attempt.delivery_id, id__gt=attempt.pk
     )
+    if later.exists():
+        raise ValidationError("This delivery was sent again already.")
+    row = _next_attempt(attempt, 0)
     audit.record(
         actor=by,
-        action="webhook.delivery_resent",
+        action="webhook_delivery.resent",
         target=webhook,
         team_id=webhook.team_id,
         after={
-            "delivery_id": str(resent.delivery_id),
-            "event": resent.event,
-            "attempt": resent.attempt,
+            "delivery_id": str(row.delivery_id),
+            "event": row.event,
+            "attempt": row.attempt,
         },
     )
-    transaction.on_commit(partial(_enqueue, resent.pk, 0))
-    return resent
+    transaction.on_commit(partial(_enqueue, row.pk, 0))
+    return row
 
 
 def _text(event: str, data: dict[str, Any]) -> str:
@@ -360,10 +361,16 @@ def webhook_deliver(*, delivery_id: int) -> str:
     except secrets.SecretUnavailable as error:
         outcome = egress.Outcome(None, str(error), 0.0)
     else:
+        # webhook-id is the delivery's, the same on every retry (the spec's
+        # idempotency key); the timestamp is this attempt's.
+        msg_id, timestamp = f"msg_{row.delivery_id.hex}", int(time.time())
         headers = {
             SIGNATURE_HEADER: sign(secret, body),
             DELIVERY_HEADER: str(row.delivery_id),
             EVENT_HEADER: row.event,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_standard(secret, msg_id, timestamp, body),
         }
         outcome = egress.post(webhook.url, body, headers, settings.WEBHOOK_TIMEOUT)
     retry = (
@@ -393,13 +400,18 @@ def webhook_deliver(*, delivery_id: int) -> str:
     )
     if retry:
         delay = backoff(row.attempt)
-        following = WebhookDelivery.objects.create(
-            webhook=webhook,
-            delivery_id=row.delivery_id,
-            event=row.event,
-            body=row.body,
-            attempt=row.attempt + 1,
-            scheduled_for=timezone.now() + timedelta(seconds=delay),
-        )
+        following = _next_attempt(row, delay)
         _enqueue(following.pk, delay)
     return row.status
+
+
+def _next_attempt(row: WebhookDelivery, delay: float) -> WebhookDelivery:
+    """The delivery's next attempt, due in `delay` seconds: same body and ids."""
+    return WebhookDelivery.objects.create(
+        webhook=row.webhook,
+        delivery_id=row.delivery_id,
+        event=row.event,
+        body=row.body,
+        attempt=row.attempt + 1,
+        scheduled_for=timezone.now() + timedelta(seconds=delay),
+    )

@@ -11,10 +11,10 @@ urlpatterns = [
     path("new/", views.webhook_new, name="webhook-new"),
     path("<int:pk>/edit/", views.webhook_edit, name="webhook-edit"),
     path("<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
-    path(
-        "<int:pk>/deliveries/<int:delivery_pk>/resend/",
-        views.webhook_delivery_resend,
-        name="webhook-resend",
-    ),
     path("email/", views.email_preferences, name="email-preferences"),
+    path(
+        "deliveries/<int:attempt_id>/resend/",
+        views.delivery_resend,
+        name="delivery-resend",
+    ),
 ]

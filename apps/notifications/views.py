@@ -80,24 +80,6 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:webhooks")
 
 
-@login_required
-@require_POST
-def webhook_delivery_resend(request: HttpRequest, pk: int, delivery_pk: int):
-    """Send a delivery that gave up once more."""
-    webhook = _webhook(request, pk)
-    delivery = get_object_or_404(webhook.deliveries, pk=delivery_pk)
-    try:
-        resent = services.webhook_delivery_resend(delivery=delivery, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            f"{resent.event} sent to {webhook.name} again (attempt {resent.attempt}).",
-        )
-    return redirect(f"{reverse('notifications:webhooks')}#webhook-{pk}")
-
-
 def _webhook(request: HttpRequest, pk: int):
     """One of the webhooks the user manages; 404 for any other."""
     return get_object_or_404(selectors.webhook_list_for_user(request.user), pk=pk)
@@ -153,6 +135,22 @@ def _webhook_page(
         rows.append((webhook, by_webhook.get(webhook.pk, []), change))
     context = {"rows": rows, "form": form, "created": created, "editing": editing}
     return render(request, "notifications/webhooks.html", context, status=status)
+
+
+@login_required
+@require_POST
+def delivery_resend(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Send a delivery that gave up once more (API: webhook-deliveries/{id}/resend/)."""
+    attempt = get_object_or_404(
+        selectors.delivery_attempts_for_user(request.user), pk=attempt_id
+    )
+    try:
+        services.webhook_delivery_resend(attempt=attempt, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Sent again: see its new attempt below.")
+    return redirect(f"{reverse('notifications:webhooks')}#webhook-{attempt.webhook_id}")
 
 
 @login_required

@@ -109,6 +109,7 @@ def deployment_record_build(release: Release, *, by: User) -> dict[str, Any]:
             "cancelled_by": _name(release.cancelled_by),
             "notes": release.notes,
             "deployment_notes": release.deployment_notes,
+            "gate_request": release.gate_request or None,
             "status_reason": release.status_reason,
             "override": _override(release),
         },

@@ -98,6 +98,10 @@ class Release(models.Model):
         blank=True,
         help_text="The readiness blockers that were overridden, as they stood.",
     )
+    # What a deploy platform asked when it held a deploy on this release's
+    # verdict (apps.integrations): platform, repository, sha, ref, run and
+    # installation ids, callback URL, delivery id. Empty when none did.
+    gate_request = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -243,6 +243,42 @@ def release_update(
 
 
 @transaction.atomic
+def release_gate_request_set(
+    *,
+    release: Release,
+    gate_request: dict,
+    actor_label: str,
+    action: str = "release.gate_requested",
+) -> Release:
+    """Record what a deploy platform asked when it held a deploy on this release,
+    and what it reported after (`action` "release.deployment_reported").
+
+    Written by apps.integrations for a platform's webhook (no person acts, so
+    `actor_label` names the platform and delivery). The same request again
+    changes nothing; a new one (another run) replaces it, both audited.
+    """
+    with release_change(release.pk) as change:
+        release = change.release
+        current = release.gate_request
+        if current == gate_request:
+            change.unchanged()
+            return release
+        release.gate_request = gate_request
+        change.save("gate_request")
+        audit.record(
+            actor=None,
+            actor_label=actor_label,
+            action=action,
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before={"gate_request": current or None},
+            after={"gate_request": gate_request},
+        )
+    return release
+
+
+@transaction.atomic
 def release_transition(
     *,
     release: Release,

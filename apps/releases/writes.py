@@ -34,8 +34,9 @@ services too.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
@@ -46,6 +47,21 @@ from apps.releases.models import Release
 # The changes open in this thread, by release id: a nested change of the same
 # release joins the outer one (its lock is held, its count is the outer's).
 _open = threading.local()
+
+# Called with the release id after the commit of every counted change.
+_listeners: list[Callable[[int], None]] = []
+
+
+def on_change(listener: Callable[[int], None]) -> None:
+    """Have listener(release_id) called after each committed change of a release.
+
+    For apps above that act when a verdict may have moved (apps.integrations
+    answers deploy platforms waiting on it); registered once, in their
+    AppConfig.ready(). Listeners run after commit, so they see the change and a
+    rolled-back change calls none; they should only enqueue work.
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 class ReleaseChange:
@@ -137,3 +153,6 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
             del changes[release_id]
         if (change.changed or change.nested_changed) and not change.counted:
             change._count()
+        if change.counted:
+            for listener in _listeners:
+                transaction.on_commit(partial(listener, release_id))

@@ -19,7 +19,8 @@ from rest_framework.test import APIClient
 from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
-from apps.notifications.models import Webhook
+from apps.integrations.models import GitHubMapping
+from apps.notifications.models import Webhook, WebhookDelivery
 from apps.policy.models import EmergencyException, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
@@ -36,6 +37,7 @@ NUMBERS = {
     ("post", "/api/v1/contacts/", "escalation_order"),
     ("patch", "/api/v1/contacts/{id}/", "escalation_order"),
     ("put", "/api/v1/oncall-rotations/{team}/", "handover_weekday"),
+    ("post", "/api/v1/integrations/github/mappings/", "installation_id"),
 }
 
 
@@ -46,6 +48,18 @@ def _later(days: int = 1) -> str:
 # (method, path, field) -> the body, valid but for `field`, given our objects
 # (`w`) and the id to try.
 BODIES = {
+    ("post", "/api/v1/integrations/github/mappings/", "service"): lambda w, pk: {
+        "repository": "acme/shop",
+        "environment_name": "production",
+        "service": pk,
+        "environment": w["environment"].pk,
+    },
+    ("post", "/api/v1/integrations/github/mappings/", "environment"): lambda w, pk: {
+        "repository": "acme/shop",
+        "environment_name": "production",
+        "service": w["environment"].service_id,
+        "environment": pk,
+    },
     ("post", "/api/v1/releases/", "service"): lambda w, pk: {
         "service": pk,
         "environment": w["environment"].pk,
@@ -219,6 +233,9 @@ def _team_world(template) -> dict:
     item = next(i for i in release.items.all() if i.gates_readiness)
     later = timezone.now() + timedelta(days=1)
     check = factories.maintenance_check(environment, template, lead)
+    webhook = Webhook.objects.create(
+        team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+    )
     return {
         "team": team,
         "lead": lead,
@@ -240,8 +257,9 @@ def _team_world(template) -> dict:
         "exception": EmergencyException.objects.create(
             release=release, reason="outage", requested_by=lead, expires_at=later
         ),
-        "webhook": Webhook.objects.create(
-            team=team, name="hook", url="https://hooks.example.com/in", created_by=lead
+        "webhook": webhook,
+        "attempt": WebhookDelivery.objects.create(
+            webhook=webhook, event="release.ready", body="{}", status="gave_up"
         ),
         "window": factories.VerificationWindowFactory(release=release),
         "group": accounts.signoff_group_create(
@@ -253,6 +271,14 @@ def _team_world(template) -> dict:
             team=team, kind="documentation", label="Docs", url="https://docs.test/"
         ),
         "check": check,
+        "mapping": GitHubMapping.objects.create(
+            team=team,
+            repository=f"acme/shop-{team.pk}",
+            environment_name="production",
+            service=environment.service,
+            environment=environment,
+            created_by=lead,
+        ),
     }
 
 
@@ -339,6 +365,8 @@ PATHS = {
     ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
     ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
+    ("delete", "/api/v1/integrations/github/mappings/{id}/"): "mapping",
+    ("post", "/api/v1/webhook-deliveries/{id}/resend/"): "attempt",
     ("post", "/api/v1/templates/{id}/options/"): "template",
     ("patch", "/api/v1/signoff-groups/{id}/"): "group",
     ("delete", "/api/v1/signoff-groups/{id}/"): "group",
@@ -354,7 +382,6 @@ PATHS = {
     ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",
-    ("post", "/api/v1/webhooks/{id}/deliveries/{delivery_pk}/resend/"): "webhook",
     ("post", "/api/v1/probe-configs/{id}/test/"): "config",
 }
 

@@ -74,6 +74,18 @@ COUNTERPARTS = {
         "apps.accounts.services.signoff_group_member_remove",
         ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"),
     ),
+    "notifications:delivery-resend": (
+        "apps.notifications.services.webhook_delivery_resend",
+        ("post", "/api/v1/webhook-deliveries/{id}/resend/"),
+    ),
+    "integrations:github-mapping-create": (
+        "apps.integrations.services.github_mapping_create",
+        ("post", "/api/v1/integrations/github/mappings/"),
+    ),
+    "integrations:github-mapping-delete": (
+        "apps.integrations.services.github_mapping_delete",
+        ("delete", "/api/v1/integrations/github/mappings/{id}/"),
+    ),
     "probes:run": (
         "apps.probes.services.probe_run_start",
         ("post", "/api/v1/probe-runs/"),
@@ -130,10 +142,6 @@ COUNTERPARTS = {
         "apps.notifications.services.webhook_delete",
         ("delete", "/api/v1/webhooks/{id}/"),
     ),
-    "notifications:webhook-resend": (
-        "apps.notifications.services.webhook_delivery_resend",
-        ("post", "/api/v1/webhooks/{id}/deliveries/{delivery_pk}/resend/"),
-    ),
     "notifications:email-preferences": (
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),
@@ -153,6 +161,9 @@ NOT_ACTIONS = {
     # leaked token cannot mint more tokens or keep itself alive (docs/api.md).
     "accounts:tokens": "issues the API's own credentials",
     "accounts:token-revoke": "revokes the API's own credentials",
+    # Deploy platforms call these, signed or with a token; no person acts.
+    "integrations:github-webhook": "GitHub's webhook deliveries, signed by GitHub",
+    "integrations:flagger-gate": "Flagger asks, Shipshape answers; writes nothing",
 }
 
 

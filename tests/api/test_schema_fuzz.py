@@ -115,6 +115,7 @@ PATH_OBJECTS = {
     "oncall-rotations": "team",
     "maintenance-plans": "environment",
     "maintenance-items": "check",
+    "webhook-deliveries": "attempt",
 }
 
 

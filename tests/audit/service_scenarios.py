@@ -17,6 +17,8 @@ from apps.catalog import services as catalog
 from apps.checklists import services as checklists
 from apps.contacts import services as contacts
 from apps.contacts.models import Contact, SupportResource
+from apps.integrations import services as integrations
+from apps.integrations.services import gates
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
 from apps.notifications import services as notifications
@@ -584,7 +586,62 @@ def _(w: World) -> Call:
     gave_up = WebhookDelivery.objects.create(
         webhook=w.webhook, event="release.ready", body="{}", status="gave_up"
     )
-    return partial(notifications.webhook_delivery_resend, delivery=gave_up, by=w.lead)
+    return partial(notifications.webhook_delivery_resend, attempt=gave_up, by=w.lead)
+
+
+@scenario(integrations.github_mapping_create)
+def _(w: World) -> Call:
+    return partial(
+        integrations.github_mapping_create,
+        repository="acme/shop",
+        environment_name="production",
+        service=w.environment.service,
+        environment=w.environment,
+        by=w.lead,
+    )
+
+
+def _mapping(w: World):
+    return integrations.github_mapping_create(
+        repository="acme/shop",
+        environment_name="production",
+        service=w.environment.service,
+        environment=w.environment,
+        by=w.lead,
+        installation_id=7,
+    )
+
+
+@scenario(integrations.github_mapping_delete)
+def _(w: World) -> Call:
+    return partial(integrations.github_mapping_delete, mapping=_mapping(w), by=w.lead)
+
+
+@scenario(integrations.gate_request_open)
+def _(w: World) -> Call:
+    _mapping(w)
+    ask = gates.GateAsk(
+        repository="acme/shop",
+        environment_name="production",
+        run_id=41,
+        installation_id=7,
+        sha="a" * 40,
+        ref=f"refs/tags/{w.release.version}",
+        callback_url="https://api.github.test/repos/acme/shop/actions/runs/41/"
+        "deployment_protection_rule",
+        delivery_id="d-1",
+    )
+    return partial(integrations.gate_request_open, ask)
+
+
+@scenario(releases.release_gate_request_set)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_gate_request_set,
+        release=w.release,
+        gate_request={"platform": "github", "sha": "b" * 40, "run_id": 42},
+        actor_label="GitHub (delivery d-2)",
+    )
 
 
 @scenario(oncall.rotation_save)

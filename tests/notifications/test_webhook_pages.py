@@ -152,28 +152,24 @@ def test_a_delivery_that_gave_up_is_resent_from_the_page_with_its_id(
     assert page.text.count(">Resend<") == 1
     receiver.reset(200)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/"
-        )
+        response = client.post(f"/webhooks/deliveries/{gave_up.pk}/resend/")
     assert response.status_code == 302
     [request] = receiver.requests
     assert request["headers"]["X-Shipshape-Delivery"] == str(gave_up.delivery_id)
     resent = WebhookDelivery.objects.order_by("-attempt").first()
     assert (resent.attempt, resent.status) == (3, "succeeded")
-    event = AuditEvent.objects.get(action="webhook.delivery_resent")
+    event = AuditEvent.objects.get(action="webhook_delivery.resent")
     assert event.actor == lead and event.after["attempt"] == 3
-    # Delivered now: a second resend is refused, and says why.
-    page = client.post(
-        f"/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/", follow=True
-    )
-    assert "already succeeded" in page.text
+    # Sent again: a second resend of that attempt is refused, and says why.
+    page = client.post(f"/webhooks/deliveries/{gave_up.pk}/resend/", follow=True)
+    assert "sent again already" in page.text
     assert WebhookDelivery.objects.count() == 3
     # The API's counterpart refuses alike; an engineer may not resend.
     api = APIClient()
     api.force_authenticate(lead)
-    path = f"/api/v1/webhooks/{webhook.pk}/deliveries/{gave_up.pk}/resend/"
+    path = f"/api/v1/webhook-deliveries/{gave_up.pk}/resend/"
     answer = api.post(path)
-    assert answer.status_code == 400 and "already succeeded" in answer.content.decode()
+    assert answer.status_code == 400 and "sent again already" in answer.content.decode()
     api.force_authenticate(engineer)
     assert api.post(path).status_code == 404
     assert WebhookDelivery.objects.count() == 3

@@ -2,7 +2,6 @@
 and the caller's email preferences."""
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -14,7 +13,12 @@ from apps.core.api import ThrottleFirstMixin, ViewSet, validated
 from apps.core.api_defaults import PagePagination
 from apps.notifications import mail, selectors, services
 from apps.notifications.api import serializers
-from apps.notifications.models import EMAIL_EVENTS, EmailPreference, Webhook
+from apps.notifications.models import (
+    EMAIL_EVENTS,
+    EmailPreference,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class WebhookViewSet(
@@ -70,21 +74,6 @@ class WebhookViewSet(
         data = serializers.WebhookDeliverySerializer(page, many=True).data
         return self.get_paginated_response(data)
 
-    @extend_schema(request=None, responses={201: serializers.WebhookDeliverySerializer})
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"deliveries/(?P<delivery_pk>[0-9]+)/resend",
-    )
-    def resend(self, request: Request, pk: str, delivery_pk: str) -> Response:
-        """Send a delivery that gave up once more (a new attempt, same delivery
-        id); 400 while it is still being retried or once it succeeded."""
-        webhook = self.get_object()
-        delivery = get_object_or_404(webhook.deliveries, pk=delivery_pk)
-        resent = services.webhook_delivery_resend(delivery=delivery, by=request.user)
-        body = serializers.WebhookDeliverySerializer(resent).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
 
 class EmailPreferenceView(ThrottleFirstMixin, APIView):
     """The caller's own email preferences, as on the email preferences page."""
@@ -114,3 +103,23 @@ class EmailPreferenceView(ThrottleFirstMixin, APIView):
         )
         body = {"events": preference.events, "digest": preference.digest}
         return Response(serializers.EmailPreferenceSerializer(body).data)
+
+
+class WebhookDeliveryViewSet(ViewSet):
+    """Delivery attempts of the caller's teams' webhooks; one that gave up is resent."""
+
+    queryset = WebhookDelivery.objects.none()
+    serializer_class = serializers.WebhookDeliverySerializer
+
+    def get_queryset(self) -> QuerySet[WebhookDelivery]:
+        return selectors.delivery_attempts_for_user(self.request.user)
+
+    @extend_schema(request=None, responses={201: serializers.WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str) -> Response:
+        """A new attempt of a delivery that gave up: the same body and ids."""
+        row = services.webhook_delivery_resend(
+            attempt=self.get_object(), by=request.user
+        )
+        body = serializers.WebhookDeliverySerializer(row).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -52,6 +52,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "planned_for",
             "notes",
             "deployment_notes",
+            "gate_request",
             "signoff_roles",
             "allow_shared_signoffs",
             "deployed_at",

@@ -1,0 +1,68 @@
+"""GitHub mappings in the API, and the readiness lookup's query."""
+
+from rest_framework import serializers
+
+from apps.accounts.api.fields import TeamObjectField
+from apps.catalog.api.fields import environment_field
+from apps.catalog.models import Service
+from apps.integrations.models import GitHubMapping
+
+
+class GitHubMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GitHubMapping
+        fields = [
+            "id",
+            "team",
+            "repository",
+            "environment_name",
+            "service",
+            "environment",
+            "installation_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class GitHubMappingCreateSerializer(serializers.Serializer):
+    """A repository's GitHub environment and the service environment gating it."""
+
+    repository = serializers.CharField(max_length=140)
+    environment_name = serializers.CharField(max_length=255)
+    service = TeamObjectField(
+        queryset=Service.objects.select_related("team"),
+        team_field="team_id",
+        noun="service",
+    )
+    environment = environment_field()
+    installation_id = serializers.IntegerField(
+        min_value=1, max_value=2**53, required=False, allow_null=True
+    )
+
+
+class ReadinessLookupSerializer(serializers.Serializer):
+    """Which release: a service and environment by id or name, and a version or
+    a commit sha (the release whose gate request names it)."""
+
+    service = serializers.CharField(max_length=120)
+    environment = serializers.CharField(max_length=120)
+    version = serializers.CharField(max_length=64, required=False)
+    sha = serializers.RegexField(r"^[0-9a-fA-F]{7,64}$", required=False)
+
+    def validate(self, data: dict) -> dict:
+        if bool(data.get("version")) == bool(data.get("sha")):
+            raise serializers.ValidationError("Give either version or sha.")
+        return data
+
+
+class SignatureSerializer(serializers.Serializer):
+    keyid = serializers.CharField()
+    sig = serializers.CharField(help_text="Base64 Ed25519 signature of the PAE.")
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    """A DSSE envelope holding an in-toto Statement."""
+
+    payloadType = serializers.CharField()  # noqa: N815 (DSSE's field name)
+    payload = serializers.CharField(help_text="Base64 of the Statement's JSON.")
+    signatures = SignatureSerializer(many=True)

@@ -1,0 +1,123 @@
+"""Mappings from deploy platforms to services, their webhook deliveries, and the
+gate requests a platform holds a deploy on."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.accounts.models import Team
+from apps.catalog.models import Environment, Service
+from apps.releases.models import Release
+
+
+class GitHubMapping(models.Model):
+    """A repository's GitHub environment, gated by a service's environment.
+
+    A deployment of `repository` to `environment_name` waits on the verdict of
+    the release of `service` to `environment` for its version. Releases the app
+    creates are created in the name of the lead who made the mapping.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    repository = models.CharField(
+        max_length=140, help_text="Full name on GitHub: owner/name."
+    )
+    environment_name = models.CharField(
+        max_length=255, help_text="The GitHub environment, e.g. production."
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="+"
+    )
+    # Learned from the first delivery, or given: the reconciler lists the
+    # repository's waiting runs as this installation.
+    installation_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["repository", "environment_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "environment_name"],
+                name="one_github_mapping_per_repository_environment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository} {self.environment_name} → {self.environment}"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook delivery a platform sent, kept once per delivery id."""
+
+    source = models.CharField(max_length=20)
+    delivery_id = models.CharField(max_length=100)
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "delivery_id"], name="one_delivery_per_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event} {self.delivery_id}"
+
+
+class GateRequest(models.Model):
+    """A platform holding one deployment until the release's verdict decides it.
+
+    One per workflow run and environment, however often GitHub delivers the
+    request or the reconciler finds the run: the second sight of it is the first.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, related_name="gate_requests"
+    )
+    mapping = models.ForeignKey(
+        GitHubMapping, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    repository = models.CharField(max_length=140)
+    environment_name = models.CharField(max_length=255)
+    run_id = models.BigIntegerField()
+    installation_id = models.BigIntegerField()
+    sha = models.CharField(max_length=64)
+    ref = models.CharField(max_length=255, blank=True)
+    callback_url = models.URLField(max_length=500)
+    delivery_id = models.CharField(max_length=100, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.WAITING
+    )
+    comments_posted = models.PositiveSmallIntegerField(default=0)
+    last_comment = models.CharField(max_length=64, blank=True)
+    last_comment_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "run_id", "environment_name"],
+                name="one_gate_request_per_run_environment",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "release"], name="gate_request_state_release")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository} run {self.run_id} ({self.environment_name})"

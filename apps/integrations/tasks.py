@@ -1,0 +1,28 @@
+"""Thin tasks for deploy platforms: work on a delivery, answer a gate, reconcile."""
+
+from celery import shared_task
+
+from apps.integrations import github, services
+
+
+@shared_task
+def process_github_delivery(delivery_id: int) -> None:
+    """Work on one stored GitHub delivery. Safe to redeliver."""
+    services.github_delivery_process(delivery_id=delivery_id)
+
+
+@shared_task(
+    autoretry_for=(github.GitHubError,),
+    retry_backoff=2,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def answer_gate_request(gate_id: int) -> None:
+    """Tell GitHub what the release's verdict says about one waiting gate."""
+    services.gate_request_answer(gate_id=gate_id)
+
+
+@shared_task
+def reconcile_github_gates() -> None:
+    """Beat: find runs whose delivery was lost and re-judge waiting gates."""
+    services.github_gates_reconcile()

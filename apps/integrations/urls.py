@@ -1,0 +1,19 @@
+"""Webhooks deploy platforms call, and the GitHub mappings page."""
+
+from django.urls import path
+
+from apps.integrations import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("github/webhook", views.github_webhook, name="github-webhook"),
+    path("flagger/gate", views.flagger_gate, name="flagger-gate"),
+    path("github/", views.github_mappings, name="github-mappings"),
+    path("github/mappings/", views.github_mapping_create, name="github-mapping-create"),
+    path(
+        "github/mappings/<int:pk>/delete/",
+        views.github_mapping_delete,
+        name="github-mapping-delete",
+    ),
+]

@@ -1,0 +1,220 @@
+"""Deploy platforms calling in (GitHub's webhook, Flagger's gate), and the
+GitHub mappings page for leads."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import can
+from apps.accounts.tokens import BearerTokenAuthentication
+from apps.catalog.models import Environment
+from apps.checklists.selectors import teams_for_user
+from apps.integrations import attestation, lookups, selectors, services
+from apps.policy.models import VerificationWindow
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def github_webhook(request: HttpRequest) -> HttpResponse:
+    """GitHub App deliveries: verified, kept once per delivery id, worked on by
+    a task. A bad signature is a 401 and writes nothing."""
+    if not settings.GITHUB_WEBHOOK_SECRET:
+        return JsonResponse({"detail": "GitHub is not configured."}, status=503)
+    body = request.body
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    if not services.github_signature_valid(body, signature):
+        return JsonResponse(
+            {"detail": "Bad or missing X-Hub-Signature-256."}, status=401
+        )
+    delivery_id = request.headers.get("X-GitHub-Delivery", "")
+    event = request.headers.get("X-GitHub-Event", "")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not delivery_id or not event or not isinstance(payload, dict):
+        return JsonResponse({"detail": "Not a GitHub delivery."}, status=400)
+    if event == "ping":
+        return JsonResponse({"detail": "pong"})
+    delivery, created = services.github_delivery_receive(
+        delivery_id=delivery_id, event=event, payload=payload
+    )
+    answer = {"delivery": delivery.delivery_id, "duplicate": not created}
+    return JsonResponse(answer, status=202 if created else 200)
+
+
+class _MetadataToken(BearerTokenAuthentication):
+    """A Shipshape API token in the Flagger webhook's `metadata.token`: Flagger
+    sends no headers of its own choosing."""
+
+    def authenticate(self, request: Request):
+        metadata = (
+            request.data.get("metadata") if isinstance(request.data, dict) else None
+        )
+        secret = metadata.get("token") if isinstance(metadata, dict) else None
+        if not isinstance(secret, str) or not secret:
+            return None
+        return self.authenticate_secret(secret)
+
+
+class FlaggerGateView(APIView):
+    """POST /integrations/flagger/gate: Flagger's confirm-rollout,
+    confirm-promotion and rollback webhooks.
+
+    The Canary's webhook metadata names the release: `service`, `environment`,
+    `version` (or `sha`), and `hook: rollback` for the rollback webhook. A gate
+    answers 200 when the release is ready and 403 with its blockers when not
+    (Flagger holds the canary on any status above 202); rollback answers 200
+    when the release's verification window failed, 403 otherwise.
+    """
+
+    authentication_classes = [BearerTokenAuthentication, _MetadataToken]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        metadata = (
+            request.data.get("metadata") if isinstance(request.data, dict) else None
+        )
+        if not isinstance(metadata, dict):
+            return Response(
+                {"detail": "Set the metadata: service, environment, version."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        version, sha = str(metadata.get("version", "")), str(metadata.get("sha", ""))
+        if (
+            not metadata.get("service")
+            or not metadata.get("environment")
+            or not (version or sha)
+        ):
+            return Response(
+                {"detail": "The metadata needs service, environment, version or sha."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        release = lookups.release_find_for_user(
+            request.user,
+            service=str(metadata["service"]),
+            environment=str(metadata["environment"]),
+            version=version,
+            sha=sha,
+        )
+        if metadata.get("hook") == "rollback":
+            failed = VerificationWindow.objects.filter(
+                release=release, outcome=VerificationWindow.Outcome.FAILED
+            ).exists()
+            body = {"rollback": failed, "release": release.pk}
+            return Response(body, status=200 if failed else 403)
+        answer = lookups.readiness_answer(release)
+        body = {
+            "ready": answer["ready"],
+            "score": answer["score"],
+            "blockers": answer["blockers"],
+            "release": release.pk,
+        }
+        return Response(body, status=200 if answer["ready"] else 403)
+
+
+flagger_gate = FlaggerGateView.as_view()
+
+
+@login_required
+@require_GET
+def github_mappings(request: HttpRequest) -> HttpResponse:
+    """The GitHub mappings of the user's teams; leads add and remove them."""
+    mappings = list(selectors.github_mapping_list_for_user(request.user))
+    environments = [
+        environment
+        for environment in Environment.objects.select_related("service__team")
+        .filter(service__team__in=teams_for_user(request.user))
+        .order_by("service__name", "name")
+        if can(request.user, "manage_catalog", environment.service.team)
+    ]
+    managed = {
+        mapping.team_id
+        for mapping in mappings
+        if can(request.user, "manage_catalog", mapping.team)
+    }
+    context = {
+        "mappings": mappings,
+        "managed": managed,
+        "environments": environments,
+        "configured": bool(settings.GITHUB_APP_ID and settings.GITHUB_WEBHOOK_SECRET),
+    }
+    return render(request, "integrations/github_mappings.html", context)
+
+
+@login_required
+@require_POST
+def github_mapping_create(request: HttpRequest) -> HttpResponse:
+    """Add a mapping from the page (the API: POST .../integrations/github/mappings/)."""
+    environment = (
+        Environment.objects.select_related("service__team")
+        .filter(
+            pk=request.POST.get("environment") or 0,
+            service__team__in=teams_for_user(request.user),
+        )
+        .first()
+        if (request.POST.get("environment") or "").isdigit()
+        else None
+    )
+    if environment is None:
+        messages.error(request, "Choose an environment of one of your services.")
+        return redirect("integrations:github-mappings")
+    try:
+        services.github_mapping_create(
+            repository=request.POST.get("repository", ""),
+            environment_name=request.POST.get("environment_name", ""),
+            service=environment.service,
+            environment=environment,
+            by=request.user,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        text = " ".join(getattr(error, "messages", None) or [str(error)])
+        messages.error(request, text or "Only leads map repositories.")
+    else:
+        messages.success(request, "Mapping added.")
+    return redirect("integrations:github-mappings")
+
+
+@login_required
+@require_POST
+def github_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a mapping (DELETE /api/v1/integrations/github/mappings/{id}/)."""
+    mapping = selectors.github_mapping_get_for_user(request.user, pk)
+    try:
+        services.github_mapping_delete(mapping=mapping, by=request.user)
+    except PermissionDenied:
+        messages.error(request, "Only leads remove mappings.")
+    else:
+        messages.success(request, "Mapping removed.")
+    return redirect("integrations:github-mappings")
+
+
+@require_GET
+def attestation_key(request: HttpRequest) -> HttpResponse:
+    """The public key that verifies this instance's attestations (PEM)."""
+    try:
+        pem = attestation.public_key_pem()
+    except ImproperlyConfigured:
+        return HttpResponse(
+            "Attestations are not configured.\n", status=503, content_type="text/plain"
+        )
+    return HttpResponse(pem, content_type="application/x-pem-file")
