@@ -98,6 +98,7 @@ LISTS = {
     "checklists:import",
     "catalog:environments",
     "records:audit-export",
+    "records:audit-log",
     "notifications:webhooks",
     "api:service-list",
     "api:environment-list",
