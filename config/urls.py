@@ -14,6 +14,7 @@ urlpatterns = [
     path("templates/", include("apps.checklists.urls")),
     path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
+    path("catalog/", include("apps.catalog.urls")),
     path("records/", include("apps.records.urls")),
     path("", include((deployment_urlpatterns, "deployments"))),
     path("api/", include("config.api")),

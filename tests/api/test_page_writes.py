@@ -122,6 +122,34 @@ COUNTERPARTS = {
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),
     ),
+    "accounts:member-add": (
+        "apps.accounts.services.membership_set",
+        ("post", "/api/v1/team-members/"),
+    ),
+    "accounts:member-role": (
+        "apps.accounts.services.membership_set",
+        ("patch", "/api/v1/team-members/{id}/"),
+    ),
+    "accounts:member-remove": (
+        "apps.accounts.services.membership_remove",
+        ("delete", "/api/v1/team-members/{id}/"),
+    ),
+    "services:service-new": (
+        "apps.catalog.services.service_create",
+        ("post", "/api/v1/services/"),
+    ),
+    "services:service-edit": (
+        "apps.catalog.services.service_update",
+        ("patch", "/api/v1/services/{id}/"),
+    ),
+    "services:environment-new": (
+        "apps.catalog.services.environment_create",
+        ("post", "/api/v1/environments/"),
+    ),
+    "services:environment-edit": (
+        "apps.catalog.services.environment_update",
+        ("patch", "/api/v1/environments/{id}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

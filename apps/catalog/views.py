@@ -1,0 +1,118 @@
+"""Team settings: the team's services and their environments, added and
+changed by its leads and admins through apps.catalog.services."""
+
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.accounts import permissions
+from apps.accounts import selectors as team_selectors
+from apps.catalog import selectors, services
+from apps.catalog.forms import EnvironmentForm, ServiceForm
+from apps.core.forms import add_service_error
+
+
+@require_GET
+@login_required
+def team_services(request: HttpRequest, slug: str) -> HttpResponse:
+    """The team's services, each with its environments and what they link to."""
+    team = team_selectors.team_get_for_user(request.user, slug)
+    context = {
+        "team": team,
+        "services": selectors.service_list_for_team(team),
+        "can_manage": permissions.can(request.user, "manage_catalog", team),
+        "nav": "team",
+        "section": "services",
+    }
+    return render(request, "catalog/team.html", context)
+
+
+def _edit(request, *, team, form, title: str, save: Callable[[dict], object]):
+    """The form page; a valid POST calls the service and goes back to the team's
+    services, a refused one shows why beside its field and saves nothing."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("services:team", slug=team.slug)
+    context = {
+        "team": team,
+        "form": form,
+        "title": title,
+        "cancel": reverse("services:team", args=[team.slug]),
+        "nav": "team",
+        "section": "services",
+    }
+    return render(request, "catalog/form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def service_new(request: HttpRequest, slug: str) -> HttpResponse:
+    team = team_selectors.team_get_for_user(request.user, slug)
+    permissions.require(request.user, "manage_catalog", team)
+    return _edit(
+        request,
+        team=team,
+        form=ServiceForm(request.POST or None),
+        title=f"New service of {team.name}",
+        save=lambda data: services.service_create(team=team, by=request.user, **data),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    service = selectors.service_get_for_user(request.user, pk)
+    permissions.require(request.user, "manage_catalog", service.team)
+    initial = {name: getattr(service, name) for name in services.SERVICE_FIELDS}
+    return _edit(
+        request,
+        team=service.team,
+        form=ServiceForm(request.POST or None, initial=initial),
+        title=f"Edit {service.name}",
+        save=lambda data: services.service_update(
+            service=service, by=request.user, **data
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def environment_new(request: HttpRequest, pk: int) -> HttpResponse:
+    service = selectors.service_get_for_user(request.user, pk)
+    permissions.require(request.user, "manage_catalog", service.team)
+    return _edit(
+        request,
+        team=service.team,
+        form=EnvironmentForm(request.POST or None),
+        title=f"New environment of {service.name}",
+        save=lambda data: services.environment_create(
+            service=service, by=request.user, **data
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def environment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    environment = selectors.environment_get_for_user(request.user, pk)
+    team = environment.service.team
+    permissions.require(request.user, "manage_catalog", team)
+    initial = {name: getattr(environment, name) for name in services.ENVIRONMENT_FIELDS}
+    return _edit(
+        request,
+        team=team,
+        form=EnvironmentForm(request.POST or None, initial=initial),
+        title=f"Edit {environment.service.name} / {environment.name}",
+        save=lambda data: services.environment_update(
+            environment=environment, by=request.user, **data
+        ),
+    )
