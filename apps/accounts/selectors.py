@@ -24,11 +24,11 @@ def team_get_for_user(user: User | AnonymousUser, slug: str) -> Team:
 
 
 def membership_list(team: Team) -> QuerySet[Membership]:
-    """The team's members with their users, by role then name."""
+    """The team's members with their users, by username."""
     return (
         Membership.objects.filter(team=team)
         .select_related("user")
-        .order_by("role", "user__username")
+        .order_by("user__username")
     )
 
 
