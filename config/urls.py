@@ -15,6 +15,7 @@ urlpatterns = [
     path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
     path("catalog/", include("apps.catalog.urls")),
+    path("contacts/", include("apps.contacts.urls")),
     path("records/", include("apps.records.urls")),
     path("", include((deployment_urlpatterns, "deployments"))),
     path("api/", include("config.api")),

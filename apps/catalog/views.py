@@ -4,17 +4,14 @@ changed by its leads and admins through apps.catalog.services."""
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.accounts import permissions
+from apps.accounts import permissions, teampages
 from apps.accounts import selectors as team_selectors
 from apps.catalog import selectors, services
 from apps.catalog.forms import EnvironmentForm, ServiceForm
-from apps.core.forms import add_service_error
 
 
 @require_GET
@@ -33,24 +30,9 @@ def team_services(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _edit(request, *, team, form, title: str, save: Callable[[dict], object]):
-    """The form page; a valid POST calls the service and goes back to the team's
-    services, a refused one shows why beside its field and saves nothing."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            return redirect("services:team", slug=team.slug)
-    context = {
-        "team": team,
-        "form": form,
-        "title": title,
-        "cancel": reverse("services:team", args=[team.slug]),
-        "nav": "team",
-        "section": "services",
-    }
-    return render(request, "catalog/form.html", context)
+    return teampages.team_form_page(
+        request, team=team, section="services", form=form, title=title, save=save
+    )
 
 
 @require_http_methods(["GET", "POST"])

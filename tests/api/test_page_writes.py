@@ -150,6 +150,30 @@ COUNTERPARTS = {
         "apps.catalog.services.environment_update",
         ("patch", "/api/v1/environments/{id}/"),
     ),
+    "contacts:contact-new": (
+        "apps.contacts.services.contact_create",
+        ("post", "/api/v1/contacts/"),
+    ),
+    "contacts:contact-edit": (
+        "apps.contacts.services.contact_update",
+        ("patch", "/api/v1/contacts/{id}/"),
+    ),
+    "contacts:contact-delete": (
+        "apps.contacts.services.contact_delete",
+        ("delete", "/api/v1/contacts/{id}/"),
+    ),
+    "contacts:resource-new": (
+        "apps.contacts.services.support_resource_create",
+        ("post", "/api/v1/support-resources/"),
+    ),
+    "contacts:resource-edit": (
+        "apps.contacts.services.support_resource_update",
+        ("patch", "/api/v1/support-resources/{id}/"),
+    ),
+    "contacts:resource-delete": (
+        "apps.contacts.services.support_resource_delete",
+        ("delete", "/api/v1/support-resources/{id}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

@@ -4,6 +4,8 @@ Driven by accessible names and roles only, at 1366×900 and 390×844; each page
 is saved to test-artifacts/ at both widths.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -83,6 +85,20 @@ def test_a_team_admin_onboards_a_second_team_from_nothing(open_page, screen, tea
     ).exists()
     assert sideways(page) <= 0
     screenshot(page, f"team-services-{screen}")
+
+    page.get_by_role("navigation", name="Team settings").get_by_role(
+        "link", name="Contacts and resources"
+    ).click()
+    page.get_by_role("link", name="New contact").click()
+    page.get_by_label("Role").fill("Payments on-call")
+    page.get_by_label("Phone").fill("+49 30 555 0100")
+    page.get_by_label("Escalation order").fill("1")
+    page.get_by_label("Service").select_option(label="Checkout API")
+    page.get_by_role("button", name="Save").click()
+    contacts = page.get_by_role("table", name=re.compile("^Contacts of"))
+    expect(contacts).to_contain_text("Payments on-call")
+    assert sideways(page) <= 0
+    screenshot(page, f"team-contacts-{screen}")
 
 
 @pytest.mark.parametrize("screen", SCREENS)
