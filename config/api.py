@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from apps.accounts.api import schema as _token_schema  # noqa: F401 (registers)
-from apps.accounts.api.views import MeView, SignOffGroupViewSet
+from apps.accounts.api.views import MeView, SignOffGroupViewSet, TeamMemberViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
@@ -94,6 +94,7 @@ router.register(
 )
 router.register("templates", TemplateViewSet, basename="template")
 router.register("signoff-groups", SignOffGroupViewSet, basename="signoff-group")
+router.register("team-members", TeamMemberViewSet, basename="team-member")
 router.register(
     "signoff-eligibility", SignOffEligibilityViewSet, basename="signoff-eligibility"
 )

@@ -16,6 +16,8 @@ urlpatterns = [
     path("environments/", include((environment_urlpatterns, "catalog"))),
     path("accounts/", include("apps.accounts.urls")),
     path("oidc/", include("apps.accounts.sso.urls")),
+    path("catalog/", include("apps.catalog.urls")),
+    path("contacts/", include("apps.contacts.urls")),
     path("records/", include("apps.records.urls")),
     path("", include((deployment_urlpatterns, "deployments"))),
     path("api/", include("config.api")),

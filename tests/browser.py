@@ -87,3 +87,20 @@ def screenshot(page, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# The two screens every page is tried at.
+SCREENS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+def open_on(open_page, user, screen: str):
+    """A signed-in page at one of SCREENS' sizes."""
+    width, height = SCREENS[screen]
+    page = open_page(user, width=width)
+    page.set_viewport_size({"width": width, "height": height})
+    return page
+
+
+def sideways(page) -> int:
+    """How far the page scrolls sideways (0 when it fits the screen)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")

@@ -45,6 +45,8 @@ def membership_set(*, team: Team, user: User, role: str, by: User | None) -> Mem
     membership = (
         Membership.objects.select_for_update().filter(team=team, user=user).first()
     )
+    if membership is not None and role != Membership.Role.ADMIN:
+        _keep_an_admin(membership, "role")
     before = {"role": membership.role} if membership else {}
     if membership is None:
         membership = Membership.objects.create(team=team, user=user, role=role)
@@ -67,11 +69,24 @@ def membership_set(*, team: Team, user: User, role: str, by: User | None) -> Mem
     return membership
 
 
+def _keep_an_admin(membership: Membership, field: str) -> None:
+    """Refuse to take the team's last admin away: nobody could add members."""
+    if membership.role != Membership.Role.ADMIN:
+        return
+    admins = Membership.objects.select_for_update().filter(
+        team_id=membership.team_id, role=Membership.Role.ADMIN
+    )
+    if not admins.exclude(pk=membership.pk).exists():
+        message = "The team needs another admin first: make someone admin, then retry."
+        raise ValidationError({field: message})
+
+
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: User | None) -> None:
     """Take a user out of a team, and out of the team's sign-off groups."""
     if by is not None:
         permissions.require(by, "manage_members", membership.team)
+    _keep_an_admin(membership, "user")
     groups = SignOffGroupMember.objects.filter(
         group__team_id=membership.team_id, user_id=membership.user_id
     )

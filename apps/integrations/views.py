@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import can
+from apps.accounts.permissions import can, may_somewhere
 from apps.accounts.tokens import BearerTokenAuthentication
 from apps.catalog.models import Environment
 from apps.checklists.selectors import teams_for_user
@@ -89,6 +89,8 @@ class FlaggerGateView(APIView):
 
     authentication_classes = [BearerTokenAuthentication, _MetadataToken]
     permission_classes = [IsAuthenticated]
+    # Flagger's webhook, not part of /api/v1/: docs/integrations.md describes it.
+    schema = None
 
     def post(self, request: Request) -> Response:
         metadata = (
@@ -165,6 +167,8 @@ def github_mappings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def github_mapping_create(request: HttpRequest) -> HttpResponse:
     """Add a mapping from the page (the API: POST .../integrations/github/mappings/)."""
+    if not may_somewhere(request.user, "manage_catalog"):
+        raise PermissionDenied("Only a team's leads map its GitHub repositories.")
     environment = (
         Environment.objects.select_related("service__team")
         .filter(
@@ -199,12 +203,8 @@ def github_mapping_create(request: HttpRequest) -> HttpResponse:
 def github_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a mapping (DELETE /api/v1/integrations/github/mappings/{id}/)."""
     mapping = selectors.github_mapping_get_for_user(request.user, pk)
-    try:
-        services.github_mapping_delete(mapping=mapping, by=request.user)
-    except PermissionDenied:
-        messages.error(request, "Only leads remove mappings.")
-    else:
-        messages.success(request, "Mapping removed.")
+    services.github_mapping_delete(mapping=mapping, by=request.user)
+    messages.success(request, "Mapping removed.")
     return redirect("integrations:github-mappings")
 
 

@@ -1,8 +1,10 @@
 """Building the deployment record of a release, and choosing audit events to export."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
@@ -189,19 +191,54 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def audit_events_filter(
+    events: QuerySet[AuditEvent],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    release_id: int | None = None,
+    version: str = "",
+) -> QuerySet[AuditEvent]:
+    """Narrow events the way the audit log and its export both do.
+
+    `action` matches exactly or as a prefix (`release` matches `release.created`);
+    `actor` is part of a username or name; `version` part of a release's version.
+    """
+    if since:
+        events = events.filter(created_at__gte=_day_start(since))
+    if until:
+        events = events.filter(created_at__lt=_day_start(until + timedelta(days=1)))
+    if action:
+        events = events.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+    if actor:
+        events = events.filter(
+            Q(actor_label__icontains=actor)
+            | Q(actor__first_name__icontains=actor)
+            | Q(actor__last_name__icontains=actor)
+        )
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if release_id is not None:
+        events = events.filter(release_id=release_id)
+    if version:
+        releases = Release.objects.filter(version__icontains=version).values("pk")
+        events = events.filter(release_id__in=releases)
+    return events
+
+
 def audit_events_for_export(
     user: User,
     *,
     teams: list[int],
-    since: date | None = None,
-    until: date | None = None,
-    action: str = "",
     through_seq: int | None = None,
+    **filters: Any,
 ) -> QuerySet[AuditEvent]:
     """Events of the given teams (already vetted) and of the templates every team
-    shares, oldest first, as value rows.
+    shares, oldest first, narrowed by `filters` (see audit_events_filter).
 
-    `action` matches exactly or as a prefix (`release` matches `release.created`).
     Superusers exporting every team also get events with no team, like sign-ins.
     """
     events = AuditEvent.objects.all()
@@ -209,15 +246,84 @@ def audit_events_for_export(
         pass
     else:
         events = events.filter(audit_selectors.audit_scope(teams))
-    if since:
-        events = events.filter(created_at__gte=_day_start(since))
-    if until:
-        events = events.filter(created_at__lt=_day_start(until + timedelta(days=1)))
-    if action:
-        events = events.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+    events = audit_events_filter(events, **filters)
     if through_seq is not None:
         events = events.filter(seq__lte=through_seq)
     return events.order_by("seq")
+
+
+def audit_log_page(
+    events: QuerySet[AuditEvent], *, before_seq: int | None, size: int
+) -> tuple[list[AuditEvent], int | None]:
+    """One page of the log, newest first, from `before_seq` down (keyset): the
+    events and the seq to continue from, None on the last page. One query."""
+    if before_seq is not None:
+        events = events.filter(seq__lt=before_seq)
+    rows = list(events.select_related("actor").order_by("-seq")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].seq if more else None)
+
+
+def _release_id(event: AuditEvent) -> int | None:
+    if event.release_id:
+        return event.release_id
+    if event.target_type == "releases.release" and event.target_id.isdigit():
+        return int(event.target_id)
+    return None
+
+
+def release_of(event: AuditEvent, releases: dict[int, Release]) -> Release | None:
+    """The event's release among those audit_log_releases found."""
+    return releases.get(_release_id(event))
+
+
+# Rows an event may name only by id (a change that left the name alone): the
+# log reads their names, one query per kind on the page, never per event.
+TARGET_NAMES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], str]]] = {
+    "catalog.service": ("catalog.Service", (), lambda row: row.name),
+    "catalog.environment": ("catalog.Environment", ("service",), str),
+    "contacts.contact": ("contacts.Contact", (), lambda row: row.name or row.role),
+    "contacts.supportresource": (
+        "contacts.SupportResource",
+        (),
+        lambda row: row.label,
+    ),
+    "notifications.webhook": ("notifications.Webhook", (), lambda row: row.name),
+    "probes.probeconfig": ("probes.ProbeConfig", (), lambda row: row.name),
+    "policy.freezewindow": ("policy.FreezeWindow", (), lambda row: row.name),
+    "accounts.signoffgroup": ("accounts.SignOffGroup", (), lambda row: row.name),
+    "maintenance.maintenanceplan": (
+        "maintenance.MaintenancePlan",
+        ("environment__service",),
+        lambda row: str(row.environment),
+    ),
+}
+
+
+def audit_log_targets(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """Names of the rows the events are about, for the kinds in TARGET_NAMES."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.target_type in TARGET_NAMES and event.target_id.isdigit():
+            wanted.setdefault(event.target_type, set()).add(int(event.target_id))
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        label, related, name = TARGET_NAMES[kind]
+        model = apps.get_model(label)
+        for row in model.objects.filter(pk__in=ids).select_related(*related):
+            names[kind, str(row.pk)] = name(row)
+    return names
+
+
+def audit_log_releases(events: list[AuditEvent]) -> dict[int, Release]:
+    """The releases the events belong to (a deployment record's copy names its
+    release as target), by id, with service and environment: one query."""
+    ids = {_release_id(event) for event in events} - {None}
+    if not ids:
+        return {}
+    found = Release.objects.filter(pk__in=ids).select_related("service", "environment")
+    return {release.pk: release for release in found}
 
 
 def audit_event_list_for_user(user: User) -> QuerySet[AuditEvent]:

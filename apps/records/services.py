@@ -69,8 +69,12 @@ def audit_events_export(
     since: date | None = None,
     until: date | None = None,
     action: str = "",
+    **filters: Any,
 ) -> QuerySet[AuditEvent]:
     """Audit the export of events and return them, up to the head at this moment.
+
+    `filters` narrow it further as the audit log does (actor, target_type,
+    release_id, version: selectors.audit_events_filter); those set are recorded.
 
     Refuses people without "view_audit" on every team asked for; an empty team
     list means all teams, which only a superuser may ask for.
@@ -96,6 +100,7 @@ def audit_events_export(
             "until": until,
             "action": action,
             "through_seq": head or 0,
+            **{name: value for name, value in filters.items() if value},
         },
     )
     return selectors.audit_events_for_export(
@@ -105,4 +110,5 @@ def audit_events_export(
         until=until,
         action=action,
         through_seq=head or 0,
+        **filters,
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("releases/<int:pk>/record.json", views.record_json, name="record-json"),
     path("releases/<int:pk>/record.csv", views.record_csv, name="record-csv"),
     path("audit-events/", views.audit_export, name="audit-export"),
+    path("audit/", views.audit_log, name="audit-log"),
 ]
 
 # What is deployed where, at the top level (/deployments/, /services/<id>/):

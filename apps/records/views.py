@@ -6,14 +6,16 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from apps.accounts import permissions
-from apps.records import deployments, exports, selectors, services
-from apps.records.forms import AuditExportForm
+from apps.audit import selectors as audit_selectors
+from apps.audit.models import AuditEvent
+from apps.records import deployments, exports, selectors, sentences, services
+from apps.records.forms import AuditExportForm, AuditLogForm
 from apps.releases import selectors as release_selectors
 
 
@@ -36,7 +38,12 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     data = services.deployment_record_export(
         release=release, fmt="html", by=request.user
     )
-    return render(request, "records/record.html", {"release": release, "record": data})
+    context = {
+        "release": release,
+        "record": data,
+        "can_audit": permissions.can(request.user, "view_audit", release.team),
+    }
+    return render(request, "records/record.html", context)
 
 
 @require_GET
@@ -84,9 +91,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         by=request.user,
         fmt=data["format"],
         team_ids=[data["team"].pk] if data["team"] else [],
-        since=data["since"],
-        until=data["until"],
-        action=data["action"],
+        **form.filters(),
     )
     rows = events.values_list(*selectors.EVENT_FIELDS).iterator(
         chunk_size=exports.CHUNK
@@ -99,6 +104,68 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(stream, content_type=content_type)
     extension = "csv" if data["format"] == "csv" else "jsonl"
     return _download(response, f"audit-events-{stamp}.{extension}")
+
+
+AUDIT_LOG_PAGE_SIZE = 50
+
+
+@require_GET
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit trail of the user's teams as sentences, newest first, filtered;
+    "Older" continues below the last event shown (keyset on seq)."""
+    teams = selectors.audit_export_teams(request.user)
+    team_list = list(teams)
+    if not request.user.is_superuser and not team_list:
+        raise PermissionDenied("Only leads and auditors can read the audit trail.")
+    form = AuditLogForm(request.GET or None, teams=teams)
+    lines, next_seq = [], None
+    if form.is_bound and not form.is_valid():
+        events = None
+    else:
+        filters = form.filters() if form.is_bound else {}
+        team = form.cleaned_data.get("team") if form.is_bound else None
+        scope = [team.pk] if team else [t.pk for t in team_list]
+        events = selectors.audit_events_filter(
+            AuditEvent.objects.filter(audit_selectors.audit_scope(scope)), **filters
+        )
+    if events is not None:
+        try:
+            before = int(request.GET.get("before", ""))
+        except ValueError:
+            before = None
+        rows, next_seq = selectors.audit_log_page(
+            events, before_seq=before, size=AUDIT_LOG_PAGE_SIZE
+        )
+        releases = selectors.audit_log_releases(rows)
+        names = selectors.audit_log_targets(rows)
+        lines = [
+            sentences.line(
+                event,
+                selectors.release_of(event, releases),
+                names.get((event.target_type, event.target_id), ""),
+            )
+            for event in rows
+        ]
+    filtered = QueryDict(mutable=True)
+    filtered.update(
+        {
+            name: value
+            for name, value in request.GET.items()
+            if name in form.fields and value
+        }
+    )
+    context = {
+        "form": form,
+        "lines": lines,
+        "next_seq": next_seq,
+        "newer": "before" in request.GET,
+        "filtered": filtered,
+        "teams": team_list,
+        "formats": [("csv", "CSV"), ("jsonl", "JSON Lines")],
+        "nav": "audit",
+    }
+    return render(request, "records/audit_log.html", context)
 
 
 HISTORY_PAGE_SIZE = 20

@@ -32,6 +32,7 @@ def test_removal_is_audited(team, engineer):
     assert AuditEvent.objects.get(action="membership.removed").before == {
         "user": engineer.username,
         "role": "engineer",
+        "source": "local",
     }
 
 

@@ -70,5 +70,6 @@ def test_leaving_the_team_leaves_its_groups(team, admin, engineer):
     assert AuditEvent.objects.get(action="membership.removed").before == {
         "user": engineer.username,
         "role": "engineer",
+        "source": "local",
         "signoff_groups": ["Security"],
     }

@@ -144,6 +144,11 @@ BODIES = {
         "team": pk,
         "name": "Security reviewers",
     },
+    ("post", "/api/v1/team-members/", "team"): lambda w, pk: {
+        "team": pk,
+        "user": w["lead"].username,
+        "role": "engineer",
+    },
     ("post", "/api/v1/services/", "team"): lambda w, pk: {
         "team": pk,
         "name": "Payments",
@@ -266,6 +271,7 @@ def _team_world(template) -> dict:
             team=team, name="Security reviewers", by=None
         ),
         "service": environment.service,
+        "membership": team.memberships.get(user=lead),
         "contact": Contact.objects.create(team=team, role="DBA"),
         "resource": SupportResource.objects.create(
             team=team, kind="documentation", label="Docs", url="https://docs.test/"
@@ -372,6 +378,8 @@ PATHS = {
     ("delete", "/api/v1/signoff-groups/{id}/"): "group",
     ("post", "/api/v1/signoff-groups/{id}/members/"): "group",
     ("delete", "/api/v1/signoff-groups/{id}/members/{username}/"): "group",
+    ("patch", "/api/v1/team-members/{id}/"): "membership",
+    ("delete", "/api/v1/team-members/{id}/"): "membership",
     ("patch", "/api/v1/services/{id}/"): "service",
     ("patch", "/api/v1/environments/{id}/"): "environment",
     ("patch", "/api/v1/contacts/{id}/"): "contact",

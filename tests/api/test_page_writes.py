@@ -146,6 +146,58 @@ COUNTERPARTS = {
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),
     ),
+    "accounts:member-add": (
+        "apps.accounts.services.membership_set",
+        ("post", "/api/v1/team-members/"),
+    ),
+    "accounts:member-role": (
+        "apps.accounts.services.membership_set",
+        ("patch", "/api/v1/team-members/{id}/"),
+    ),
+    "accounts:member-remove": (
+        "apps.accounts.services.membership_remove",
+        ("delete", "/api/v1/team-members/{id}/"),
+    ),
+    "services:service-new": (
+        "apps.catalog.services.service_create",
+        ("post", "/api/v1/services/"),
+    ),
+    "services:service-edit": (
+        "apps.catalog.services.service_update",
+        ("patch", "/api/v1/services/{id}/"),
+    ),
+    "services:environment-new": (
+        "apps.catalog.services.environment_create",
+        ("post", "/api/v1/environments/"),
+    ),
+    "services:environment-edit": (
+        "apps.catalog.services.environment_update",
+        ("patch", "/api/v1/environments/{id}/"),
+    ),
+    "contacts:contact-new": (
+        "apps.contacts.services.contact_create",
+        ("post", "/api/v1/contacts/"),
+    ),
+    "contacts:contact-edit": (
+        "apps.contacts.services.contact_update",
+        ("patch", "/api/v1/contacts/{id}/"),
+    ),
+    "contacts:contact-delete": (
+        "apps.contacts.services.contact_delete",
+        ("delete", "/api/v1/contacts/{id}/"),
+    ),
+    "contacts:resource-new": (
+        "apps.contacts.services.support_resource_create",
+        ("post", "/api/v1/support-resources/"),
+    ),
+    "contacts:resource-edit": (
+        "apps.contacts.services.support_resource_update",
+        ("patch", "/api/v1/support-resources/{id}/"),
+    ),
+    "contacts:resource-delete": (
+        "apps.contacts.services.support_resource_delete",
+        ("delete", "/api/v1/support-resources/{id}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

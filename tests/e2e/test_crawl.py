@@ -43,6 +43,11 @@ TWO_CLICKS = {
     "signoffs/signers.html": {"lead", "engineer", "auditor", "admin"},
     "notifications/webhooks.html": {"lead", "admin"},
     "records/audit_export.html": {"lead", "auditor", "admin"},
+    "records/audit_log.html": {"lead", "auditor", "admin"},
+    "accounts/teams.html": {"lead", "engineer", "auditor", "admin"},
+    "accounts/team.html": {"lead", "engineer", "auditor", "admin"},
+    "catalog/team.html": {"lead", "engineer", "auditor", "admin"},
+    "contacts/team.html": {"lead", "engineer", "auditor", "admin"},
 }
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy")
 

@@ -11,23 +11,13 @@ import pytest
 from apps.releases import services
 from apps.releases.models import Release
 from tests import factories
-from tests.browser import ARTIFACTS, screenshot
+from tests.browser import ARTIFACTS, SCREENS, screenshot
+from tests.browser import open_on as _open
+from tests.browser import sideways as _sideways
 
 pytestmark = pytest.mark.e2e
 
 VERSION_64 = "2026.12.04-rc.1+build.7f3c9e2a1b5d8c4e6f0a9b3d2c1e5f7a8b9c0d1e2f"
-SCREENS = {"desktop": (1366, 900), "phone": (390, 844)}
-
-
-def _open(open_page, user, screen: str):
-    width, height = SCREENS[screen]
-    page = open_page(user, width=width)
-    page.set_viewport_size({"width": width, "height": height})
-    return page
-
-
-def _sideways(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Shapes of the caller's identity and of sign-off groups in the API."""
+"""Shapes of the caller's identity, team members and sign-off groups in the API."""
 
 from rest_framework import serializers
 
 from apps.accounts.api.fields import team_field
-from apps.accounts.models import SignOffGroupMember
+from apps.accounts.models import Membership, SignOffGroupMember
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -57,3 +57,25 @@ class SignOffGroupMemberAddSerializer(serializers.Serializer):
         choices=SignOffGroupMember.Source.choices,
         default=SignOffGroupMember.Source.LOCAL,
     )
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    """A member of one of the caller's teams, with their role."""
+
+    id = serializers.IntegerField()
+    team = serializers.IntegerField(source="team_id")
+    user = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+    role = serializers.CharField()
+
+
+class TeamMemberAddSerializer(serializers.Serializer):
+    """Add a person (by username or email) to a team the caller administers."""
+
+    team = team_field()
+    user = serializers.CharField(max_length=254)
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class TeamMemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)

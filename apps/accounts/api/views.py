@@ -1,5 +1,5 @@
-"""Who the caller is (their teams and roles, the token they used), and the sign-off
-groups of their teams."""
+"""Who the caller is (their teams and roles, the token they used), the members
+and the sign-off groups of their teams."""
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import permissions, services
+from apps.accounts import permissions, selectors, services
 from apps.accounts.api import serializers
 from apps.accounts.models import ApiToken, Membership, SignOffGroup
 from apps.core.api import ThrottleFirstMixin, ViewSet, validated
@@ -111,3 +111,60 @@ class SignOffGroupViewSet(
             raise NotFound("No such member of the group.")
         services.signoff_group_member_remove(group=group, user=user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamMemberViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ViewSet
+):
+    """Members of the caller's teams; the teams' admins add, re-role and remove
+    them (apps.accounts.services, as the team settings page does)."""
+
+    serializer_class = serializers.TeamMemberSerializer
+    queryset = Membership.objects.none()
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        members = Membership.objects.select_related("user")
+        teams = permissions.team_ids_for(self.request.user)
+        members = members if teams is None else members.filter(team_id__in=teams)
+        return members.order_by("team_id", "role", "user__username")
+
+    @extend_schema(
+        request=serializers.TeamMemberAddSerializer,
+        responses={201: serializers.TeamMemberSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Add a person with an account to one of the caller's teams."""
+        data = validated(serializers.TeamMemberAddSerializer, request)
+        team = data["team"]
+        permissions.require(request.user, "manage_members", team)
+        user = selectors.user_find(data["user"])
+        if user is None:
+            raise ValidationError({"user": "No account has that username or email."})
+        if team.memberships.filter(user=user).exists():
+            raise ValidationError(
+                {"user": f"{user.get_username()} is already a member."}
+            )
+        membership = services.membership_set(
+            team=team, user=user, role=data["role"], by=request.user
+        )
+        body = serializers.TeamMemberSerializer(membership).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.TeamMemberRoleSerializer,
+        responses={200: serializers.TeamMemberSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change a member's role."""
+        membership = self.get_object()
+        data = validated(serializers.TeamMemberRoleSerializer, request)
+        membership = services.membership_set(
+            team=membership.team,
+            user=membership.user,
+            role=data["role"],
+            by=request.user,
+        )
+        return Response(serializers.TeamMemberSerializer(membership).data)
+
+    def perform_destroy(self, instance: Membership) -> None:
+        services.membership_remove(membership=instance, by=self.request.user)

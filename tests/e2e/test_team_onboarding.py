@@ -1,0 +1,124 @@
+"""A team starts in the browser alone, and an auditor reaches the audit log.
+
+Driven by accessible names and roles only, at 1366×900 and 390×844; each page
+is saved to test-artifacts/ at both widths.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.accounts import services as accounts
+from apps.catalog.models import Environment
+from apps.releases import services as releases
+from tests import factories
+from tests.browser import SCREENS, open_on, screenshot, sideways
+
+pytestmark = pytest.mark.e2e
+
+
+def _menu(page, link: str) -> None:
+    """Open the account menu (a disclosure: its summary holds the name) and
+    follow one of its links."""
+    page.get_by_text(", account").locator("xpath=..").click()
+    page.get_by_role("link", name=link).click()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_team_admin_onboards_a_second_team_from_nothing(open_page, screen, team):
+    # What an operator does once: the team and its admin; people have accounts.
+    payments = accounts.team_create(name=f"Payments {screen}", by=None)
+    admin = factories.UserFactory(first_name="Ada", last_name="Admin")
+    accounts.membership_set(team=payments, user=admin, role="admin", by=None)
+    lead = factories.UserFactory(email=f"lena-{screen}@example.com")
+    engineer = factories.UserFactory()
+
+    page = open_on(open_page, admin, screen)
+    page.goto("/")
+    _menu(page, "Team settings")
+    page.get_by_role("link", name=f"Members of {payments.name}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Members of {payments.name}"
+    )
+    screenshot(page, f"team-members-empty-{screen}")
+    for person, role in ((lead.email, "Lead"), (engineer.username, "Engineer")):
+        page.get_by_label("Username or email").fill(person)
+        page.get_by_label("Role", exact=True).select_option(label=role)
+        page.get_by_role("button", name="Add member").click()
+    members = page.get_by_role("table", name=f"Members of {payments.name}")
+    for person in (admin, lead, engineer):
+        expect(members).to_contain_text(person.username)
+    expect(page.get_by_label(f"Role of {lead.username}")).to_have_value("lead")
+    page.get_by_label("Username or email").fill("nobody@example.com")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.get_by_text("No account has that username or email.")).to_be_visible()
+    assert sideways(page) <= 0
+    screenshot(page, f"team-members-{screen}")
+
+    page.get_by_role("navigation", name="Team settings").get_by_role(
+        "link", name="Services and environments"
+    ).click()
+    expect(page.get_by_text("No services yet.")).to_be_visible()
+    page.get_by_role("link", name="New service").first.click()
+    page.get_by_label("Name", exact=True).fill("Checkout API")
+    page.get_by_label("Repository URL").fill("git.example.com/checkout")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="New environment of Checkout API").click()
+    page.get_by_label("Name", exact=True).fill("production")
+    page.get_by_label("Base URL").fill("https://checkout.example.com")
+    page.get_by_label("API URL").fill("https://api.checkout.example.com")
+    page.get_by_label("Kubernetes namespace").fill("Checkout_Prod")
+    page.get_by_role("button", name="Save").click()
+    expect(
+        page.get_by_text("Use lower-case letters, digits and hyphens")
+    ).to_be_visible()
+    screenshot(page, f"team-environment-error-{screen}")
+    page.get_by_label("Kubernetes namespace").fill("checkout-prod")
+    page.get_by_label("Probe zone").fill("eu-west")
+    page.get_by_role("button", name="Save").click()
+    environments = page.get_by_role("table", name="Environments of Checkout API")
+    expect(environments).to_contain_text("https://api.checkout.example.com")
+    expect(environments).to_contain_text("checkout-prod · eu-west")
+    assert Environment.objects.filter(
+        service__team=payments, name="production", k8s_namespace="checkout-prod"
+    ).exists()
+    assert sideways(page) <= 0
+    screenshot(page, f"team-services-{screen}")
+
+    page.get_by_role("navigation", name="Team settings").get_by_role(
+        "link", name="Contacts and resources"
+    ).click()
+    page.get_by_role("link", name="New contact").click()
+    page.get_by_label("Role").fill("Payments on-call")
+    page.get_by_label("Phone").fill("+49 30 555 0100")
+    page.get_by_label("Escalation order").fill("1")
+    page.get_by_label("Service").select_option(label="Checkout API")
+    page.get_by_role("button", name="Save").click()
+    contacts = page.get_by_role("table", name=re.compile("^Contacts of"))
+    expect(contacts).to_contain_text("Payments on-call")
+    assert sideways(page) <= 0
+    screenshot(page, f"team-contacts-{screen}")
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_an_auditor_reaches_the_audit_log_in_two_clicks(
+    open_page, screen, auditor, release, team
+):
+    lena = factories.member(team, "lead", first_name="Lena", last_name="Lead")
+    item = release.items.filter(kind="check").order_by("position").first()
+    releases.release_item_set_state(item=item, state="done", by=lena)
+    page = open_on(open_page, auditor, screen)
+    page.goto("/")
+    _menu(page, "Audit log")  # two clicks: the menu, its link
+    expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
+    events = page.get_by_role("list", name="Events, newest first")
+    expect(events).to_contain_text(
+        f"Lena Lead ticked {item.text} on {release.service.name} 1.0.0 → staging"
+    )
+    page.get_by_label("Who").fill("lena")
+    page.get_by_role("button", name="Filter").click()
+    expect(events.get_by_role("listitem")).to_have_count(1)
+    expect(page.get_by_role("link", name="Export CSV of these events")).to_be_visible()
+    assert sideways(page) <= 0
+    screenshot(page, f"audit-log-{screen}")
