@@ -15,7 +15,8 @@ class Waiver(models.Model):
     """One blocking item or probe that may be ignored for one release until expiry.
 
     A waiver counts only once someone other than its requester approved it, and
-    only until `expires_at`; after that the blocker blocks again.
+    only until `expires_at`; after that the blocker blocks again. A declined
+    waiver never counts (its requester may decline it too: a withdrawal).
     """
 
     class BlockerType(models.TextChoices):
@@ -40,6 +41,14 @@ class Waiver(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -49,7 +58,11 @@ class Waiver(models.Model):
             models.CheckConstraint(
                 condition=~Q(approved_by=F("requested_by")),
                 name="waiver_approver_is_not_requester",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | Q(declined_by__isnull=True),
+                name="waiver_approved_or_declined_not_both",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,6 +71,10 @@ class Waiver(models.Model):
     @property
     def approved(self) -> bool:
         return self.approved_by_id is not None
+
+    @property
+    def declined(self) -> bool:
+        return self.declined_by_id is not None
 
 
 class FreezeWindow(models.Model):

@@ -23,6 +23,7 @@ from apps.policy.models import (
     VerificationWindow,
     Waiver,
 )
+from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeConfig
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
@@ -58,6 +59,7 @@ class _FactRow(NamedTuple):
     number: int | None
     user_a: str | None
     user_b: str | None
+    user_c: str | None
 
 
 _TYPES = {
@@ -113,6 +115,7 @@ def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
                 "expires_at": ("time_a", "expires_at"),
                 "approved_by": ("user_a", "approved_by__username"),
                 "requested_by": ("user_b", "requested_by__username"),
+                "declined_by": ("user_c", "declined_by__username"),
             },
         ),
         _Part(
@@ -138,6 +141,7 @@ def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
                 "expires_at": ("time_a", "expires_at"),
                 "first_approver": ("user_a", "first_approver__username"),
                 "second_approver": ("user_b", "second_approver__username"),
+                "requested_by": ("user_c", "requested_by__username"),
             },
         ),
         _Part(
@@ -212,6 +216,7 @@ def _facts(found: dict, release_id: int, environment_id: int) -> PolicyFacts:
             approvers=tuple(
                 name for name in (row["first_approver"], row["second_approver"]) if name
             ),
+            requested_by=row["requested_by"] or "",
         )
         for row in rows("emergency")
     ]
@@ -263,7 +268,9 @@ def _when(value) -> datetime | None:
 
 
 def waiver_state(waiver, at: datetime) -> str:
-    """expired, active (approved and not expired) or pending."""
+    """declined, expired, active (approved and not expired) or pending."""
+    if waiver.declined_by:
+        return "declined"
     if at >= waiver.expires_at:
         return "expired"
     return "active" if waiver.approved_by else "pending"
@@ -273,8 +280,10 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
     """What the release page's policy panel shows, from the one facts query."""
     at = at or timezone.now()
     facts = readiness_facts(release)
-    found = facts.freeze_at(at) if release.status in OPEN_STATUSES else None
+    is_open = release.status in OPEN_STATUSES
+    found = facts.freeze_at(at) if is_open else None
     return {
+        "open": is_open,
         "waivers": [
             {
                 "fact": waiver,
@@ -288,10 +297,65 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
             "window": found[0],
             "until": found[2],
             "exception": facts.exception_at(at),
+            "pending": exceptions_pending(facts, at),
         },
         "freezes": facts.freezes,
         "windows": facts.windows[:5],
     }
+
+
+def exceptions_pending(facts: PolicyFacts, at: datetime) -> list[ExceptionFact]:
+    """Emergency exceptions still short of their two approvals, unexpired."""
+    return [
+        exception
+        for exception in facts.exceptions
+        if len(exception.approvers) < 2 and at < exception.expires_at
+    ]
+
+
+class Waivable(NamedTuple):
+    """A blocker a lead may ask to waive: its form value and what it says."""
+
+    value: str  # "item:12" or "probe:7"
+    label: str
+
+
+def waivable_blockers(release: Release, at: datetime | None = None) -> list[Waivable]:
+    """What blocks the release and may be waived, for the waiver request form:
+    the blocking gating items not yet settled, then the blocking probes whose
+    latest result fails or that have none. A blocker with a waiver asked for or
+    in force is left out."""
+    at = at or timezone.now()
+    standing = {
+        f"{blocker_type}:{blocker_id}"
+        for blocker_type, blocker_id in Waiver.objects.filter(
+            release=release, declined_by__isnull=True, expires_at__gt=at
+        ).values_list("blocker_type", "blocker_id")
+    }
+    found = []
+    items = release.items.filter(
+        required=True,
+        kind=ReleaseItem.Kind.CHECK,
+        phase="pre_deployment",
+        state__in=(ReleaseItem.State.OPEN, ReleaseItem.State.BLOCKED),
+    ).exclude(severity=Severity.ADVISORY)
+    for item in items.order_by("position"):
+        state = "blocked" if item.state == ReleaseItem.State.BLOCKED else "open"
+        found.append(Waivable(f"item:{item.pk}", f"{item.text} ({state})"))
+    latest = {
+        result.config_id: result for result in probe_selectors.release_evidence(release)
+    }
+    probes = ProbeConfig.objects.filter(
+        environment_id=release.environment_id, enabled=True
+    ).exclude(severity=Severity.ADVISORY)
+    for config in probes.order_by("name", "pk"):
+        result = latest.get(config.pk)
+        if result is None:
+            found.append(Waivable(f"probe:{config.pk}", f"{config.name}: no evidence"))
+        elif result.failing:
+            summary = f"{config.name}: {result.summary}"
+            found.append(Waivable(f"probe:{config.pk}", summary))
+    return [blocker for blocker in found if blocker.value not in standing]
 
 
 def waiver_get_for_user(user, pk: int) -> Waiver:
@@ -345,3 +409,13 @@ def waivers_in_force_at_deploy_many(releases: list[Release]) -> dict[int, list[W
         if waiver.approved_at <= moment < waiver.expires_at:
             found[waiver.release_id].append(waiver)
     return found
+
+
+def freeze_window_get_for_user(user, pk: int) -> FreezeWindow:
+    return permissions.get_for_user(
+        FreezeWindow.objects.select_related("environment__service__team"),
+        user,
+        pk,
+        team_field="environment__service__team_id",
+        missing="No such freeze window.",
+    )

@@ -86,6 +86,17 @@ def waiver_request(
         raise ValidationError("Only a release still being prepared can be waived.")
     blocker_id = str(blocker_id).strip()
     label = _waivable_label(release, blocker_type, blocker_id)
+    standing = Waiver.objects.filter(
+        release=release,
+        blocker_type=blocker_type,
+        blocker_id=blocker_id,
+        declined_by__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if standing.exists():
+        raise ValidationError(
+            {"blocker_id": "This blocker already has a waiver asked for or in force."}
+        )
     waiver = Waiver.objects.create(
         release=release,
         blocker_type=blocker_type,
@@ -122,6 +133,8 @@ def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
             raise PermissionDenied("Someone other than the requester must approve.")
         if waiver.approved:
             raise ValidationError("This waiver is already approved.")
+        if waiver.declined:
+            raise ValidationError("This waiver was declined; request a new one.")
         if waiver.expires_at <= timezone.now():
             raise ValidationError("This waiver has expired; request a new one.")
         waiver.approved_by, waiver.approved_at = by, timezone.now()
@@ -142,7 +155,35 @@ def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
         return waiver
 
 
-def _clean_freeze(
+@transaction.atomic
+def waiver_decline(*, waiver: Waiver, by: User) -> Waiver:
+    """Decline a waiver still waiting for approval; its requester may decline it
+    too (a withdrawal). An approved waiver stays: it expires."""
+    release = waiver.release
+    permissions.require(by, "override", release.team)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.approved:
+        raise ValidationError("This waiver is already approved; it ends at expiry.")
+    if waiver.declined:
+        raise ValidationError("This waiver is already declined.")
+    waiver.declined_by, waiver.declined_at = by, timezone.now()
+    waiver.save(update_fields=["declined_by", "declined_at"])
+    audit.record(
+        actor=by,
+        action="waiver.declined",
+        target=waiver,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+            "label": waiver.label,
+            "requested_by": waiver.requested_by.get_username(),
+        },
+    )
+    return waiver
+
+
+def freeze_window_clean(
     *,
     name: str,
     starts_at: datetime | None,
@@ -151,6 +192,8 @@ def _clean_freeze(
     time_zone: str,
     duration_minutes: int | None,
 ) -> dict:
+    """A freeze window's fields, checked and tidied (nothing is written): the
+    save below and the form's preview of its occurrences share it."""
     errors: dict[str, str] = {}
     name, cron = (name or "").strip(), " ".join((cron or "").split())
     if not name or len(name) > 120:
@@ -175,7 +218,8 @@ def _clean_freeze(
                 starts_at, ends_at, longest=LONGEST_FREEZE
             )
         except ValidationError as error:
-            errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
+            for key, messages in error.message_dict.items():
+                errors[key] = " ".join(messages)
     if errors:
         raise ValidationError(errors)
     return {
@@ -222,7 +266,7 @@ def freeze_window_save(
     """
     if by is not None:
         permissions.require(by, "override", environment.service.team)
-    fields = _clean_freeze(
+    fields = freeze_window_clean(
         name=name,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -281,6 +325,8 @@ def emergency_exception_request(
 ) -> EmergencyException:
     """Ask to deploy a release through a freeze; two other approvals make it count."""
     permissions.require(by, "override", release.team)
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError("Only a release still to be deployed needs an exception.")
     exception = EmergencyException.objects.create(
         release=release,
         reason=_reason(reason),
@@ -311,6 +357,8 @@ def emergency_exception_approve(
             raise ValidationError("This exception has expired; request a new one.")
         if exception.approved:
             raise ValidationError("This exception already has both approvals.")
+        if exception.requested_by_id == by.pk:
+            raise PermissionDenied("Someone other than the requester must approve.")
         if exception.first_approver_id == by.pk:
             raise PermissionDenied("A second, different person must approve.")
         if exception.first_approver_id is None:

@@ -20,7 +20,7 @@ from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
 from apps.notifications.models import Webhook
-from apps.policy.models import EmergencyException, Waiver
+from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
 from tests import factories
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 # Integer fields of write bodies that are plain numbers, not ids (reviewed).
 NUMBERS = {
     ("post", "/api/v1/freeze-windows/", "duration_minutes"),
+    ("put", "/api/v1/freeze-windows/{id}/", "duration_minutes"),
     ("post", "/api/v1/verification-windows/", "failure_limit"),
     ("post", "/api/v1/verification-windows/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "regression_percent"),
@@ -237,6 +238,12 @@ def _team_world(template) -> dict:
             requested_by=lead,
             expires_at=later,
         ),
+        "freeze": FreezeWindow.objects.create(
+            environment=environment,
+            name="Holidays",
+            starts_at=later,
+            ends_at=later + timedelta(days=1),
+        ),
         "exception": EmergencyException.objects.create(
             release=release, reason="outage", requested_by=lead, expires_at=later
         ),
@@ -338,6 +345,9 @@ PATHS = {
     ("post", "/api/v1/releases/{id}/transition/"): "release",
     ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
     ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
+    ("post", "/api/v1/waivers/{id}/decline/"): "waiver",
+    ("put", "/api/v1/freeze-windows/{id}/"): "freeze",
+    ("delete", "/api/v1/freeze-windows/{id}/"): "freeze",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
     ("post", "/api/v1/templates/{id}/options/"): "template",
     ("patch", "/api/v1/signoff-groups/{id}/"): "group",

@@ -122,6 +122,38 @@ COUNTERPARTS = {
         "apps.notifications.mail.email_preference_save",
         ("put", "/api/v1/me/email-preferences/"),
     ),
+    "policy:waiver-request": (
+        "apps.policy.services.waiver_request",
+        ("post", "/api/v1/waivers/"),
+    ),
+    "policy:waiver-approve": (
+        "apps.policy.services.waiver_approve",
+        ("post", "/api/v1/waivers/{id}/approve/"),
+    ),
+    "policy:waiver-decline": (
+        "apps.policy.services.waiver_decline",
+        ("post", "/api/v1/waivers/{id}/decline/"),
+    ),
+    "policy:exception-request": (
+        "apps.policy.services.emergency_exception_request",
+        ("post", "/api/v1/emergency-exceptions/"),
+    ),
+    "policy:exception-approve": (
+        "apps.policy.services.emergency_exception_approve",
+        ("post", "/api/v1/emergency-exceptions/{id}/approve/"),
+    ),
+    "policy:freeze-new": (
+        "apps.policy.services.freeze_window_save",
+        ("post", "/api/v1/freeze-windows/"),
+    ),
+    "policy:freeze-edit": (
+        "apps.policy.services.freeze_window_save",
+        ("put", "/api/v1/freeze-windows/{id}/"),
+    ),
+    "policy:freeze-delete": (
+        "apps.policy.services.freeze_window_delete",
+        ("delete", "/api/v1/freeze-windows/{id}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

@@ -35,6 +35,11 @@ STATUS_LOOK = {
     "failed": ("x", "bad"),
     "error": ("alert", "bad"),
     "errored": ("alert", "bad"),
+    # waivers
+    "pending": ("clock", "warn"),
+    "active": ("check", "ok"),
+    "expired": ("clock", "neutral"),
+    "declined": ("x", "neutral"),
 }
 
 EVENT_WORDS = {

@@ -17,6 +17,9 @@ class WaiverSerializer(serializers.ModelSerializer):
     approved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    declined_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Waiver
@@ -30,6 +33,8 @@ class WaiverSerializer(serializers.ModelSerializer):
             "requested_by",
             "approved_by",
             "approved_at",
+            "declined_by",
+            "declined_at",
             "expires_at",
             "created_at",
         ]
@@ -62,6 +67,15 @@ class FreezeWindowSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id"]
         # Uniqueness is the service's to check, with its own message.
+        validators = []
+
+
+class FreezeWindowUpdateSerializer(FreezeWindowSerializer):
+    """A freeze window's new fields; it stays in its environment."""
+
+    class Meta(FreezeWindowSerializer.Meta):
+        fields = [f for f in FreezeWindowSerializer.Meta.fields if f != "environment"]
+        read_only_fields = ["id"]
         validators = []
 
 

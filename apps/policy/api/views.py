@@ -61,9 +61,17 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         waiver = services.waiver_approve(waiver=waiver, by=request.user)
         return Response(serializers.WaiverSerializer(waiver).data)
 
+    @extend_schema(request=None, responses={200: serializers.WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        """Decline a waiver still waiting for approval (its requester withdraws it)."""
+        waiver = selectors.waiver_get_for_user(request.user, int(pk))
+        waiver = services.waiver_decline(waiver=waiver, by=request.user)
+        return Response(serializers.WaiverSerializer(waiver).data)
+
 
 class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
-    """Freeze windows of the caller's teams' environments."""
+    """Freeze windows of the caller's teams' environments; leads change them."""
 
     serializer_class = serializers.FreezeWindowSerializer
     queryset = FreezeWindow.objects.none()
@@ -91,6 +99,34 @@ class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, View
         )
         body = serializers.FreezeWindowSerializer(window).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.FreezeWindowUpdateSerializer,
+        responses={200: serializers.FreezeWindowSerializer},
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        """Replace a freeze window's fields (its environment stays)."""
+        window = selectors.freeze_window_get_for_user(request.user, int(pk))
+        data = validated(serializers.FreezeWindowUpdateSerializer, request)
+        window = services.freeze_window_save(
+            environment=window.environment,
+            window=window,
+            by=request.user,
+            name=data["name"],
+            reason=data.get("reason", ""),
+            starts_at=data.get("starts_at"),
+            ends_at=data.get("ends_at"),
+            cron=data.get("cron", ""),
+            time_zone=data.get("time_zone", "UTC"),
+            duration_minutes=data.get("duration_minutes"),
+        )
+        return Response(serializers.FreezeWindowSerializer(window).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Remove a freeze window."""
+        window = selectors.freeze_window_get_for_user(request.user, int(pk))
+        services.freeze_window_delete(window=window, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmergencyExceptionViewSet(

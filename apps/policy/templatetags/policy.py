@@ -12,7 +12,9 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def release_policy(context: template.Context, release: Release) -> dict:
     """Waivers, the freeze in effect, freeze windows and verification windows,
-    and whether the viewer may decide an inconclusive window (leads).
+    whether the viewer may decide an inconclusive window, ask for and approve
+    waivers and emergency exceptions (leads), and the viewer's user name (a
+    requester does not approve their own).
 
     Rendered outside the page's cached body, because a freeze begins and a
     waiver expires without any change to the release; it costs one query.
@@ -23,4 +25,5 @@ def release_policy(context: template.Context, release: Release) -> dict:
     policy["can_decide"] = user is not None and permissions.can(
         user, "override", release.team
     )
+    policy["viewer"] = user.get_username() if user is not None else ""
     return policy
