@@ -516,3 +516,24 @@ def test_engineers_and_auditors_cannot_change_freeze_windows(
 
     assert (edit.status_code, delete.status_code) == (403, 403)
     assert FreezeWindow.objects.get().name == "Incident freeze"
+
+
+def test_a_blocked_item_and_the_blocker_list_lead_a_lead_to_the_waiver_form(
+    client, release, lead, engineer
+):
+    from apps.releases import services as release_services
+
+    item = _check(release)
+    release_services.release_item_set_state(
+        item=item, state="blocked", note="Backup job failing", by=engineer
+    )
+    form = reverse("policy:waiver-request", args=[release.pk])
+    client.force_login(engineer)
+    as_engineer = client.get(release.get_absolute_url()).text
+    client.force_login(lead)
+    as_lead = client.get(release.get_absolute_url()).text
+
+    assert f"{form}?blocker=item:{item.pk}" in as_lead
+    assert f'Request a waiver<span class="visually-hidden"> of {item.text}' in as_lead
+    assert "Request a waiver of a blocker…" in as_lead
+    assert form not in as_engineer

@@ -3,7 +3,9 @@
 from django import template
 
 from apps.accounts import permissions
+from apps.accounts.models import Team
 from apps.policy import selectors
+from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release
 
 register = template.Library()
@@ -27,3 +29,16 @@ def release_policy(context: template.Context, release: Release) -> dict:
     )
     policy["viewer"] = user.get_username() if user is not None else ""
     return policy
+
+
+@register.simple_tag(takes_context=True)
+def may_waive(context: template.Context, release: Release) -> bool:
+    """Whether the viewer may ask to waive a blocker of the release now: a lead
+    (or admin) of its team, while it is open. Memberships are cached per request."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return (
+        user is not None
+        and release.status in OPEN_STATUSES
+        and permissions.can(user, "override", Team(pk=release.team_id))
+    )
