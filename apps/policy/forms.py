@@ -113,3 +113,32 @@ class FreezeWindowForm(forms.Form):
             "time_zone": (data.get("time_zone") or "UTC") if recurring else "UTC",
             "duration_minutes": data.get("duration_minutes") if recurring else None,
         }
+
+
+class VerificationSettingsForm(forms.Form):
+    """How an environment verifies each release marked deployed there."""
+
+    enabled = forms.BooleanField(
+        required=False,
+        label="Verify each release marked deployed here",
+        help_text="Starts a verification window with the environment's http and "
+        "prometheus probes as soon as a release is marked deployed.",
+    )
+    duration_seconds = forms.FloatField(
+        label="For (seconds)", min_value=0.1, max_value=24 * 3600, initial=600
+    )
+    interval_seconds = forms.FloatField(
+        label="Measure every (seconds)", min_value=0.1, max_value=24 * 3600, initial=30
+    )
+    failure_limit = forms.IntegerField(
+        label="Failed measurements allowed",
+        min_value=0,
+        initial=0,
+        help_text="One more fails the window at once.",
+    )
+    consecutive_successes = forms.IntegerField(
+        label="Successes in a row needed at the end",
+        min_value=1,
+        initial=3,
+        help_text="Fewer at the end: inconclusive, for a lead to decide.",
+    )

@@ -281,3 +281,25 @@ class VerificationSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.seq}: {self.verdict}"
+
+
+class VerificationSettings(models.Model):
+    """How an environment verifies each release marked deployed there: off by
+    default; when on, a verification window starts by itself on deploy."""
+
+    environment = models.OneToOneField(
+        Environment, on_delete=models.CASCADE, related_name="verification_settings"
+    )
+    enabled = models.BooleanField(default=False)
+    duration_seconds = models.FloatField(default=600)
+    interval_seconds = models.FloatField(default=30)
+    failure_limit = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "verification settings"
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"Verification of {self.environment} ({state})"

@@ -37,6 +37,11 @@ urlpatterns = [
         views.freeze_preview,
         name="freeze-preview",
     ),
+    path(
+        "environments/<int:pk>/verification/",
+        views.verification_settings,
+        name="verification-settings",
+    ),
     path("freezes/<int:pk>/", views.freeze_edit, name="freeze-edit"),
     path("freezes/<int:pk>/delete/", views.freeze_delete, name="freeze-delete"),
 ]

@@ -25,6 +25,7 @@ from apps.policy.forms import (
     ExceptionRequestForm,
     FreezeWindowForm,
     VerificationDecisionForm,
+    VerificationSettingsForm,
     WaiverRequestForm,
 )
 from apps.policy.models import FreezeWindow
@@ -348,3 +349,46 @@ def freeze_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("policy:freezes", environment.pk)
     context = {"environment": environment, "window": window, "nav": "environments"}
     return render(request, "policy/freeze_delete.html", context)
+
+
+# Verification after deploy ---------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verification_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Whether and how releases marked deployed to the environment are verified;
+    every member sees it, leads change it."""
+    environment = catalog_selectors.environment_get_for_user(request.user, pk)
+    team = environment.service.team
+    can_manage = permissions.can(request.user, "override", team)
+    current = verification.verification_settings_for(environment)
+    if request.method == "POST":
+        permissions.require(request.user, "override", team)
+        form = VerificationSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                verification.verification_settings_save(
+                    environment=environment, by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, "Verification settings saved.")
+                return redirect("policy:verification-settings", environment.pk)
+    else:
+        form = VerificationSettingsForm(
+            initial={f: getattr(current, f) for f in verification.SETTINGS_FIELDS}
+        )
+    probes = environment.probe_configs.filter(
+        enabled=True, kind__in=verification.KINDS
+    ).order_by("name")
+    context = {
+        "environment": environment,
+        "form": form,
+        "current": current,
+        "probes": list(probes),
+        "can_manage": can_manage,
+        "nav": "environments",
+    }
+    return render(request, "policy/verification_settings.html", context)

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
 NUMBERS = {
     ("post", "/api/v1/freeze-windows/", "duration_minutes"),
     ("put", "/api/v1/freeze-windows/{id}/", "duration_minutes"),
+    ("put", "/api/v1/verification-settings/{environment}/", "failure_limit"),
+    ("put", "/api/v1/verification-settings/{environment}/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "failure_limit"),
     ("post", "/api/v1/verification-windows/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "regression_percent"),
@@ -362,6 +364,7 @@ PATHS = {
     ("delete", "/api/v1/support-resources/{id}/"): "resource",
     ("put", "/api/v1/oncall-rotations/{team}/"): "team",
     ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
+    ("put", "/api/v1/verification-settings/{environment}/"): "environment",
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",
     ("post", "/api/v1/probe-configs/{id}/test/"): "config",

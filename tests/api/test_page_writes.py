@@ -154,6 +154,10 @@ COUNTERPARTS = {
         "apps.policy.services.freeze_window_delete",
         ("delete", "/api/v1/freeze-windows/{id}/"),
     ),
+    "policy:verification-settings": (
+        "apps.policy.verification.verification_settings_save",
+        ("put", "/api/v1/verification-settings/{environment}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

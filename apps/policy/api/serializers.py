@@ -6,6 +6,7 @@ from apps.catalog.api.fields import environment_field
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSettings,
     VerificationWindow,
     Waiver,
 )
@@ -127,3 +128,28 @@ class VerificationStartSerializer(serializers.Serializer):
     regression_percent = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, default=None
     )
+
+
+class VerificationSettingsSerializer(serializers.ModelSerializer):
+    """How an environment verifies each release marked deployed there."""
+
+    class Meta:
+        model = VerificationSettings
+        fields = [
+            "environment",
+            "enabled",
+            "duration_seconds",
+            "interval_seconds",
+            "failure_limit",
+            "consecutive_successes",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class VerificationSettingsWriteSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    duration_seconds = serializers.FloatField(default=600)
+    interval_seconds = serializers.FloatField(default=30)
+    failure_limit = serializers.IntegerField(default=0, min_value=0)
+    consecutive_successes = serializers.IntegerField(default=3, min_value=1)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
+from apps.catalog.selectors import environment_get_for_user
 from apps.core.api import ViewSet, validated
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
@@ -15,6 +16,7 @@ from apps.policy.filters import VerificationWindowFilter
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSettings,
     VerificationWindow,
     Waiver,
 )
@@ -214,3 +216,34 @@ class VerificationWindowViewSet(
             window=window, outcome=data["outcome"], note=data["note"], by=request.user
         )
         return Response(serializers.VerificationWindowSerializer(window).data)
+
+
+class VerificationSettingsViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet
+):
+    """Verification after deploy of the caller's teams' environments (saved ones;
+    an environment without is off); PUT sets one (leads)."""
+
+    serializer_class = serializers.VerificationSettingsSerializer
+    queryset = VerificationSettings.objects.none()
+    lookup_field = "environment"
+
+    def get_queryset(self) -> QuerySet[VerificationSettings]:
+        return _scoped(
+            VerificationSettings.objects.order_by("environment_id"),
+            self.request.user,
+            "environment__service__team_id",
+        )
+
+    @extend_schema(
+        request=serializers.VerificationSettingsWriteSerializer,
+        responses={200: serializers.VerificationSettingsSerializer},
+    )
+    def update(self, request: Request, environment: str) -> Response:
+        """Turn verification on deploy on or off and set its window."""
+        place = environment_get_for_user(request.user, environment)
+        data = validated(serializers.VerificationSettingsWriteSerializer, request)
+        saved = verification.verification_settings_save(
+            environment=place, by=request.user, **data
+        )
+        return Response(serializers.VerificationSettingsSerializer(saved).data)
