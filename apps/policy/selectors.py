@@ -20,6 +20,7 @@ from apps.policy.facts import (
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSample,
     VerificationWindow,
     Waiver,
 )
@@ -300,7 +301,88 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
             "pending": exceptions_pending(facts, at),
         },
         "freezes": facts.freezes,
-        "windows": facts.windows[:5],
+        "windows": verification_rows(facts.windows[:5]),
+        "measuring": any(w.outcome == "running" for w in facts.windows[:5]),
+    }
+
+
+CHART_WIDTH, CHART_HEIGHT, BAR_GAP = 240, 40, 1
+CHART_MEASUREMENTS = 60  # the latest ones, when a window took more
+
+
+def verification_rows(windows) -> list[dict]:
+    """Each window with a chart of its measurements: one bar per measurement,
+    as tall as its slowest http latency (full height without one), coloured by
+    its verdict (any probe failing fails it, any without data leaves it without
+    data). One query for all the windows; none without windows."""
+    if not windows:
+        return []
+    by_window: dict[int, dict[int, dict]] = {}
+    samples = VerificationSample.objects.filter(
+        window_id__in=[window.id for window in windows]
+    ).values_list("window_id", "seq", "verdict", "observed")
+    for window_id, seq, verdict, observed in samples:
+        bar = by_window.setdefault(window_id, {}).setdefault(
+            seq, {"seq": seq, "verdicts": set(), "latency": None}
+        )
+        bar["verdicts"].add(verdict)
+        latency = (observed or {}).get("latency_ms")
+        if isinstance(latency, int | float):
+            bar["latency"] = max(bar["latency"] or 0, float(latency))
+    return [
+        {"window": window, "chart": _chart(by_window.get(window.id, {}))}
+        for window in windows
+    ]
+
+
+def _chart(measurements: dict[int, dict]) -> dict | None:
+    """The SVG bars (x, y, width, height, verdict, label) of a window's chart."""
+    if not measurements:
+        return None
+    shown = [measurements[seq] for seq in sorted(measurements)][-CHART_MEASUREMENTS:]
+    slowest = max((m["latency"] or 0 for m in shown), default=0) or 1
+    width = CHART_WIDTH / max(len(shown), 12)
+    bars, counts = [], {"success": 0, "failure": 0, "no_data": 0}
+    for index, measurement in enumerate(shown):
+        verdicts = measurement["verdicts"]
+        verdict = (
+            "failure"
+            if "failure" in verdicts
+            else "no_data"
+            if "no_data" in verdicts
+            else "success"
+        )
+        counts[verdict] += 1
+        latency = measurement["latency"]
+        height = (
+            CHART_HEIGHT
+            if latency is None
+            else max(3, CHART_HEIGHT * latency / slowest)
+        )
+        label = f"#{measurement['seq']}: {verdict.replace('_', ' ')}"
+        if latency is not None:
+            label += f", {latency:.0f} ms"
+        bars.append(
+            {
+                "x": round(index * width, 1),
+                "y": round(CHART_HEIGHT - height, 1),
+                "width": round(max(width - BAR_GAP, 1), 1),
+                "height": round(height, 1),
+                "verdict": verdict,
+                "label": label,
+            }
+        )
+    summary = (
+        f"{len(shown)} measurements: {counts['success']} succeeded, "
+        f"{counts['failure']} failed, {counts['no_data']} without data"
+    )
+    if any(m["latency"] is not None for m in shown):
+        summary += f"; slowest {slowest:.0f} ms"
+    return {
+        "bars": bars,
+        "summary": summary,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
     }
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
         views.verification_decide,
         name="verification-decide",
     ),
+    path("releases/<int:pk>/policy/", views.panel, name="panel"),
     path("releases/<int:pk>/waivers/new/", views.waiver_request, name="waiver-request"),
     path("waivers/<int:pk>/approve/", views.waiver_approve, name="waiver-approve"),
     path("waivers/<int:pk>/decline/", views.waiver_decline, name="waiver-decline"),

@@ -48,6 +48,18 @@ def _refusal(error: ValidationError | PermissionDenied) -> str:
     return str(error) or "You may not do that."
 
 
+@login_required
+@require_GET
+def panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The release page's policy panel alone: htmx polls it while a verification
+    window measures; without htmx, the release page at the panel."""
+    release = release_selectors.release_get_for_user(request.user, pk)
+    if not wants_fragment(request):
+        return _back(release)
+    context = {"release": release}
+    return render(request, "policy/partials/policy_panel.html", context)
+
+
 @require_POST
 @login_required
 def verification_decide(request: HttpRequest, pk: int) -> HttpResponse:

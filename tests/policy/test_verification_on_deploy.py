@@ -157,3 +157,62 @@ def test_the_api_sets_verification_on_deploy(client_for, environment, lead, engi
     assert saved.json()["enabled"] is True
     assert saved.json()["consecutive_successes"] == 3
     assert [row["environment"] for row in listed.json()["results"]] == [environment.pk]
+
+
+def test_the_release_page_charts_a_window_and_polls_it_while_it_measures(
+    client, release, environment, lead
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.policy.models import VerificationSample
+
+    config = probe_config(environment, "Health")
+    _turn_on(environment, lead)
+    _deploy(release, lead)
+    window = VerificationWindow.objects.get()
+    now = timezone.now()
+    for seq, (status, verdict, latency) in enumerate(
+        [
+            ("pass", "success", 120),
+            ("fail", "failure", 480),
+            ("error", "no_data", None),
+        ],
+        start=1,
+    ):
+        VerificationSample.objects.create(
+            window=window,
+            seq=seq,
+            config_id=config.pk,
+            name=config.name,
+            kind="http",
+            status=status,
+            verdict=verdict,
+            summary="",
+            observed={} if latency is None else {"latency_ms": latency},
+            taken_at=now + timedelta(seconds=seq),
+        )
+    client.force_login(lead)
+    poll = reverse("policy:panel", args=[release.pk])
+
+    page = client.get(release.get_absolute_url()).text
+    fragment = client.get(poll, HTTP_HX_REQUEST="true")
+    plain = client.get(poll)
+    VerificationWindow.objects.update(outcome="passed")
+    settled = client.get(poll, HTTP_HX_REQUEST="true").text
+
+    summary = "3 measurements: 1 succeeded, 1 failed, 1 without data; slowest 480 ms"
+    assert f'<title\n  id="chart-{window.pk}">{summary}</title>' in page
+    chart = page.split('<figure\n  class="verification-chart">')[1].split("</figure>")[
+        0
+    ]
+    assert chart.count("<rect ") == 3
+    assert 'fill="#b3261e"' in page and 'height="40.0"' in page
+    assert "<title>#1: success, 120 ms</title>" in page
+    assert f'hx-get="{poll}" hx-trigger="every 10s"' in page
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert summary in fragment.text
+    assert plain.status_code == 302
+    assert 'hx-trigger="every 10s"' not in settled
