@@ -373,7 +373,8 @@ def _chart(measurements: dict[int, dict]) -> dict | None:
             }
         )
     summary = (
-        f"{len(shown)} measurements: {counts['success']} succeeded, "
+        f"{len(shown)} measurement{'' if len(shown) == 1 else 's'}: "
+        f"{counts['success']} succeeded, "
         f"{counts['failure']} failed, {counts['no_data']} without data"
     )
     if any(m["latency"] is not None for m in shown):

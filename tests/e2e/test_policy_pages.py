@@ -164,3 +164,50 @@ def test_a_freeze_window_then_an_emergency_exception_from_two_other_leads(
     assert _sideways(other) <= 0
     screenshot(other, f"policy-exception-approved-{screen}")
     _panel(other, f"policy-panel-exception-approved-{screen}")
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_a_deploy_starts_the_verification_window_shown_with_its_chart(
+    open_page, release, environment, lead, target_url, screen
+):
+    from playwright.sync_api import expect
+
+    from apps.probes import services as probe_services
+
+    probe_services.probe_config_save(
+        environment=environment,
+        by=lead,
+        name="Health",
+        kind="http",
+        target=f"{target_url}/ok",
+        timeout=5,
+    )
+    page = _open(open_page, lead, screen)
+    page.goto(f"/environments/{environment.pk}/")
+    page.get_by_role("navigation", name=f"Pages of {environment}").get_by_role(
+        "link", name="Verification"
+    ).click()
+    expect(page.get_by_text("releases are not verified after deploy")).to_be_visible()
+    page.get_by_label("Verify each release marked deployed here").check()
+    page.get_by_label("For (seconds)").fill("600")
+    page.get_by_label("Measure every (seconds)").fill("60")
+    page.get_by_role("button", name="Save verification settings").click()
+    expect(page.get_by_text("Verification settings saved.")).to_be_visible()
+    assert _sideways(page) <= 0
+    screenshot(page, f"policy-verification-settings-{screen}")
+
+    page.goto(release.get_absolute_url())
+    deploy = page.locator("details.action", has_text="Mark deployed anyway")
+    deploy.get_by_text("Mark deployed anyway…").click()
+    deploy.get_by_label("Reason").fill("Hotfix for the checkout outage")
+    deploy.get_by_role("button", name="Mark deployed anyway").click()
+    expect(page.locator("#status-actions")).to_contain_text("Deployed")
+    page.reload()
+
+    panel = page.locator("#policy")
+    expect(
+        panel.get_by_role("heading", name="Verification after deploy")
+    ).to_be_visible()
+    expect(panel.get_by_role("img", name="1 measurement: 1 succeeded")).to_be_visible()
+    assert _sideways(page) <= 0
+    _panel(page, f"policy-panel-verification-{screen}")
