@@ -139,20 +139,29 @@ def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
             raise ValidationError("This waiver has expired; request a new one.")
         waiver.approved_by, waiver.approved_at = by, timezone.now()
         waiver.save(update_fields=["approved_by", "approved_at"])
-        audit.record(
-            actor=by,
-            action="waiver.approved",
-            target=waiver,
-            team_id=release.team_id,
-            release_id=release.pk,
-            after={
-                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
-                "label": waiver.label,
-                "requested_by": waiver.requested_by.get_username(),
-                "expires_at": waiver.expires_at,
-            },
+        _waiver_decided(
+            waiver, release, "waiver.approved", by, expires_at=waiver.expires_at
         )
         return waiver
+
+
+def _waiver_decided(
+    waiver: Waiver, release: Release, action: str, by: User, **more
+) -> None:
+    """The audit event of a waiver approved or declined."""
+    audit.record(
+        actor=by,
+        action=action,
+        target=waiver,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+            "label": waiver.label,
+            "requested_by": waiver.requested_by.get_username(),
+            **more,
+        },
+    )
 
 
 @transaction.atomic
@@ -168,18 +177,7 @@ def waiver_decline(*, waiver: Waiver, by: User) -> Waiver:
         raise ValidationError("This waiver is already declined.")
     waiver.declined_by, waiver.declined_at = by, timezone.now()
     waiver.save(update_fields=["declined_by", "declined_at"])
-    audit.record(
-        actor=by,
-        action="waiver.declined",
-        target=waiver,
-        team_id=release.team_id,
-        release_id=release.pk,
-        after={
-            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
-            "label": waiver.label,
-            "requested_by": waiver.requested_by.get_username(),
-        },
-    )
+    _waiver_decided(waiver, release, "waiver.declined", by)
     return waiver
 
 

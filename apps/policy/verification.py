@@ -87,16 +87,11 @@ def verification_window_start(
         for c in configs
     ):
         errors["configs"] = "Use http or prometheus probes of this environment."
-    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
-        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
-    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
-        errors["duration_seconds"] = "Last at least one interval and at most a day."
-    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
-        errors["consecutive_successes"] = (
-            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
+    errors.update(
+        _window_errors(
+            interval_seconds, duration_seconds, failure_limit, consecutive_successes
         )
-    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
-        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    )
     if regression_percent is not None and not 1 <= regression_percent <= 10_000:
         errors["regression_percent"] = "Use 1 to 10000 percent."
     if errors:
@@ -411,6 +406,27 @@ def verification_windows_resume() -> int:
     return resumed
 
 
+def _window_errors(
+    interval_seconds: float,
+    duration_seconds: float,
+    failure_limit: int,
+    consecutive_successes: int,
+) -> dict[str, str]:
+    """What is wrong with a window's timing and limits, by field."""
+    errors = {}
+    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
+        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
+    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
+        errors["duration_seconds"] = "Last at least one interval and at most a day."
+    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
+        errors["consecutive_successes"] = (
+            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
+        )
+    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
+        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    return errors
+
+
 SETTINGS_FIELDS = (
     "enabled",
     "duration_seconds",
@@ -439,17 +455,9 @@ def verification_settings_save(
 ) -> VerificationSettings:
     """Set how releases deployed to the environment are verified (leads)."""
     permissions.require(by, "override", environment.service.team)
-    errors = {}
-    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
-        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
-    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
-        errors["duration_seconds"] = "Last at least one interval and at most a day."
-    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
-        errors["consecutive_successes"] = (
-            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
-        )
-    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
-        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    errors = _window_errors(
+        interval_seconds, duration_seconds, failure_limit, consecutive_successes
+    )
     if errors:
         raise ValidationError(errors)
     settings = verification_settings_for(environment)

@@ -138,13 +138,10 @@ def waiver_request(request: HttpRequest, pk: int) -> HttpResponse:
 def _waiver_decision(request: HttpRequest, pk: int, service, said: str):
     waiver = selectors.waiver_get_for_user(request.user, pk)
     release = waiver.release
+    permissions.require(request.user, "override", release.team)
     try:
         service(waiver=waiver, by=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        if isinstance(error, PermissionDenied) and not permissions.can(
-            request.user, "override", release.team
-        ):
-            raise
+    except (ValidationError, PermissionDenied) as error:  # the four-eyes rule
         messages.error(request, f"Not {said}: {_refusal(error)}")
     else:
         messages.success(request, f"Waiver of “{waiver.label}” {said}.")
@@ -207,15 +204,12 @@ def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the two approvals an emergency exception needs."""
     exception = selectors.exception_get_for_user(request.user, pk)
     release = exception.release
+    permissions.require(request.user, "override", release.team)
     try:
         exception = services.emergency_exception_approve(
             exception=exception, by=request.user
         )
-    except (ValidationError, PermissionDenied) as error:
-        if isinstance(error, PermissionDenied) and not permissions.can(
-            request.user, "override", release.team
-        ):
-            raise
+    except (ValidationError, PermissionDenied) as error:  # the four-eyes rule
         messages.error(request, f"Not approved: {_refusal(error)}")
     else:
         if exception.approved:

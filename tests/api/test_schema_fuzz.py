@@ -115,6 +115,8 @@ PATH_OBJECTS = {
     "oncall-rotations": "team",
     "maintenance-plans": "environment",
     "maintenance-items": "check",
+    "freeze-windows": "freeze",
+    "verification-settings": "environment",
 }
 
 
@@ -232,6 +234,13 @@ def owned(db, settings, template) -> dict:
         ),
         "webhook": Webhook.objects.create(
             team=team, name="fuzz", url="https://hooks.example.com/x", created_by=lead
+        ),
+        "freeze": policy.freeze_window_save(
+            environment=environment,
+            by=lead,
+            name="fuzz",
+            cron="0 18 * * fri",
+            duration_minutes=60,
         ),
         "template": template,
         "group": accounts.signoff_group_create(team=team, name="fuzz", by=None),

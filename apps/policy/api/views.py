@@ -72,6 +72,19 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         return Response(serializers.WaiverSerializer(waiver).data)
 
 
+def _freeze_fields(data: dict) -> dict:
+    """A freeze window's validated body as freeze_window_save() takes it."""
+    return {
+        "name": data["name"],
+        "reason": data.get("reason", ""),
+        "starts_at": data.get("starts_at"),
+        "ends_at": data.get("ends_at"),
+        "cron": data.get("cron", ""),
+        "time_zone": data.get("time_zone", "UTC"),
+        "duration_minutes": data.get("duration_minutes"),
+    }
+
+
 class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     """Freeze windows of the caller's teams' environments; leads change them."""
 
@@ -91,13 +104,7 @@ class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, View
         window = services.freeze_window_save(
             environment=data["environment"],
             by=request.user,
-            name=data["name"],
-            reason=data.get("reason", ""),
-            starts_at=data.get("starts_at"),
-            ends_at=data.get("ends_at"),
-            cron=data.get("cron", ""),
-            time_zone=data.get("time_zone", "UTC"),
-            duration_minutes=data.get("duration_minutes"),
+            **_freeze_fields(data),
         )
         body = serializers.FreezeWindowSerializer(window).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -114,13 +121,7 @@ class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, View
             environment=window.environment,
             window=window,
             by=request.user,
-            name=data["name"],
-            reason=data.get("reason", ""),
-            starts_at=data.get("starts_at"),
-            ends_at=data.get("ends_at"),
-            cron=data.get("cron", ""),
-            time_zone=data.get("time_zone", "UTC"),
-            duration_minutes=data.get("duration_minutes"),
+            **_freeze_fields(data),
         )
         return Response(serializers.FreezeWindowSerializer(window).data)
 
