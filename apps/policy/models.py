@@ -22,11 +22,14 @@ class Waiver(models.Model):
     class BlockerType(models.TextChoices):
         ITEM = "item", "Checklist item"
         PROBE = "probe", "Probe"
+        SIGNOFF = "signoff", "Sign-off role"
 
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="+")
     blocker_type = models.CharField(max_length=10, choices=BlockerType.choices)
     blocker_id = models.CharField(
-        max_length=40, help_text="A release item id, or a probe configuration id."
+        max_length=40,
+        help_text="A release item id, a probe configuration id, or a sign-off "
+        "role's key.",
     )
     label = models.CharField(max_length=500, help_text="What was waived, as shown.")
     reason = models.TextField()

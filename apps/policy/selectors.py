@@ -28,6 +28,7 @@ from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeConfig
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
+from apps.signoffs import selectors as signoff_selectors
 
 
 def _text(value: str = "") -> Value:
@@ -405,9 +406,10 @@ class Waivable(NamedTuple):
 
 def waivable_blockers(release: Release, at: datetime | None = None) -> list[Waivable]:
     """What blocks the release and may be waived, for the waiver request form:
-    the blocking gating items not yet settled, then the blocking probes whose
-    latest result fails or that have none. A blocker with a waiver asked for or
-    in force is left out."""
+    the blocking gating items not yet settled, the sign-off roles without an
+    approval (none yet, or rejected), then the blocking probes whose latest
+    result fails or that have none. A blocker with a waiver asked for or in force
+    is left out."""
     at = at or timezone.now()
     standing = {
         f"{blocker_type}:{blocker_id}"
@@ -425,6 +427,14 @@ def waivable_blockers(release: Release, at: datetime | None = None) -> list[Waiv
     for item in items.order_by("position"):
         state = "blocked" if item.state == ReleaseItem.State.BLOCKED else "open"
         found.append(Waivable(f"item:{item.pk}", f"{item.text} ({state})"))
+    decisions = signoff_selectors.current_decisions(release)
+    for role in release.signoff_roles:
+        decision = decisions.get(role["key"])
+        if decision is None or not decision.is_approval:
+            state = "no sign-off yet" if decision is None else "rejected"
+            found.append(
+                Waivable(f"signoff:{role['key']}", f"{role['name']} sign-off ({state})")
+            )
     latest = {
         result.config_id: result for result in probe_selectors.release_evidence(release)
     }

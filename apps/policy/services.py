@@ -48,6 +48,11 @@ def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
 
 
 def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str:
+    if blocker_type == Waiver.BlockerType.SIGNOFF:
+        for role in release.signoff_roles:
+            if role["key"] == blocker_id:
+                return f"{role['name']} sign-off"
+        raise ValidationError({"blocker_id": "Not a sign-off role of this release."})
     if not (blocker_id.isascii() and blocker_id.isdigit() and len(blocker_id) < 19):
         blocker_id = "0"  # no row has it: refused below with the usual message
     if blocker_type == Waiver.BlockerType.ITEM:
@@ -64,7 +69,9 @@ def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str
                 {"blocker_id": "Not a probe of this release's environment."}
             )
         return config.name
-    raise ValidationError({"blocker_type": "Waive a checklist item or a probe."})
+    raise ValidationError(
+        {"blocker_type": "Waive a checklist item, a probe or a sign-off role."}
+    )
 
 
 @transaction.atomic

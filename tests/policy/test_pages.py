@@ -537,3 +537,50 @@ def test_a_blocked_item_and_the_blocker_list_lead_a_lead_to_the_waiver_form(
     assert f'Request a waiver<span class="visually-hidden"> of {item.text}' in as_lead
     assert "Request a waiver of a blocker…" in as_lead
     assert form not in as_engineer
+
+
+def test_a_sign_off_role_is_waived_from_the_page_and_counts_as_approved(
+    client, ready_release, lead, second_lead
+):
+    from apps.readiness.readiness import compute_readiness
+    from apps.signoffs.models import SignOff
+
+    role = ready_release.signoff_roles[0]
+    SignOff.objects.filter(release=ready_release, role_key=role["key"]).delete()
+    assert compute_readiness(ready_release).ready is False
+    client.force_login(lead)
+    url = reverse("policy:waiver-request", args=[ready_release.pk])
+    form = client.get(url).text
+
+    client.post(
+        url,
+        {
+            "blocker": f"signoff:{role['key']}",
+            "reason": "The security lead is on leave; reviewed by the CTO",
+            "expires_at": _later(days=1),
+        },
+    )
+    waiver = Waiver.objects.get()
+    services.waiver_approve(waiver=waiver, by=second_lead)
+    readiness = compute_readiness(ready_release)
+
+    assert f"{role['name']} sign-off (no sign-off yet)" in form
+    assert (waiver.blocker_type, waiver.blocker_id) == ("signoff", role["key"])
+    assert waiver.label == f"{role['name']} sign-off"
+    assert readiness.ready is True
+    assert [w.blocker.type for w in readiness.waived] == ["signoff"]
+    assert readiness.roles_approved == readiness.roles_total
+
+
+def test_an_unknown_sign_off_role_cannot_be_waived(release, lead):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Not a sign-off role of this release"):
+        services.waiver_request(
+            release=release,
+            blocker_type="signoff",
+            blocker_id="nobody",
+            reason="r",
+            expires_at=timezone.now() + timedelta(days=1),
+            by=lead,
+        )
