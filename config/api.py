@@ -35,6 +35,7 @@ from apps.oncall.api.views import OverrideViewSet, RotationViewSet
 from apps.policy.api.views import (
     EmergencyExceptionViewSet,
     FreezeWindowViewSet,
+    VerificationSettingsViewSet,
     VerificationWindowViewSet,
     WaiverViewSet,
 )
@@ -122,6 +123,11 @@ router.register(
 )
 router.register(
     "verification-windows", VerificationWindowViewSet, basename="verification-window"
+)
+router.register(
+    "verification-settings",
+    VerificationSettingsViewSet,
+    basename="verification-settings",
 )
 
 # A release's readiness is served by apps.readiness, above the release resource;

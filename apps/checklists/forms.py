@@ -64,14 +64,22 @@ class OptionsForm(forms.Form):
         required=False,
         label="One person may approve more than one role",
     )
+    advisory_items = forms.MultipleChoiceField(
+        required=False,
+        label="Advisory items",
+        help_text="An open advisory item warns on the release page and never "
+        "blocks the release; the others block until settled or waived.",
+        widget=forms.CheckboxSelectMultiple,
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         label="Save as the own version of",
         empty_label=None,
     )
 
-    def __init__(self, *args, teams, **kwargs) -> None:
+    def __init__(self, *args, teams, items: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["advisory_items"].choices = [(text, text) for text in items]
         if teams is None:
             del self.fields["team"]
         else:

@@ -1,7 +1,8 @@
 r"""Parse a Markdown deployment checklist into a document, and print it back.
 
 Plain Python, no Django. The format is the seed's: `# Title`, `## Phase`,
-`### N. Section`, `- [ ] item` (an optional trailing `: \`command\``), indented
+`### N. Section`, `- [ ] item` (an optional `(advisory)` marker after the text, for
+an item that warns rather than blocks, then an optional `: \`command\``), indented
 detail lines under an item, fenced command blocks, and a `## Sign-Off` list
 whose items become sign-off roles. Text that is not a checklist item is kept
 verbatim so that printing a parsed document gives the same Markdown back.
@@ -37,6 +38,8 @@ _CHECKBOX = re.compile(r"^- \[( |x|X)\] (?P<text>.*\S)\s*$")
 _LOOKS_LIKE_CHECKBOX = re.compile(r"^\s{0,1}[-*+]\s*\[.?\]")
 _COMMAND = re.compile(r"^(?P<text>.*?):\s*`(?P<command>[^`]+)`$")
 _OPTIONAL = re.compile(r"\((if|optional)\b", re.I)
+_ADVISORY = re.compile(r"\s+\(advisory\)$", re.I)
+ADVISORY_MARKER = "(advisory)"
 _SECTION = re.compile(r"^(?:(?P<number>\d+)\.\s+)?(?P<title>.+)$")
 _STEP = re.compile(r"^#\s*(?P<number>\d+)\.\s*(?P<title>.+)$")
 _ROLE_SUFFIX = re.compile(
@@ -61,6 +64,7 @@ class Item:
     command: str = ""
     details: list[str] = field(default_factory=list)
     required: bool = True
+    advisory: bool = False  # warns instead of blocking: "(advisory)" after the text
 
 
 @dataclass
@@ -208,11 +212,15 @@ def parse(source: str) -> Document:
                     number, f"an item is limited to {MAX_ITEM_LENGTH} characters"
                 )
             text, command = split_command(text)
+            advisory = part.kind != "signoff" and bool(_ADVISORY.search(text))
+            if advisory:
+                text = _ADVISORY.sub("", text)
             last_item = Item(
                 text=text,
                 command=command,
                 line=number,
                 required=not _OPTIONAL.search(text),
+                advisory=advisory,
             )
             block.items.append(last_item)
             continue
@@ -292,7 +300,8 @@ def _trim(document: Document) -> None:
 
 
 def item_line(item: Item) -> str:
-    text = f"{item.text}: `{item.command}`" if item.command else item.text
+    text = f"{item.text} {ADVISORY_MARKER}" if item.advisory else item.text
+    text = f"{text}: `{item.command}`" if item.command else text
     return "\n".join([f"- [ ] {text}", *item.details])
 
 

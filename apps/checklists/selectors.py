@@ -10,9 +10,11 @@ from apps.accounts import permissions
 from apps.accounts.models import Membership, SignOffGroup, Team
 from apps.checklists.models import (
     ChecklistTemplate,
+    Severity,
     SignOffEligibility,
     SignOffEligibilityGroup,
     SignOffRole,
+    TemplateItem,
 )
 
 DEFAULT_NAME = "default"
@@ -57,6 +59,19 @@ def template_default_for_team(
     templates = ChecklistTemplate.objects.filter(name=name).order_by("-version")
     own = templates.filter(team_id=team_id).first() if team_id else None
     return own or templates.filter(team__isnull=True).first()
+
+
+def template_severity_items(template: ChecklistTemplate) -> list[tuple[str, bool]]:
+    """(text, advisory) of the items whose severity matters: those of the
+    pre-deployment phase, which gate a release, and any other marked advisory;
+    once each, in checklist order (severities are changed by item text)."""
+    items = TemplateItem.objects.filter(phase__template=template).filter(
+        Q(phase__kind="pre_deployment") | Q(severity=Severity.ADVISORY)
+    )
+    found: dict[str, bool] = {}
+    for text, severity in items.values_list("text", "severity"):
+        found[text] = found.get(text, False) or severity == Severity.ADVISORY
+    return list(found.items())
 
 
 def template_teams_managed_by(user: User) -> QuerySet[Team]:

@@ -61,8 +61,15 @@ def _options_form(user, template, data=None) -> OptionsForm | None:
     if not (teams.exists() or user.is_superuser):
         return None
     initial = {option: getattr(template, option) for option in services.OPTIONS}
+    items = selectors.template_severity_items(template)
+    initial["advisory_items"] = [text for text, advisory in items if advisory]
     owned = selectors.template_owned_by(template, user)
-    return OptionsForm(data, initial=initial, teams=None if owned else teams)
+    return OptionsForm(
+        data,
+        initial=initial,
+        teams=None if owned else teams,
+        items=[text for text, _ in items],
+    )
 
 
 @require_POST
@@ -82,6 +89,7 @@ def template_options(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 team=data.get("team"),
                 options={option: data[option] for option in services.OPTIONS},
+                advisory_items=set(data["advisory_items"]),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -35,6 +35,29 @@ def freeze_occurrence(window, at: datetime) -> tuple[datetime, datetime] | None:
     return (start, start + duration) if start else None
 
 
+def upcoming_occurrences(
+    window, after: datetime, count: int = 5
+) -> list[tuple[datetime, datetime]]:
+    """The next `count` (start, end) of a freeze window (anything with its
+    fields) that end after `after`, the one in effect first: a one-off window
+    has at most one. Raises recurrence.CronError for an expression that never
+    matches."""
+    if not window.cron:
+        return [(window.starts_at, window.ends_at)] if window.ends_at > after else []
+    duration = timedelta(minutes=window.duration_minutes)
+    zone = recurrence.stored_zone(window.time_zone)
+    found = []
+    current = freeze_occurrence(window, after)
+    if current:
+        found.append(current)
+    cron = recurrence.Cron.parse(window.cron)
+    moment = after
+    while len(found) < count:
+        moment = cron.next_after(moment, zone)
+        found.append((moment, moment + duration))
+    return found
+
+
 @dataclass(frozen=True)
 class WaiverFact(Compact):
     id: int
@@ -45,6 +68,7 @@ class WaiverFact(Compact):
     expires_at: datetime
     approved_by: str | None
     requested_by: str
+    declined_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,7 @@ class ExceptionFact(Compact):
     reason: str
     expires_at: datetime
     approvers: tuple[str, ...]
+    requested_by: str = ""
 
 
 @dataclass(frozen=True)

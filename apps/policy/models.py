@@ -15,17 +15,21 @@ class Waiver(models.Model):
     """One blocking item or probe that may be ignored for one release until expiry.
 
     A waiver counts only once someone other than its requester approved it, and
-    only until `expires_at`; after that the blocker blocks again.
+    only until `expires_at`; after that the blocker blocks again. A declined
+    waiver never counts (its requester may decline it too: a withdrawal).
     """
 
     class BlockerType(models.TextChoices):
         ITEM = "item", "Checklist item"
         PROBE = "probe", "Probe"
+        SIGNOFF = "signoff", "Sign-off role"
 
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="+")
     blocker_type = models.CharField(max_length=10, choices=BlockerType.choices)
     blocker_id = models.CharField(
-        max_length=40, help_text="A release item id, or a probe configuration id."
+        max_length=40,
+        help_text="A release item id, a probe configuration id, or a sign-off "
+        "role's key.",
     )
     label = models.CharField(max_length=500, help_text="What was waived, as shown.")
     reason = models.TextField()
@@ -40,6 +44,14 @@ class Waiver(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -49,7 +61,11 @@ class Waiver(models.Model):
             models.CheckConstraint(
                 condition=~Q(approved_by=F("requested_by")),
                 name="waiver_approver_is_not_requester",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | Q(declined_by__isnull=True),
+                name="waiver_approved_or_declined_not_both",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,6 +74,10 @@ class Waiver(models.Model):
     @property
     def approved(self) -> bool:
         return self.approved_by_id is not None
+
+    @property
+    def declined(self) -> bool:
+        return self.declined_by_id is not None
 
 
 class FreezeWindow(models.Model):
@@ -264,3 +284,25 @@ class VerificationSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.seq}: {self.verdict}"
+
+
+class VerificationSettings(models.Model):
+    """How an environment verifies each release marked deployed there: off by
+    default; when on, a verification window starts by itself on deploy."""
+
+    environment = models.OneToOneField(
+        Environment, on_delete=models.CASCADE, related_name="verification_settings"
+    )
+    enabled = models.BooleanField(default=False)
+    duration_seconds = models.FloatField(default=600)
+    interval_seconds = models.FloatField(default=30)
+    failure_limit = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "verification settings"
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"Verification of {self.environment} ({state})"

@@ -22,12 +22,15 @@ from apps.policy.facts import (
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSample,
     VerificationWindow,
     Waiver,
 )
+from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeConfig
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release, ReleaseItem
+from apps.signoffs import selectors as signoff_selectors
 
 
 def _text(value: str = "") -> Value:
@@ -60,6 +63,7 @@ class _FactRow(NamedTuple):
     number: int | None
     user_a: str | None
     user_b: str | None
+    user_c: str | None
 
 
 _TYPES = {
@@ -115,6 +119,7 @@ def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
                 "expires_at": ("time_a", "expires_at"),
                 "approved_by": ("user_a", "approved_by__username"),
                 "requested_by": ("user_b", "requested_by__username"),
+                "declined_by": ("user_c", "declined_by__username"),
             },
         ),
         _Part(
@@ -140,6 +145,7 @@ def _parts(release_ids: list[int], environment_ids: set[int]) -> list[_Part]:
                 "expires_at": ("time_a", "expires_at"),
                 "first_approver": ("user_a", "first_approver__username"),
                 "second_approver": ("user_b", "second_approver__username"),
+                "requested_by": ("user_c", "requested_by__username"),
             },
         ),
         _Part(
@@ -280,6 +286,7 @@ def _facts(found: dict, release_id: int, environment: dict) -> PolicyFacts:
             approvers=tuple(
                 name for name in (row["first_approver"], row["second_approver"]) if name
             ),
+            requested_by=row["requested_by"] or "",
         )
         for row in rows("emergency")
     ]
@@ -318,7 +325,9 @@ def _when(value) -> datetime | None:
 
 
 def waiver_state(waiver, at: datetime) -> str:
-    """expired, active (approved and not expired) or pending."""
+    """declined, expired, active (approved and not expired) or pending."""
+    if waiver.declined_by:
+        return "declined"
     if at >= waiver.expires_at:
         return "expired"
     return "active" if waiver.approved_by else "pending"
@@ -328,8 +337,10 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
     """What the release page's policy panel shows, from the one facts query."""
     at = at or timezone.now()
     facts = readiness_facts(release)
-    found = facts.freeze_at(at) if release.status in OPEN_STATUSES else None
+    is_open = release.status in OPEN_STATUSES
+    found = facts.freeze_at(at) if is_open else None
     return {
+        "open": is_open,
         "waivers": [
             {
                 "fact": waiver,
@@ -343,10 +354,156 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
             "window": found[0],
             "until": found[2],
             "exception": facts.exception_at(at),
+            "pending": exceptions_pending(facts, at),
         },
         "freezes": facts.freezes,
-        "windows": facts.windows[:5],
+        "windows": verification_rows(facts.windows[:5]),
+        "measuring": any(w.outcome == "running" for w in facts.windows[:5]),
     }
+
+
+CHART_WIDTH, CHART_HEIGHT, BAR_GAP = 240, 40, 1
+CHART_MEASUREMENTS = 60  # the latest ones, when a window took more
+
+
+def verification_rows(windows) -> list[dict]:
+    """Each window with a chart of its measurements: one bar per measurement,
+    as tall as its slowest http latency (full height without one), coloured by
+    its verdict (any probe failing fails it, any without data leaves it without
+    data). One query for all the windows; none without windows."""
+    if not windows:
+        return []
+    by_window: dict[int, dict[int, dict]] = {}
+    samples = VerificationSample.objects.filter(
+        window_id__in=[window.id for window in windows]
+    ).values_list("window_id", "seq", "verdict", "observed")
+    for window_id, seq, verdict, observed in samples:
+        bar = by_window.setdefault(window_id, {}).setdefault(
+            seq, {"seq": seq, "verdicts": set(), "latency": None}
+        )
+        bar["verdicts"].add(verdict)
+        latency = (observed or {}).get("latency_ms")
+        if isinstance(latency, int | float):
+            bar["latency"] = max(bar["latency"] or 0, float(latency))
+    return [
+        {"window": window, "chart": _chart(by_window.get(window.id, {}))}
+        for window in windows
+    ]
+
+
+def _chart(measurements: dict[int, dict]) -> dict | None:
+    """The SVG bars (x, y, width, height, verdict, label) of a window's chart."""
+    if not measurements:
+        return None
+    shown = [measurements[seq] for seq in sorted(measurements)][-CHART_MEASUREMENTS:]
+    slowest = max((m["latency"] or 0 for m in shown), default=0) or 1
+    width = CHART_WIDTH / max(len(shown), 12)
+    bars, counts = [], {"success": 0, "failure": 0, "no_data": 0}
+    for index, measurement in enumerate(shown):
+        verdicts = measurement["verdicts"]
+        verdict = (
+            "failure"
+            if "failure" in verdicts
+            else "no_data"
+            if "no_data" in verdicts
+            else "success"
+        )
+        counts[verdict] += 1
+        latency = measurement["latency"]
+        height = (
+            CHART_HEIGHT
+            if latency is None
+            else max(3, CHART_HEIGHT * latency / slowest)
+        )
+        label = f"#{measurement['seq']}: {verdict.replace('_', ' ')}"
+        if latency is not None:
+            label += f", {latency:.0f} ms"
+        bars.append(
+            {
+                "x": round(index * width, 1),
+                "y": round(CHART_HEIGHT - height, 1),
+                "width": round(max(width - BAR_GAP, 1), 1),
+                "height": round(height, 1),
+                "verdict": verdict,
+                "label": label,
+            }
+        )
+    summary = (
+        f"{len(shown)} measurement{'' if len(shown) == 1 else 's'}: "
+        f"{counts['success']} succeeded, "
+        f"{counts['failure']} failed, {counts['no_data']} without data"
+    )
+    if any(m["latency"] is not None for m in shown):
+        summary += f"; slowest {slowest:.0f} ms"
+    return {
+        "bars": bars,
+        "summary": summary,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+    }
+
+
+def exceptions_pending(facts: PolicyFacts, at: datetime) -> list[ExceptionFact]:
+    """Emergency exceptions still short of their two approvals, unexpired."""
+    return [
+        exception
+        for exception in facts.exceptions
+        if len(exception.approvers) < 2 and at < exception.expires_at
+    ]
+
+
+class Waivable(NamedTuple):
+    """A blocker a lead may ask to waive: its form value and what it says."""
+
+    value: str  # "item:12" or "probe:7"
+    label: str
+
+
+def waivable_blockers(release: Release, at: datetime | None = None) -> list[Waivable]:
+    """What blocks the release and may be waived, for the waiver request form:
+    the blocking gating items not yet settled, the sign-off roles without an
+    approval (none yet, or rejected), then the blocking probes whose latest
+    result fails or that have none. A blocker with a waiver asked for or in force
+    is left out."""
+    at = at or timezone.now()
+    standing = {
+        f"{blocker_type}:{blocker_id}"
+        for blocker_type, blocker_id in Waiver.objects.filter(
+            release=release, declined_by__isnull=True, expires_at__gt=at
+        ).values_list("blocker_type", "blocker_id")
+    }
+    found = []
+    items = release.items.filter(
+        required=True,
+        kind=ReleaseItem.Kind.CHECK,
+        phase="pre_deployment",
+        state__in=(ReleaseItem.State.OPEN, ReleaseItem.State.BLOCKED),
+    ).exclude(severity=Severity.ADVISORY)
+    for item in items.order_by("position"):
+        state = "blocked" if item.state == ReleaseItem.State.BLOCKED else "open"
+        found.append(Waivable(f"item:{item.pk}", f"{item.text} ({state})"))
+    decisions = signoff_selectors.current_decisions(release)
+    for role in release.signoff_roles:
+        decision = decisions.get(role["key"])
+        if decision is None or not decision.is_approval:
+            state = "no sign-off yet" if decision is None else "rejected"
+            found.append(
+                Waivable(f"signoff:{role['key']}", f"{role['name']} sign-off ({state})")
+            )
+    latest = {
+        result.config_id: result for result in probe_selectors.release_evidence(release)
+    }
+    probes = ProbeConfig.objects.filter(
+        environment_id=release.environment_id, enabled=True
+    ).exclude(severity=Severity.ADVISORY)
+    for config in probes.order_by("name", "pk"):
+        result = latest.get(config.pk)
+        if result is None:
+            found.append(Waivable(f"probe:{config.pk}", f"{config.name}: no evidence"))
+        elif result.failing:
+            summary = f"{config.name}: {result.summary}"
+            found.append(Waivable(f"probe:{config.pk}", summary))
+    return [blocker for blocker in found if blocker.value not in standing]
 
 
 def waiver_get_for_user(user, pk: int) -> Waiver:
@@ -400,3 +557,13 @@ def waivers_in_force_at_deploy_many(releases: list[Release]) -> dict[int, list[W
         if waiver.approved_at <= moment < waiver.expires_at:
             found[waiver.release_id].append(waiver)
     return found
+
+
+def freeze_window_get_for_user(user, pk: int) -> FreezeWindow:
+    return permissions.get_for_user(
+        FreezeWindow.objects.select_related("environment__service__team"),
+        user,
+        pk,
+        team_field="environment__service__team_id",
+        missing="No such freeze window.",
+    )

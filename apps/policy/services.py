@@ -48,6 +48,11 @@ def _expiry(expires_at: datetime | None, longest: timedelta) -> datetime:
 
 
 def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str:
+    if blocker_type == Waiver.BlockerType.SIGNOFF:
+        for role in release.signoff_roles:
+            if role["key"] == blocker_id:
+                return f"{role['name']} sign-off"
+        raise ValidationError({"blocker_id": "Not a sign-off role of this release."})
     if not (blocker_id.isascii() and blocker_id.isdigit() and len(blocker_id) < 19):
         blocker_id = "0"  # no row has it: refused below with the usual message
     if blocker_type == Waiver.BlockerType.ITEM:
@@ -64,7 +69,9 @@ def _waivable_label(release: Release, blocker_type: str, blocker_id: str) -> str
                 {"blocker_id": "Not a probe of this release's environment."}
             )
         return config.name
-    raise ValidationError({"blocker_type": "Waive a checklist item or a probe."})
+    raise ValidationError(
+        {"blocker_type": "Waive a checklist item, a probe or a sign-off role."}
+    )
 
 
 @transaction.atomic
@@ -86,6 +93,17 @@ def waiver_request(
         raise ValidationError("Only a release still being prepared can be waived.")
     blocker_id = str(blocker_id).strip()
     label = _waivable_label(release, blocker_type, blocker_id)
+    standing = Waiver.objects.filter(
+        release=release,
+        blocker_type=blocker_type,
+        blocker_id=blocker_id,
+        declined_by__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if standing.exists():
+        raise ValidationError(
+            {"blocker_id": "This blocker already has a waiver asked for or in force."}
+        )
     waiver = Waiver.objects.create(
         release=release,
         blocker_type=blocker_type,
@@ -122,27 +140,59 @@ def waiver_approve(*, waiver: Waiver, by: User) -> Waiver:
             raise PermissionDenied("Someone other than the requester must approve.")
         if waiver.approved:
             raise ValidationError("This waiver is already approved.")
+        if waiver.declined:
+            raise ValidationError("This waiver was declined; request a new one.")
         if waiver.expires_at <= timezone.now():
             raise ValidationError("This waiver has expired; request a new one.")
         waiver.approved_by, waiver.approved_at = by, timezone.now()
         waiver.save(update_fields=["approved_by", "approved_at"])
-        audit.record(
-            actor=by,
+        _waiver_decided(
+            waiver,
+            release,
             action="waiver.approved",
-            target=waiver,
-            team_id=release.team_id,
-            release_id=release.pk,
-            after={
-                "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
-                "label": waiver.label,
-                "requested_by": waiver.requested_by.get_username(),
-                "expires_at": waiver.expires_at,
-            },
+            by=by,
+            expires_at=waiver.expires_at,
         )
         return waiver
 
 
-def _clean_freeze(
+def _waiver_decided(
+    waiver: Waiver, release: Release, action: str, by: User, **more
+) -> None:
+    """The audit event of a waiver approved or declined."""
+    audit.record(
+        actor=by,
+        action=action,
+        target=waiver,
+        team_id=release.team_id,
+        release_id=release.pk,
+        after={
+            "blocker": f"{waiver.blocker_type}:{waiver.blocker_id}",
+            "label": waiver.label,
+            "requested_by": waiver.requested_by.get_username(),
+            **more,
+        },
+    )
+
+
+@transaction.atomic
+def waiver_decline(*, waiver: Waiver, by: User) -> Waiver:
+    """Decline a waiver still waiting for approval; its requester may decline it
+    too (a withdrawal). An approved waiver stays: it expires."""
+    release = waiver.release
+    permissions.require(by, "override", release.team)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.approved:
+        raise ValidationError("This waiver is already approved; it ends at expiry.")
+    if waiver.declined:
+        raise ValidationError("This waiver is already declined.")
+    waiver.declined_by, waiver.declined_at = by, timezone.now()
+    waiver.save(update_fields=["declined_by", "declined_at"])
+    _waiver_decided(waiver, release, action="waiver.declined", by=by)
+    return waiver
+
+
+def freeze_window_clean(
     *,
     name: str,
     starts_at: datetime | None,
@@ -151,6 +201,8 @@ def _clean_freeze(
     time_zone: str,
     duration_minutes: int | None,
 ) -> dict:
+    """A freeze window's fields, checked and tidied (nothing is written): the
+    save below and the form's preview of its occurrences share it."""
     errors: dict[str, str] = {}
     name, cron = (name or "").strip(), " ".join((cron or "").split())
     if not name or len(name) > 120:
@@ -175,7 +227,8 @@ def _clean_freeze(
                 starts_at, ends_at, longest=LONGEST_FREEZE
             )
         except ValidationError as error:
-            errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
+            for key, messages in error.message_dict.items():
+                errors[key] = " ".join(messages)
     if errors:
         raise ValidationError(errors)
     return {
@@ -222,7 +275,7 @@ def freeze_window_save(
     """
     if by is not None:
         permissions.require(by, "override", environment.service.team)
-    fields = _clean_freeze(
+    fields = freeze_window_clean(
         name=name,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -281,6 +334,8 @@ def emergency_exception_request(
 ) -> EmergencyException:
     """Ask to deploy a release through a freeze; two other approvals make it count."""
     permissions.require(by, "override", release.team)
+    if release.status not in lifecycle.OPEN_STATUSES:
+        raise ValidationError("Only a release still to be deployed needs an exception.")
     exception = EmergencyException.objects.create(
         release=release,
         reason=_reason(reason),
@@ -311,6 +366,8 @@ def emergency_exception_approve(
             raise ValidationError("This exception has expired; request a new one.")
         if exception.approved:
             raise ValidationError("This exception already has both approvals.")
+        if exception.requested_by_id == by.pk:
+            raise PermissionDenied("Someone other than the requester must approve.")
         if exception.first_approver_id == by.pk:
             raise PermissionDenied("A second, different person must approve.")
         if exception.first_approver_id is None:

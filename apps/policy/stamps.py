@@ -22,7 +22,7 @@ def verdict_facts_sql(release: str, environment: str) -> list[str]:
         digest_sql(
             f"{table(Waiver)} x WHERE x.release_id = {release}",
             ["id", "blocker_type", "blocker_id", "reason", "expires_at"]
-            + ["approved_by_id", "requested_by_id"],
+            + ["approved_by_id", "requested_by_id", "declined_by_id"],
         ),
         digest_sql(
             f"{table(EmergencyException)} x WHERE x.release_id = {release}",

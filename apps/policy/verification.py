@@ -22,7 +22,11 @@ from apps.audit import services as audit
 from apps.core import events
 from apps.core.links import absolute_url
 from apps.policy import tasks
-from apps.policy.models import VerificationSample, VerificationWindow
+from apps.policy.models import (
+    VerificationSample,
+    VerificationSettings,
+    VerificationWindow,
+)
 from apps.probes import services as probe_services
 from apps.probes.kinds import Result
 from apps.probes.models import ProbeConfig
@@ -83,16 +87,11 @@ def verification_window_start(
         for c in configs
     ):
         errors["configs"] = "Use http or prometheus probes of this environment."
-    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
-        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
-    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
-        errors["duration_seconds"] = "Last at least one interval and at most a day."
-    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
-        errors["consecutive_successes"] = (
-            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
+    errors.update(
+        _window_errors(
+            interval_seconds, duration_seconds, failure_limit, consecutive_successes
         )
-    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
-        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    )
     if regression_percent is not None and not 1 <= regression_percent <= 10_000:
         errors["regression_percent"] = "Use 1 to 10000 percent."
     if errors:
@@ -405,3 +404,111 @@ def verification_windows_resume() -> int:
             tasks.verify_window.delay(window.pk)
             resumed += 1
     return resumed
+
+
+def _window_errors(
+    interval_seconds: float,
+    duration_seconds: float,
+    failure_limit: int,
+    consecutive_successes: int,
+) -> dict[str, str]:
+    """What is wrong with a window's timing and limits, by field."""
+    errors = {}
+    if not MIN_INTERVAL <= float(interval_seconds) <= MAX_DURATION:
+        errors["interval_seconds"] = f"Use {MIN_INTERVAL} s to a day."
+    if not float(interval_seconds) <= float(duration_seconds) <= MAX_DURATION:
+        errors["duration_seconds"] = "Last at least one interval and at most a day."
+    if not 1 <= consecutive_successes <= MAX_MEASUREMENTS:
+        errors["consecutive_successes"] = (
+            f"Ask for 1 to {MAX_MEASUREMENTS} successes in a row."
+        )
+    if not 0 <= failure_limit <= MAX_MEASUREMENTS:
+        errors["failure_limit"] = f"Allow 0 to {MAX_MEASUREMENTS} failures."
+    return errors
+
+
+SETTINGS_FIELDS = (
+    "enabled",
+    "duration_seconds",
+    "interval_seconds",
+    "failure_limit",
+    "consecutive_successes",
+)
+
+
+def verification_settings_for(environment) -> VerificationSettings:
+    """The environment's settings, or the defaults (off) when none are saved."""
+    found = VerificationSettings.objects.filter(environment=environment).first()
+    return found or VerificationSettings(environment=environment)
+
+
+@transaction.atomic
+def verification_settings_save(
+    *,
+    environment,
+    by: User,
+    enabled: bool,
+    duration_seconds: float,
+    interval_seconds: float,
+    failure_limit: int,
+    consecutive_successes: int,
+) -> VerificationSettings:
+    """Set how releases deployed to the environment are verified (leads)."""
+    permissions.require(by, "override", environment.service.team)
+    errors = _window_errors(
+        interval_seconds, duration_seconds, failure_limit, consecutive_successes
+    )
+    if errors:
+        raise ValidationError(errors)
+    settings = verification_settings_for(environment)
+    before = {f: getattr(settings, f) for f in SETTINGS_FIELDS} if settings.pk else {}
+    settings.enabled = enabled
+    settings.duration_seconds = float(duration_seconds)
+    settings.interval_seconds = float(interval_seconds)
+    settings.failure_limit = failure_limit
+    settings.consecutive_successes = consecutive_successes
+    settings.save()
+    changed_before, changed_after = audit.diff(
+        before, {f: getattr(settings, f) for f in SETTINGS_FIELDS}
+    )
+    audit.record(
+        actor=by,
+        action="verification_settings.changed",
+        target=settings,
+        team_id=environment.service.team_id,
+        before=changed_before,
+        after={"environment": environment.name, **changed_after},
+    )
+    return settings
+
+
+def verification_start_on_deploy(
+    event: str, *, team_id: int | None, release: Release | None = None, **_: object
+) -> None:
+    """An events subscriber: when a release is marked deployed to an environment
+    whose verification is on, start its window (as the system). An environment
+    without an http or prometheus probe has nothing to measure: it is skipped
+    and logged, and the deploy goes through either way."""
+    if event != "release.deployed" or release is None:
+        return
+    settings = VerificationSettings.objects.filter(
+        environment_id=release.environment_id, enabled=True
+    ).first()
+    if settings is None:
+        return
+    try:
+        with transaction.atomic():
+            verification_window_start(
+                release=release,
+                by=None,
+                interval_seconds=settings.interval_seconds,
+                duration_seconds=settings.duration_seconds,
+                failure_limit=settings.failure_limit,
+                consecutive_successes=settings.consecutive_successes,
+            )
+    except ValidationError as error:
+        log.warning(
+            "verification of release %s not started: %s",
+            release.pk,
+            " ".join(error.messages),
+        )

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.checklists.models import TemplateItem
+from apps.checklists.models import Severity, TemplateItem
 from apps.probes.models import KIND_CHOICES
 
 
@@ -25,6 +25,13 @@ class ProbeConfigForm(forms.Form):
         initial=10.0, min_value=0.5, max_value=30, help_text="Seconds."
     )
     enabled = forms.BooleanField(required=False, initial=True)
+    severity = forms.ChoiceField(
+        choices=Severity.choices,
+        initial=Severity.BLOCKING,
+        required=False,
+        help_text="Advisory: a failing result warns on the release page and never "
+        "blocks the release.",
+    )
     secret = forms.CharField(
         required=False,
         max_length=2000,
@@ -75,4 +82,5 @@ class ProbeConfigForm(forms.Form):
         secret = data.pop("secret")
         data["secret"] = "" if remove else (secret or None)
         data["verifies"] = list(data["verifies"])
+        data["severity"] = data["severity"] or None  # left out: kept as stored
         return data

@@ -27,7 +27,7 @@ from django.utils import timezone
 from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment
-from apps.checklists.models import TemplateItem
+from apps.checklists.models import Severity, TemplateItem
 from apps.core import events
 from apps.probes import evidence, secrets, tasks
 from apps.probes.kinds import KINDS, Result, net, run_kind
@@ -100,9 +100,13 @@ def probe_config_save(
     secret: str | None = None,
     secret_env: str = "",
     verifies: list | None = None,
+    severity: str | None = None,
     config: ProbeConfig | None = None,
 ) -> ProbeConfig:
     """Create or change a probe configuration.
+
+    `severity` is blocking or advisory (a failing advisory probe only warns);
+    None keeps what is stored (blocking for a new probe).
 
     `secret=None` keeps a stored secret, "" removes it, any other value replaces
     it (encrypted). Secrets never appear in the audit event. `secret_env` may
@@ -127,6 +131,8 @@ def probe_config_save(
     refusal = secrets.env_name_refusal(secret_env) if secret_env else None
     if refusal:
         errors["secret_env"] = refusal
+    if severity is not None and severity not in Severity.values:
+        errors["severity"] = "Choose blocking or advisory."
     if (secret or secret_env) and kind not in URL_SECRET_KINDS + TOKEN_KINDS:
         errors["secret"] = f"A {kind} probe takes no secret."
     if errors:
@@ -157,6 +163,8 @@ def probe_config_save(
     config.name, config.kind, config.target = name, kind, target
     config.options, config.timeout, config.enabled = options, timeout, enabled
     config.secret_env = secret_env
+    if severity is not None:
+        config.severity = severity
     if secret is not None:
         config.secret_encrypted = secrets.encrypt(secret)
         if secret:
@@ -189,6 +197,7 @@ def _config_facts(config: ProbeConfig) -> dict:
         "options": config.options,
         "timeout": config.timeout,
         "enabled": config.enabled,
+        "severity": config.severity,
         "secret_env": config.secret_env,
         "has_secret": config.has_secret,
         "verifies": sorted(config.verifies.values_list("text", flat=True))

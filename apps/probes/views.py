@@ -159,6 +159,7 @@ def probe_config_edit(
             "options": "\n".join(f"{k}={v}" for k, v in config.options.items()),
             "timeout": config.timeout,
             "enabled": config.enabled,
+            "severity": config.severity,
             "secret_env": config.secret_env,
             "verifies": list(config.verifies.values_list("pk", flat=True)),
         }

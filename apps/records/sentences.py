@@ -162,6 +162,14 @@ ACTIONS: dict[str, Action] = {
     "waiver.approved": Action(
         "Waiver approved", "approved waiving {object} on {release}", key("label")
     ),
+    "verification_settings.changed": Action(
+        "Verification settings changed",
+        "changed how deploys to {object} are verified",
+        key("environment"),
+    ),
+    "waiver.declined": Action(
+        "Waiver declined", "declined waiving {object} on {release}", key("label")
+    ),
     "emergency_exception.requested": Action(
         "Emergency exception requested",
         "asked for an emergency exception to the freeze for {release}",

@@ -205,3 +205,38 @@ def test_an_abandoned_fresh_sign_in_does_not_judge_a_later_silent_refresh(
 
         assert done.status_code == 302
         assert done.headers["location"] == "/accounts/tokens/"
+
+
+def test_approving_a_waiver_in_the_page_needs_a_fresh_sign_in_too(
+    sso, platform_release
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.policy import services as policy
+
+    release = platform_release
+    item = release.items.filter(phase="pre_deployment", required=True).first()
+    waiver = policy.waiver_request(
+        release=release,
+        blocker_type="item",
+        blocker_id=item.pk,
+        reason="The backup job moved to the platform team.",
+        expires_at=timezone.now() + timedelta(days=3),
+        by=release.created_by,
+    )
+    with signed_in(sso, ["platform-leads"], seconds_ago=301) as (person, http):
+        detour = post(http, f"/policy/waivers/{waiver.pk}/approve/", {})
+        waiver.refresh_from_db()
+        assert waiver.approved_by is None
+        text = through_the_provider(sso, http, person, detour)
+
+        assert "Approve the waiver of" in text
+        fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', text))
+        assert (
+            post(http, f"/policy/waivers/{waiver.pk}/approve/", fields).status_code
+            == 302
+        )
+    waiver.refresh_from_db()
+    assert waiver.approved_by is not None

@@ -21,7 +21,7 @@ from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
 from apps.integrations.models import GitHubMapping
 from apps.notifications.models import Webhook, WebhookDelivery
-from apps.policy.models import EmergencyException, Waiver
+from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
 from tests import factories
@@ -31,6 +31,9 @@ pytestmark = pytest.mark.django_db
 # Integer fields of write bodies that are plain numbers, not ids (reviewed).
 NUMBERS = {
     ("post", "/api/v1/freeze-windows/", "duration_minutes"),
+    ("put", "/api/v1/freeze-windows/{id}/", "duration_minutes"),
+    ("put", "/api/v1/verification-settings/{environment}/", "failure_limit"),
+    ("put", "/api/v1/verification-settings/{environment}/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "failure_limit"),
     ("post", "/api/v1/verification-windows/", "consecutive_successes"),
     ("post", "/api/v1/verification-windows/", "regression_percent"),
@@ -259,6 +262,12 @@ def _team_world(template) -> dict:
             requested_by=lead,
             expires_at=later,
         ),
+        "freeze": FreezeWindow.objects.create(
+            environment=environment,
+            name="Holidays",
+            starts_at=later,
+            ends_at=later + timedelta(days=1),
+        ),
         "exception": EmergencyException.objects.create(
             release=release, reason="outage", requested_by=lead, expires_at=later
         ),
@@ -370,6 +379,9 @@ PATHS = {
     ("post", "/api/v1/releases/{id}/transition/"): "release",
     ("post", "/api/v1/verification-windows/{id}/decide/"): "window",
     ("post", "/api/v1/waivers/{id}/approve/"): "waiver",
+    ("post", "/api/v1/waivers/{id}/decline/"): "waiver",
+    ("put", "/api/v1/freeze-windows/{id}/"): "freeze",
+    ("delete", "/api/v1/freeze-windows/{id}/"): "freeze",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
     ("delete", "/api/v1/integrations/github/mappings/{id}/"): "mapping",
     ("post", "/api/v1/webhook-deliveries/{id}/resend/"): "attempt",
@@ -388,6 +400,7 @@ PATHS = {
     ("delete", "/api/v1/support-resources/{id}/"): "resource",
     ("put", "/api/v1/oncall-rotations/{team}/"): "team",
     ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
+    ("put", "/api/v1/verification-settings/{environment}/"): "environment",
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",
     ("post", "/api/v1/probe-configs/{id}/test/"): "config",

@@ -198,6 +198,42 @@ COUNTERPARTS = {
         "apps.contacts.services.support_resource_delete",
         ("delete", "/api/v1/support-resources/{id}/"),
     ),
+    "policy:waiver-request": (
+        "apps.policy.services.waiver_request",
+        ("post", "/api/v1/waivers/"),
+    ),
+    "policy:waiver-approve": (
+        "apps.policy.services.waiver_approve",
+        ("post", "/api/v1/waivers/{id}/approve/"),
+    ),
+    "policy:waiver-decline": (
+        "apps.policy.services.waiver_decline",
+        ("post", "/api/v1/waivers/{id}/decline/"),
+    ),
+    "policy:exception-request": (
+        "apps.policy.services.emergency_exception_request",
+        ("post", "/api/v1/emergency-exceptions/"),
+    ),
+    "policy:exception-approve": (
+        "apps.policy.services.emergency_exception_approve",
+        ("post", "/api/v1/emergency-exceptions/{id}/approve/"),
+    ),
+    "policy:freeze-new": (
+        "apps.policy.services.freeze_window_save",
+        ("post", "/api/v1/freeze-windows/"),
+    ),
+    "policy:freeze-edit": (
+        "apps.policy.services.freeze_window_save",
+        ("put", "/api/v1/freeze-windows/{id}/"),
+    ),
+    "policy:freeze-delete": (
+        "apps.policy.services.freeze_window_delete",
+        ("delete", "/api/v1/freeze-windows/{id}/"),
+    ),
+    "policy:verification-settings": (
+        "apps.policy.verification.verification_settings_save",
+        ("put", "/api/v1/verification-settings/{environment}/"),
+    ),
     "policy:verification-decide": (
         "apps.policy.verification.verification_window_decide",
         ("post", "/api/v1/verification-windows/{id}/decide/"),

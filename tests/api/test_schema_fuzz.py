@@ -117,6 +117,8 @@ PATH_OBJECTS = {
     "maintenance-plans": "environment",
     "maintenance-items": "check",
     "webhook-deliveries": "attempt",
+    "freeze-windows": "freeze",
+    "verification-settings": "environment",
 }
 
 
@@ -234,6 +236,13 @@ def owned(db, settings, template) -> dict:
         ),
         "webhook": Webhook.objects.create(
             team=team, name="fuzz", url="https://hooks.example.com/x", created_by=lead
+        ),
+        "freeze": policy.freeze_window_save(
+            environment=environment,
+            by=lead,
+            name="fuzz",
+            cron="0 18 * * fri",
+            duration_minutes=60,
         ),
         "template": template,
         "group": accounts.signoff_group_create(team=team, name="fuzz", by=None),

@@ -680,6 +680,11 @@ def _(w: World) -> Call:
     return lambda: w.waiver
 
 
+@scenario(policy.waiver_decline)
+def _(w: World) -> Call:
+    return partial(policy.waiver_decline, waiver=w.waiver, by=w.second_lead)
+
+
 @scenario(policy.waiver_approve)
 def _(w: World) -> Call:
     return partial(policy.waiver_approve, waiver=w.waiver, by=w.second_lead)

@@ -90,6 +90,12 @@ PENDING = {
     "api:verification-window-detail",
     "api:waiver-approve",
     "api:waiver-detail",
+    "api:waiver-decline",
+    "policy:waiver-approve",
+    "policy:waiver-decline",
+    "policy:exception-approve",
+    "policy:freeze-edit",
+    "policy:freeze-delete",
 }
 # Lists of the policy work, scoped like the others.
 LISTS_PENDING = {
@@ -97,6 +103,7 @@ LISTS_PENDING = {
     "api:freeze-window-list",
     "api:verification-window-list",
     "api:waiver-list",
+    "api:verification-settings-list",
 }
 # Objects an auditor cannot even see (webhooks are for leads): 404, not 403.
 HIDDEN_FROM_AUDITORS = {
@@ -247,6 +254,14 @@ ARGUMENTS = {
     "oncall:override-add": lambda w: {"slug": w["team"].slug},
     "api:verification-window-decide": lambda w: {"pk": w["window"].pk},
     "policy:verification-decide": lambda w: {"pk": w["window"].pk},
+    "policy:panel": lambda w: {"pk": w["release"].pk},
+    "policy:waiver-request": lambda w: {"pk": w["release"].pk},
+    "policy:exception-request": lambda w: {"pk": w["release"].pk},
+    "policy:freezes": lambda w: {"pk": w["environment"].pk},
+    "policy:freeze-new": lambda w: {"environment_pk": w["environment"].pk},
+    "policy:freeze-preview": lambda w: {"pk": w["environment"].pk},
+    "policy:verification-settings": lambda w: {"pk": w["environment"].pk},
+    "api:verification-settings-detail": lambda w: {"environment": w["environment"].pk},
     "api:probe-config-test": lambda w: {"pk": w["config"].pk},
     "api:oncall-rotation-detail": lambda w: {"team": w["team"].pk},
     "api:oncall-override-detail": lambda w: {"pk": w["override"].pk},

@@ -50,6 +50,13 @@ class TemplateOptionsSerializer(serializers.Serializer):
 
     allow_creator_approval = serializers.BooleanField(required=False)
     allow_shared_signoffs = serializers.BooleanField(required=False)
+    advisory_items = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        max_length=2000,
+        help_text="The texts of the items that only warn (all others block); "
+        "omit to leave the severities as they are.",
+    )
     team = team_field(required=False, allow_null=True, default=None)
 
 

@@ -92,8 +92,13 @@ class TemplateViewSet(ReadOnlyViewSet):
         options = {
             option: data[option] for option in services.OPTIONS if option in data
         }
+        advisory = data.get("advisory_items")
         change = services.template_change(
-            template=template, by=request.user, team=team, options=options
+            template=template,
+            by=request.user,
+            team=team,
+            options=options,
+            advisory_items=None if advisory is None else set(advisory),
         )
         body = serializers.TemplateSerializer(change.template).data
         if change.copied_from is not None:

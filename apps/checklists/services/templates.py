@@ -231,6 +231,7 @@ def _items(
             command=item.command[:500],
             details="\n".join(item.details),
             required=item.required,
+            severity=Severity.ADVISORY if item.advisory else Severity.BLOCKING,
             probe_kind=PROBE_KIND_BY_TEXT.get(item.text.lower(), ""),
         )
         for position, item in enumerate(items)
@@ -279,7 +280,11 @@ def template_export(template: ChecklistTemplate) -> str:
 def _document_items(items: list[TemplateItem]) -> list[markdown.Item]:
     return [
         markdown.Item(
-            text=item.text, command=item.command, details=_lines(item.details), line=0
+            text=item.text,
+            command=item.command,
+            details=_lines(item.details),
+            line=0,
+            advisory=item.severity == Severity.ADVISORY,
         )
         for item in items
     ]

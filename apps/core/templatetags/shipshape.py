@@ -36,11 +36,15 @@ STATUS_LOOK = {
     "error": ("alert", "bad"),
     "errored": ("alert", "bad"),
     # Webhook and email deliveries.
-    "pending": ("clock", "info"),
     "sending": ("clock", "info"),
     "succeeded": ("check", "ok"),
     "sent": ("check", "ok"),
     "gave_up": ("x", "bad"),
+    # waivers (and deliveries waiting to be sent)
+    "pending": ("clock", "warn"),
+    "active": ("check", "ok"),
+    "expired": ("clock", "neutral"),
+    "declined": ("x", "neutral"),
 }
 
 EVENT_WORDS = {

@@ -6,6 +6,7 @@ from apps.catalog.api.fields import environment_field
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSettings,
     VerificationWindow,
     Waiver,
 )
@@ -15,6 +16,9 @@ from apps.releases.api.fields import release_field
 class WaiverSerializer(serializers.ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    declined_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
 
@@ -30,6 +34,8 @@ class WaiverSerializer(serializers.ModelSerializer):
             "requested_by",
             "approved_by",
             "approved_at",
+            "declined_by",
+            "declined_at",
             "expires_at",
             "created_at",
         ]
@@ -62,6 +68,15 @@ class FreezeWindowSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id"]
         # Uniqueness is the service's to check, with its own message.
+        validators = []
+
+
+class FreezeWindowUpdateSerializer(FreezeWindowSerializer):
+    """A freeze window's new fields; it stays in its environment."""
+
+    class Meta(FreezeWindowSerializer.Meta):
+        fields = [f for f in FreezeWindowSerializer.Meta.fields if f != "environment"]
+        read_only_fields = ["id"]
         validators = []
 
 
@@ -113,3 +128,28 @@ class VerificationStartSerializer(serializers.Serializer):
     regression_percent = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, default=None
     )
+
+
+class VerificationSettingsSerializer(serializers.ModelSerializer):
+    """How an environment verifies each release marked deployed there."""
+
+    class Meta:
+        model = VerificationSettings
+        fields = [
+            "environment",
+            "enabled",
+            "duration_seconds",
+            "interval_seconds",
+            "failure_limit",
+            "consecutive_successes",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class VerificationSettingsWriteSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    duration_seconds = serializers.FloatField(default=600)
+    interval_seconds = serializers.FloatField(default=30)
+    failure_limit = serializers.IntegerField(default=0, min_value=0)
+    consecutive_successes = serializers.IntegerField(default=3, min_value=1)

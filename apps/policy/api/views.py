@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from apps.accounts.permissions import team_ids_for
 from apps.accounts.sso import stepup
+from apps.catalog.selectors import environment_get_for_user
 from apps.core.api import ViewSet, validated
 from apps.policy import selectors, services, verification
 from apps.policy.api import serializers
@@ -16,6 +17,7 @@ from apps.policy.filters import VerificationWindowFilter
 from apps.policy.models import (
     EmergencyException,
     FreezeWindow,
+    VerificationSettings,
     VerificationWindow,
     Waiver,
 )
@@ -63,9 +65,30 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         waiver = services.waiver_approve(waiver=waiver, by=request.user)
         return Response(serializers.WaiverSerializer(waiver).data)
 
+    @extend_schema(request=None, responses={200: serializers.WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        """Decline a waiver still waiting for approval (its requester withdraws it)."""
+        waiver = selectors.waiver_get_for_user(request.user, int(pk))
+        waiver = services.waiver_decline(waiver=waiver, by=request.user)
+        return Response(serializers.WaiverSerializer(waiver).data)
+
+
+def _freeze_fields(data: dict) -> dict:
+    """A freeze window's validated body as freeze_window_save() takes it."""
+    return {
+        "name": data["name"],
+        "reason": data.get("reason", ""),
+        "starts_at": data.get("starts_at"),
+        "ends_at": data.get("ends_at"),
+        "cron": data.get("cron", ""),
+        "time_zone": data.get("time_zone", "UTC"),
+        "duration_minutes": data.get("duration_minutes"),
+    }
+
 
 class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
-    """Freeze windows of the caller's teams' environments."""
+    """Freeze windows of the caller's teams' environments; leads change them."""
 
     serializer_class = serializers.FreezeWindowSerializer
     queryset = FreezeWindow.objects.none()
@@ -83,16 +106,32 @@ class FreezeWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, View
         window = services.freeze_window_save(
             environment=data["environment"],
             by=request.user,
-            name=data["name"],
-            reason=data.get("reason", ""),
-            starts_at=data.get("starts_at"),
-            ends_at=data.get("ends_at"),
-            cron=data.get("cron", ""),
-            time_zone=data.get("time_zone", "UTC"),
-            duration_minutes=data.get("duration_minutes"),
+            **_freeze_fields(data),
         )
         body = serializers.FreezeWindowSerializer(window).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.FreezeWindowUpdateSerializer,
+        responses={200: serializers.FreezeWindowSerializer},
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        """Replace a freeze window's fields (its environment stays)."""
+        window = selectors.freeze_window_get_for_user(request.user, int(pk))
+        data = validated(serializers.FreezeWindowUpdateSerializer, request)
+        window = services.freeze_window_save(
+            environment=window.environment,
+            window=window,
+            by=request.user,
+            **_freeze_fields(data),
+        )
+        return Response(serializers.FreezeWindowSerializer(window).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Remove a freeze window."""
+        window = selectors.freeze_window_get_for_user(request.user, int(pk))
+        services.freeze_window_delete(window=window, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmergencyExceptionViewSet(
@@ -181,3 +220,34 @@ class VerificationWindowViewSet(
             window=window, outcome=data["outcome"], note=data["note"], by=request.user
         )
         return Response(serializers.VerificationWindowSerializer(window).data)
+
+
+class VerificationSettingsViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet
+):
+    """Verification after deploy of the caller's teams' environments (saved ones;
+    an environment without is off); PUT sets one (leads)."""
+
+    serializer_class = serializers.VerificationSettingsSerializer
+    queryset = VerificationSettings.objects.none()
+    lookup_field = "environment"
+
+    def get_queryset(self) -> QuerySet[VerificationSettings]:
+        return _scoped(
+            VerificationSettings.objects.order_by("environment_id"),
+            self.request.user,
+            "environment__service__team_id",
+        )
+
+    @extend_schema(
+        request=serializers.VerificationSettingsWriteSerializer,
+        responses={200: serializers.VerificationSettingsSerializer},
+    )
+    def update(self, request: Request, environment: str) -> Response:
+        """Turn verification on deploy on or off and set its window."""
+        place = environment_get_for_user(request.user, environment)
+        data = validated(serializers.VerificationSettingsWriteSerializer, request)
+        saved = verification.verification_settings_save(
+            environment=place, by=request.user, **data
+        )
+        return Response(serializers.VerificationSettingsSerializer(saved).data)

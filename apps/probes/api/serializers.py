@@ -7,6 +7,7 @@ encrypted by the service, and only `has_secret` is ever shown.
 from rest_framework import serializers
 
 from apps.catalog.api.fields import environment_field
+from apps.checklists.models import Severity
 from apps.probes.models import KIND_CHOICES, ProbeConfig, ProbeResult, ProbeRun
 from apps.probes.services import MAX_TIMEOUT, MIN_TIMEOUT
 from apps.releases.api.fields import release_field
@@ -26,6 +27,7 @@ class ProbeConfigSerializer(serializers.ModelSerializer):
             "options",
             "timeout",
             "enabled",
+            "severity",
             "secret_env",
             "has_secret",
             "created_at",
@@ -48,6 +50,12 @@ class ProbeConfigWriteSerializer(serializers.Serializer):
         min_value=MIN_TIMEOUT, max_value=MAX_TIMEOUT, required=False, default=10.0
     )
     enabled = serializers.BooleanField(required=False, default=True)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        required=False,
+        help_text="blocking or advisory (a failing advisory probe only warns); "
+        "omit to keep the stored one (blocking for a new probe).",
+    )
     secret = serializers.CharField(
         max_length=2000,
         required=False,

@@ -53,6 +53,7 @@ class ProbeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewS
             enabled=data["enabled"],
             secret=data["secret"],
             secret_env=data["secret_env"],
+            severity=data.get("severity"),
             config=config,
         )
 
