@@ -19,6 +19,8 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.incidents.api.views import IncidentViewSet
+from apps.insights.api.views import DeliveryMetricsView
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
 from apps.monitoring.api.views import ProbeScheduleViewSet
 from apps.notifications.api.views import EmailPreferenceView, WebhookViewSet
@@ -90,6 +92,7 @@ router.register(
 )
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("deployments", DeploymentViewSet, basename="deployment")
+router.register("incidents", IncidentViewSet, basename="incident")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
 router.register("oncall-rotations", RotationViewSet, basename="oncall-rotation")
@@ -124,6 +127,9 @@ urlpatterns = [
         "v1/me/email-preferences/",
         EmailPreferenceView.as_view(),
         name="email-preferences",
+    ),
+    path(
+        "v1/metrics/delivery/", DeliveryMetricsView.as_view(), name="metrics-delivery"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "apps.maintenance",
     "apps.oncall",
     "apps.readiness",
+    "apps.incidents",
+    "apps.insights",
     "apps.demo",
 ]
 

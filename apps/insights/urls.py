@@ -1,0 +1,15 @@
+"""URLs of the insights pages, under /insights/."""
+
+from django.urls import path
+
+from apps.insights import views
+
+app_name = "insights"
+
+urlpatterns = [
+    path("", views.insights_page, name="page"),
+    path("<slug:key>.csv", views.insights_csv, name="csv"),
+    path(
+        "releases/<int:pk>/delivery/", views.release_delivery, name="release-delivery"
+    ),
+]

@@ -1,0 +1,116 @@
+"""The Insights page and its CSVs: charts with text alternatives, numbers
+beside them, filters; the metrics API."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.releases.models import Release
+from tests import factories
+from tests.api.conftest import client_for
+
+__all__ = ["client_for"]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture
+def production(team, template, lead):
+    """Two production deploys of "shop" last week; one was rolled back."""
+    environment = factories.EnvironmentFactory(
+        service__team=team, service__name="shop", name="production", production=True
+    )
+    now = timezone.now()
+    for version, days, rolled_back in (("1.0", 8, True), ("1.1", 7, False)):
+        Release.objects.create(
+            team=team,
+            service=environment.service,
+            environment=environment,
+            template=template,
+            version=version,
+            status="rolled_back" if rolled_back else "deployed",
+            deployed_at=now - timedelta(days=days),
+            deploy_result="succeeded",
+            rolled_back_at=now - timedelta(days=days, hours=-1)
+            if rolled_back
+            else None,
+            created_by=lead,
+        )
+    return environment
+
+
+def test_the_page_draws_each_chart_with_its_table_and_text_alternative(
+    client, auditor, production, django_assert_max_num_queries
+):
+    client.force_login(auditor)
+
+    with django_assert_max_num_queries(14):
+        response = client.get("/insights/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('role="img"') == 5
+    assert page.count("<desc id=") == 5
+    assert "Deploys per week over 26 weeks" in page
+    assert "1 of 2 deploys failed" in page
+    assert "the 2025 report dropped these tiers" in page
+    assert 'href="/insights/change_fail_rate.csv"' in page
+    assert "<script" not in page.split("</header>")[1]
+    assert " style=" not in page
+
+
+def test_the_csv_holds_the_weekly_numbers_of_one_chart(client, lead, production):
+    client.force_login(lead)
+
+    response = client.get("/insights/change_fail_rate.csv?weeks=4")
+
+    lines = response.content.decode().splitlines()
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert lines[0] == "week,change_fail_rate,failed,deploys"
+    assert len(lines) == 1 + 4  # the current week and the three before it
+    assert sum(int(line.split(",")[2]) for line in lines[1:]) == 1
+    assert client.get("/insights/nothing.csv").status_code == 404
+
+
+def test_another_teams_service_shows_nothing_of_it(client, outsider, production):
+    client.force_login(outsider)
+
+    response = client.get(f"/insights/?service={production.service_id}")
+
+    assert response.status_code == 200
+    assert "0 of 0 deploys failed" in response.content.decode()
+
+
+def test_the_api_answers_the_five_keys_and_refuses_a_backwards_period(
+    client_for, lead, outsider, production
+):
+    client = client_for(lead)
+    url = "/api/v1/metrics/delivery/"
+
+    answer = client.get(url, {"service": production.service_id})
+    backwards = client.get(
+        url, {"since": "2026-05-02T00:00:00Z", "until": "2026-05-01T00:00:00Z"}
+    )
+    foreign = client_for(outsider).get(url, {"service": production.service_id})
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) >= {
+        "deployment_frequency",
+        "change_lead_time",
+        "change_fail_rate",
+        "recovery_time",
+        "rework_rate",
+        "readiness",
+    }
+    assert (
+        body["change_fail_rate"]["numerator"],
+        body["change_fail_rate"]["denominator"],
+    ) == (1, 2)
+    assert body["recovery_time"]["estimated"] == 1
+    assert len(body["deployment_frequency"]["series"]) == 26
+    assert backwards.status_code == 400
+    assert "until" in backwards.json()
+    assert foreign.status_code == 404
