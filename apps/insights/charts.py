@@ -52,6 +52,7 @@ class Bar:
 class Line:
     y: float
     label: str
+    label_y: float = 0.0
 
 
 @dataclass
@@ -113,12 +114,25 @@ def chart(key: str, title: str, unit: str, points: list[tuple[str, float | None]
                 label=f"{week}: {_fmt(value, unit)}",
             )
         )
-    result.bands = [Line(y(level), label) for level, label in bands if level <= top]
+    result.bands = _spaced(
+        [Line(y(level), label) for level, label in bands if level <= top]
+    )
     result.ticks = [Line(y(top / 1.1 * f), _fmt(top / 1.1 * f, unit)) for f in (0, 1)]
     result.first_week = points[0][0] if points else ""
     result.last_week = points[-1][0] if points else ""
     result.description = describe(title, unit, points)
     return result
+
+
+def _spaced(lines: list[Line], gap: float = 12.0) -> list[Line]:
+    """The lines with their labels moved apart, so close bands stay readable."""
+    placed: list[Line] = []
+    for line in sorted(lines, key=lambda line: -line.y):
+        label_y = line.y
+        if placed and placed[-1].label_y - label_y < gap:
+            label_y = placed[-1].label_y - gap
+        placed.append(Line(line.y, line.label, round(label_y, 1)))
+    return placed
 
 
 def describe(title: str, unit: str, points: list[tuple[str, float | None]]) -> str:
