@@ -12,6 +12,7 @@ from apps.catalog.models import Environment, Service
 from apps.checklists import services as checklists
 from apps.checklists.models import SignOffEligibility
 from apps.contacts.models import Contact, SupportResource
+from apps.demo.history import history_seed
 from apps.probes import services as probes
 from apps.releases import services as releases
 from apps.releases.models import Release, ReleaseItem
@@ -121,10 +122,11 @@ class Command(BaseCommand):
                 },
             )
         self._contacts(team)
+        self._history(team, service, template, lead)
         staging = service.environments.get(name="staging")
         if not staging.probe_configs.exists():
             self._probes(staging, template, lead)
-        if Release.objects.filter(service=service).exists():
+        if Release.objects.filter(environment=staging).exists():
             return
         release = releases.release_create(
             service=service,
@@ -153,6 +155,27 @@ class Command(BaseCommand):
                 comment="Reviewed for the demo.",
                 by=signers[role_key],
             )
+
+    def _history(self, team: Team, service: Service, template, lead: User) -> None:
+        """Production environments marked as such, and six months of history
+        for the storefront and a search service, for the Insights page."""
+        search, _ = Service.objects.get_or_create(
+            slug="search",
+            defaults={"team": team, "name": "Search", "description": "Product search."},
+        )
+        base = settings.SITE_URL.rstrip("/")
+        Environment.objects.get_or_create(
+            service=search,
+            name="production",
+            defaults={"base_url": base, "api_url": f"{base}/api/v1/"},
+        )
+        productions = Environment.objects.filter(
+            service__in=(service, search), name="production"
+        ).select_related("service")
+        productions.update(production=True)
+        written = history_seed(list(productions), template, lead)
+        if written:
+            self.stdout.write(f"Demo history: {written} production deploys.")
 
     def _signers(self, team: Team, users: dict[str, User]) -> None:
         """Name each demo signer as the one person who may sign their role."""
