@@ -527,6 +527,9 @@ def delivery_metrics(scope: Scope) -> dict:
                 "environment": first.environment_id,
                 "environment_name": first.environment,
                 **{name: own[name]["value"] for name in own},
+                "change_lead_time_p75": own["change_lead_time"]["p75"],
+                "change_lead_time_p90": own["change_lead_time"]["p90"],
+                "commits": own["change_lead_time"]["sample_size"],
                 "deploys": own["change_fail_rate"]["denominator"],
             }
         )

@@ -114,3 +114,31 @@ def test_the_api_answers_the_five_keys_and_refuses_a_backwards_period(
     assert backwards.status_code == 400
     assert "until" in backwards.json()
     assert foreign.status_code == 404
+
+
+def test_prometheus_reads_deploys_fail_ratio_and_lead_time(
+    client, production, settings
+):
+    from apps.releases.models import ReleaseCommit
+
+    release = production.releases.get(version="1.1")
+    ReleaseCommit.objects.create(
+        release=release,
+        sha="abcdef1",
+        committed_at=release.deployed_at - timedelta(hours=10),
+    )
+
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+
+    assert (
+        'shipshape_production_deploys_total{result="succeeded",service="shop"} 2.0'
+        in text
+    )
+    assert (
+        'shipshape_change_fail_ratio{environment="production",service="shop"} 0.5'
+        in text
+    )
+    assert (
+        'shipshape_change_lead_time_hours{environment="production",quantile="0.5",'
+        'service="shop"} 10.0' in text
+    )
