@@ -31,11 +31,15 @@ def main() -> None:
         base = run.wrk(baseline, connections=16, duration=8, headers={})
         url = server.url + scenario["path"]
         headers = viewer.headers()
-        run.wrk(url, connections=16, duration=1, headers=headers)
-        measured = run.wrk(url, connections=16, duration=8, headers=headers)
-        row = run._row(scenario["name"], measured, base["rps"], queries=queries)
-        row["goal"] = run._goal(row, p99=scenario["goal_p99"])
-        print(row, flush=True)
+        for connections in (1, 16):
+            run.wrk(url, connections=connections, duration=1, headers=headers)
+            measured = run.wrk(
+                url, connections=connections, duration=8, headers=headers
+            )
+            name = f"{scenario['name']}, {connections} conn."
+            row = run._row(name, measured, base["rps"], queries=queries)
+            row["goal"] = run._goal(row, p99=scenario["goal_p99"])
+            print(row, flush=True)
     finally:
         server.stop()
 

@@ -35,6 +35,7 @@ from apps.signoffs.models import SignOff
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 LONGEST_BLOCKERS = 5
+FLAKIEST = 10
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,8 @@ def _readiness(scope: Scope, deploys: list[Deploy]) -> dict:
 
 
 def _probe_flips(scope: Scope) -> list[dict]:
-    """Pass↔fail flips per probe of the scope's production environments."""
+    """Pass↔fail flips per probe of the scope's production environments: the
+    FLAKIEST probes, most flips first."""
     configs = ProbeConfig.objects.filter(environment__production=True)
     if scope.team_ids is not None:
         configs = configs.filter(environment__service__team_id__in=scope.team_ids)
@@ -485,6 +487,7 @@ def _probe_flips(scope: Scope) -> list[dict]:
         " FROM (SELECT r.config_id, r.name, r.status, LAG(r.status) OVER"
         " (PARTITION BY r.config_id ORDER BY r.created_at, r.id) AS previous"
         f" FROM ({inner}) r) flips GROUP BY config_id ORDER BY 4 DESC, 2"
+        f" LIMIT {FLAKIEST}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

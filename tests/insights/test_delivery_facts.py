@@ -5,11 +5,12 @@ the API and the page, each write audited."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.policy import services as policy_services
-from apps.releases import services
+from apps.releases import delivery, services
 from apps.releases.models import Release
 from tests import factories
 from tests.api.conftest import client_for, make_ready
@@ -126,8 +127,8 @@ def test_a_release_shipped_through_an_emergency_exception_becomes_emergency(
     assert deployed.kind == "emergency"
     event = AuditEvent.objects.filter(action="release.transitioned").latest("seq")
     assert event.after["kind"] == "emergency"
-    with pytest.raises(services.ValidationError, match="emergency exception"):
-        services.release_delivery_record(release=deployed, by=lead, kind="planned")
+    with pytest.raises(ValidationError, match="emergency exception"):
+        delivery.release_delivery_record(release=deployed, by=lead, kind="planned")
 
 
 def test_the_delivery_endpoint_records_a_failed_deploy_and_replaces_commits(
