@@ -111,8 +111,11 @@ def production_deploys(scope: Scope) -> QuerySet[Release]:
 def _deploys(scope: Scope) -> list[Deploy]:
     """One query: each deploy and what made it fail, and when it recovered."""
     caused = Incident.objects.filter(caused_by=OuterRef("pk"))
+    # A fix counts where it shipped: a hotfix deployed to staging first does not
+    # fail the production deploy until it reaches production too.
     remediations = Release.objects.filter(
         remediates=OuterRef("pk"),
+        environment=OuterRef("environment"),
         kind__in=Release.UNPLANNED,
         deployed_at__isnull=False,
     )

@@ -175,7 +175,15 @@ def data(team, template, lead):
     ship(shop, template, lead, "J", at(1, 23, 59), kind="hotfix")
     ship(shop, template, lead, "K", at(16, 0))
     ship(staging, template, lead, "X", at(4, 12))
-    return {"shop": shop, "search": search, "a": a, "d": d, "lead": lead}
+    return {
+        "shop": shop,
+        "search": search,
+        "staging": staging,
+        "a": a,
+        "d": d,
+        "h": Release.objects.get(version="H"),
+        "lead": lead,
+    }
 
 
 def test_the_five_keys_of_the_fixed_data_set(data, django_assert_max_num_queries):
@@ -360,6 +368,26 @@ def test_the_readiness_metrics_of_the_fixed_data_set(data, team, lead):
         "fully_ready": {"value": 0.4, "numerator": 2, "denominator": 5},
         "override_or_waivers": {"value": 0.5, "numerator": 1, "denominator": 2},
     }
+
+
+def test_a_fix_deployed_to_staging_does_not_fail_the_production_deploy(
+    data, template, lead
+):
+    ship(
+        data["staging"],
+        template,
+        lead,
+        "H-fix",
+        at(15, 23),
+        kind="hotfix",
+        remediates=data["h"],
+    )
+
+    found = metrics.delivery_metrics(Scope(since=SINCE, until=UNTIL))
+
+    # Still A, B and D; the staging hotfix is not a production deploy either.
+    assert found["change_fail_rate"]["numerator"] == 3
+    assert found["deployment_frequency"]["numerator"] == 7
 
 
 def test_an_empty_period_has_no_values_and_zero_counts(data):
