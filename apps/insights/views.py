@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -165,3 +166,15 @@ def insights_csv(request: HttpRequest, key: str) -> HttpResponse:
     for row in found[key]["series"]:
         writer.writerow(["" if row[c] is None else row[c] for c in columns])
     return response
+
+
+@require_http_methods(["GET"])
+@login_required
+def service_strip(request: HttpRequest, pk: int) -> HttpResponse:
+    """The five keys of one service's production deploys over 26 weeks, as a
+    strip the service page loads with htmx; without htmx, the Insights page."""
+    scope = selectors.scope_for_user(request.user, now=timezone.now(), service=pk)
+    if not request.htmx:
+        return redirect(f"{reverse('insights:page')}?service={pk}")
+    context = {"metrics": metrics.delivery_metrics(scope), "service_id": pk}
+    return render(request, "insights/partials/service_strip.html", context)

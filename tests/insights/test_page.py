@@ -142,3 +142,21 @@ def test_prometheus_reads_deploys_fail_ratio_and_lead_time(
         'shipshape_change_lead_time_hours{environment="production",quantile="0.5",'
         'service="shop"} 10.0' in text
     )
+
+
+def test_the_service_page_loads_its_delivery_strip(client, lead, outsider, production):
+    client.force_login(lead)
+    strip = f"/insights/services/{production.service_id}/strip/"
+
+    page = client.get(f"/services/{production.service_id}/")
+    fragment = client.get(strip, HTTP_HX_REQUEST="true")
+    plain = client.get(strip)
+    client.force_login(outsider)
+    foreign = client.get(strip, HTTP_HX_REQUEST="true")
+
+    assert f'hx-get="{strip}"' in page.content.decode()
+    assert fragment.status_code == 200
+    assert "1 of 2 deploys failed" in fragment.content.decode()
+    assert plain.status_code == 302
+    assert plain["Location"] == f"/insights/?service={production.service_id}"
+    assert foreign.status_code == 404
