@@ -54,8 +54,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--template-only", action="store_true", help="load only the template"
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="leave out the six months of production history",
+        )
 
-    def handle(self, *args, template_only: bool, **options) -> None:
+    def handle(
+        self, *args, template_only: bool, no_history: bool = False, **options
+    ) -> None:
         template = checklists.template_ensure_default()
         self.stdout.write(f"Default template: {template}")
         if template_only:
@@ -66,14 +73,14 @@ class Command(BaseCommand):
                 "DEBUG=true."
             )
         with transaction.atomic():
-            self._seed(template)
+            self._seed(template, history=not no_history)
         self.stdout.write("Demo users (development passwords):")
         for username, password, role, *_, signs in DEMO_USERS:
             signer = f"  signs {signs.replace('_', ' ')}" if signs else ""
             line = f"  {role:<9} {username:<9} password: {password:<19}{signer}"
             self.stdout.write(line.rstrip())
 
-    def _seed(self, template) -> None:
+    def _seed(self, template, *, history: bool) -> None:
         team = Team.objects.filter(name="Platform").first() or accounts.team_create(
             name="Platform", by=None
         )
@@ -122,7 +129,8 @@ class Command(BaseCommand):
                 },
             )
         self._contacts(team)
-        self._history(team, service, template, lead)
+        if history:
+            self._history(team, service, template, lead)
         staging = service.environments.get(name="staging")
         if not staging.probe_configs.exists():
             self._probes(staging, template, lead)
