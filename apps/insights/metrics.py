@@ -95,17 +95,23 @@ def _first(queryset: QuerySet, value: str) -> Subquery:
 def production_deploys(scope: Scope) -> QuerySet[Release]:
     """The production releases deployed in the scope's period."""
     releases = Release.objects.filter(
-        environment__production=True,
-        deployed_at__gte=scope.since,
-        deployed_at__lt=scope.until,
+        deployed_at__gte=scope.since, deployed_at__lt=scope.until
     )
-    if scope.team_ids is not None:
-        releases = releases.filter(team_id__in=scope.team_ids)
-    if scope.service_id is not None:
-        releases = releases.filter(service_id=scope.service_id)
-    if scope.environment_id is not None:
-        releases = releases.filter(environment_id=scope.environment_id)
-    return releases
+    return _in_scope(releases, scope, "environment__")
+
+
+def _in_scope(queryset: QuerySet, scope: Scope, environment: str) -> QuerySet:
+    """Rows of the scope's production environments; `environment` is the path
+    from a row to its environment ("environment__")."""
+    queryset = queryset.filter(**{f"{environment}production": True})
+    for lookup, value in (
+        ("service__team_id__in", scope.team_ids),
+        ("service_id", scope.service_id),
+        ("id", scope.environment_id),
+    ):
+        if value is not None:
+            queryset = queryset.filter(**{f"{environment}{lookup}": value})
+    return queryset
 
 
 def _deploys(scope: Scope) -> list[Deploy]:
@@ -469,13 +475,7 @@ def _readiness(scope: Scope, deploys: list[Deploy]) -> dict:
 def _probe_flips(scope: Scope) -> list[dict]:
     """Pass↔fail flips per probe of the scope's production environments: the
     FLAKIEST probes, most flips first."""
-    configs = ProbeConfig.objects.filter(environment__production=True)
-    if scope.team_ids is not None:
-        configs = configs.filter(environment__service__team_id__in=scope.team_ids)
-    if scope.service_id is not None:
-        configs = configs.filter(environment__service_id=scope.service_id)
-    if scope.environment_id is not None:
-        configs = configs.filter(environment_id=scope.environment_id)
+    configs = _in_scope(ProbeConfig.objects.all(), scope, "environment__")
     results = ProbeResult.objects.filter(
         config__in=configs,
         created_at__gte=scope.since,

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 
 from apps.accounts import permissions
@@ -51,25 +52,27 @@ def scope_for_user(
         if not Team.objects.filter(pk=team).exists():
             raise Http404("No such team.")
         team_ids = [team]
-    scope_service = scope_environment = None
-    if service is not None:
-        found = Service.objects.filter(pk=service)
-        if team_ids is not None:
-            found = found.filter(team_id__in=team_ids)
-        if not found.exists():
-            raise Http404("No such service.")
-        scope_service = service
-    if environment is not None:
-        found = Environment.objects.filter(pk=environment)
-        if team_ids is not None:
-            found = found.filter(service__team_id__in=team_ids)
-        if not found.exists():
-            raise Http404("No such environment.")
-        scope_environment = environment
+    _require(Service.objects.filter(pk=service), "team_id", team_ids, service)
+    _require(
+        Environment.objects.filter(pk=environment),
+        "service__team_id",
+        team_ids,
+        environment,
+    )
     return Scope(
         since=since,
         until=until,
         team_ids=team_ids,
-        service_id=scope_service,
-        environment_id=scope_environment,
+        service_id=service,
+        environment_id=environment,
     )
+
+
+def _require(found: QuerySet, team_field: str, team_ids, pk: int | None) -> None:
+    """A 404 unless the service or environment `pk` (when given) is the teams'."""
+    if pk is None:
+        return
+    if team_ids is not None:
+        found = found.filter(**{f"{team_field}__in": team_ids})
+    if not found.exists():
+        raise Http404(f"No such {found.model._meta.verbose_name}.")

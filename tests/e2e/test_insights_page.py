@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.releases.models import Release
 from tests import factories
 from tests.browser import screenshot
 
@@ -22,17 +21,13 @@ def history(team, template, lead):
     now = timezone.now()
     for week in range(6):
         deployed = now - timedelta(weeks=week, hours=2)
-        Release.objects.create(
-            team=team,
-            service=environment.service,
-            environment=environment,
-            template=template,
-            version=f"1.{week}",
-            status="deployed",
-            deployed_at=deployed,
-            deploy_result="succeeded",
+        factories.shipped(
+            environment,
+            template,
+            lead,
+            f"1.{week}",
+            deployed,
             rolled_back_at=deployed + timedelta(hours=1) if week == 3 else None,
-            created_by=lead,
         )
     return environment
 

@@ -51,18 +51,8 @@ def ship(environment, template, lead, version, deployed, **fields) -> Release:
     """A stored release deployed at `deployed`; `fields` set the rest as stored."""
     commits = fields.pop("commits", [])
     created = fields.pop("created", deployed - timedelta(hours=1))
-    release = Release.objects.create(
-        team=environment.service.team,
-        service=environment.service,
-        environment=environment,
-        template=template,
-        version=version,
-        status=Release.Status.DEPLOYED,
-        deployed_at=deployed,
-        deployed_by=lead,
-        deploy_result=fields.pop("deploy_result", "succeeded"),
-        created_by=lead,
-        **fields,
+    release = factories.shipped(
+        environment, template, lead, version, deployed, **fields
     )
     Release.objects.filter(pk=release.pk).update(created_at=created)
     for number, committed in enumerate(commits):

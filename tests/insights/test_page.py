@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.releases.models import Release
 from tests import factories
 from tests.api.conftest import client_for
 
@@ -23,19 +22,15 @@ def production(team, template, lead):
     )
     now = timezone.now()
     for version, days, rolled_back in (("1.0", 8, True), ("1.1", 7, False)):
-        Release.objects.create(
-            team=team,
-            service=environment.service,
-            environment=environment,
-            template=template,
-            version=version,
+        deployed = now - timedelta(days=days)
+        factories.shipped(
+            environment,
+            template,
+            lead,
+            version,
+            deployed,
             status="rolled_back" if rolled_back else "deployed",
-            deployed_at=now - timedelta(days=days),
-            deploy_result="succeeded",
-            rolled_back_at=now - timedelta(days=days, hours=-1)
-            if rolled_back
-            else None,
-            created_by=lead,
+            rolled_back_at=deployed + timedelta(hours=1) if rolled_back else None,
         )
     return environment
 
