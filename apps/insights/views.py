@@ -17,8 +17,8 @@ from apps.catalog.models import Service
 from apps.core.forms import add_service_error
 from apps.insights import charts, metrics, selectors
 from apps.insights.forms import DeliveryForm, InsightsFilterForm, commits_text
-from apps.releases import delivery
 from apps.releases import selectors as release_selectors
+from apps.releases import services as release_services
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,7 +41,7 @@ def release_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeliveryForm(request.POST or None, release=release, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            delivery.release_delivery_record(
+            release_services.release_delivery_record(
                 release=release, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:

@@ -52,8 +52,7 @@ def release_create(
 
     Maintenance items are not copied: they recur per environment, not per release.
     `kind`, the `commits` it carries ({"sha", "committed_at"}) and the release it
-    `remediates` are its delivery facts (delivery.release_delivery_record() changes
-    them).
+    `remediates` are its delivery facts (release_delivery_record() changes them).
     """
     permissions.require(by, "create_release", service.team)
     version = (version or "").strip()
@@ -387,6 +386,137 @@ TRANSITION_FIELDS = (
     "override_reason",
     "override_blockers",
 )
+
+
+NOT_GIVEN = object()
+
+
+@transaction.atomic
+def release_delivery_record(
+    *,
+    release: Release,
+    by: User,
+    kind: str | object = NOT_GIVEN,
+    remediates: Release | None | object = NOT_GIVEN,
+    deploy_result: str | object = NOT_GIVEN,
+    deploy_finished_at: datetime | None | object = NOT_GIVEN,
+    commits: list[dict] | object = NOT_GIVEN,
+    rolled_back_to: Release | None | object = NOT_GIVEN,
+) -> Release:
+    """Record a release's delivery facts (leads): its kind, the release it
+    remediates, how its deploy ended and when, the commits it carries (the list
+    replaces the one before) and, once rolled back, the release it restored.
+
+    Refuses a deploy result before the release was deployed, a finish before the
+    deploy started, a release of another service to remediate (or itself), and
+    an emergency kind set by hand: only an emergency exception sets that.
+    """
+    permissions.require(by, "transition", release.team)
+    with release_change(release.pk) as change:
+        release = change.release
+        before = _delivery_facts(release)
+        errors: dict[str, str] = {}
+        if kind is not NOT_GIVEN and kind != release.kind:
+            if kind not in Release.Kind.values:
+                errors["kind"] = f"Unknown kind {kind!r}."
+            elif Release.Kind.EMERGENCY in (kind, release.kind):
+                errors["kind"] = (
+                    "Emergency is set when an emergency exception lets the "
+                    "release through a freeze; it cannot be set or unset by hand."
+                )
+            else:
+                release.kind = kind
+        if remediates is not NOT_GIVEN:
+            if remediates is not None and (
+                remediates.service_id != release.service_id
+                or remediates.pk == release.pk
+            ):
+                errors["remediates"] = (
+                    f"Name another release of {release.service.name}."
+                )
+            release.remediates = remediates
+        deploy_given = (deploy_result, deploy_finished_at) != (NOT_GIVEN, NOT_GIVEN)
+        if deploy_given and release.deployed_at is None:
+            errors["deploy_result"] = "The release has not been deployed."
+        if deploy_result is not NOT_GIVEN:
+            if deploy_result not in Release.DeployResult.values:
+                errors["deploy_result"] = f"Unknown deploy result {deploy_result!r}."
+            else:
+                release.deploy_result = deploy_result
+        if deploy_finished_at is not NOT_GIVEN and not errors:
+            if deploy_finished_at is not None:
+                deploy_finished_at = moments.moment_check(
+                    deploy_finished_at, field="deploy_finished_at"
+                )
+                if deploy_finished_at < release.deployed_at:
+                    errors["deploy_finished_at"] = (
+                        "The deploy cannot finish before it started "
+                        f"({release.deployed_at:%Y-%m-%d %H:%M} UTC)."
+                    )
+            release.deploy_finished_at = deploy_finished_at
+        if rolled_back_to is not NOT_GIVEN:
+            if release.status != Release.Status.ROLLED_BACK:
+                errors["rolled_back_to"] = "The release has not been rolled back."
+            elif rolled_back_to is not None:
+                try:
+                    delivery.check_rolled_back_to(
+                        release, Release.Status.ROLLED_BACK, rolled_back_to
+                    )
+                except ValidationError as error:
+                    errors.update(error.message_dict)
+            release.rolled_back_to = rolled_back_to
+        if commits is not NOT_GIVEN:
+            try:
+                commits = delivery.check_commits(commits)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        after = _delivery_facts(release)
+        if commits is not NOT_GIVEN:
+            before["commits"] = delivery.commit_facts(
+                list(release.commits.values("sha", "committed_at"))
+            )
+            after["commits"] = delivery.commit_facts(commits)
+        before, after = audit.diff(before, after)
+        if not after:
+            change.unchanged()
+            return release
+        if commits is not NOT_GIVEN and "commits" in after:
+            release.commits.all().delete()
+            ReleaseCommit.objects.bulk_create(
+                ReleaseCommit(release=release, **commit) for commit in commits
+            )
+        change.save(*DELIVERY_FIELDS)
+        audit.record(
+            actor=by,
+            action="release.delivery_recorded",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before=before,
+            after=after,
+        )
+    return release
+
+
+DELIVERY_FIELDS = (
+    "kind",
+    "remediates",
+    "deploy_result",
+    "deploy_finished_at",
+    "rolled_back_to",
+)
+
+
+def _delivery_facts(release: Release) -> dict:
+    return {
+        "kind": release.kind,
+        "remediates": release.remediates_id,
+        "deploy_result": release.deploy_result,
+        "deploy_finished_at": release.deploy_finished_at,
+        "rolled_back_to": release.rolled_back_to_id,
+    }
 
 
 def _name(user: User | None) -> str | None:

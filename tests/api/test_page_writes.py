@@ -39,7 +39,7 @@ COUNTERPARTS = {
         ("patch", "/api/v1/incidents/{id}/"),
     ),
     "insights:release-delivery": (
-        "apps.releases.delivery.release_delivery_record",
+        "apps.releases.services.release_delivery_record",
         ("post", "/api/v1/releases/{id}/delivery/"),
     ),
     "releases:new": (

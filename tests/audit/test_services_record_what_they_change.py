@@ -65,6 +65,8 @@ ALIASES = {
     ("signoffs.signoff", "evidence"): "evidence_digest",  # its SHA-256
     ("checklists.checklisttemplate", "based_on"): "copied_from",  # "default v1"
     ("checklists.signoffeligibility", "role_key"): "role",
+    # Not a foreign key: the incident's id in the reporting tool.
+    ("incidents.incident", "external"): "external_id",
 }
 # Fields derived from recorded values, or one model's own bookkeeping.
 DERIVED = {
@@ -94,6 +96,8 @@ DERIVED = {
 RECORDS_THEMSELVES = {
     "releases.releaseitem": "the template's checklist, copied; release.created "
     "names the template and counts the items",
+    "releases.releasecommit": "the commits a release carries; release.created and "
+    "release.delivery_recorded list them (sha, committed_at)",
     "checklists.templatephase": "parts of an imported template (its source)",
     "checklists.templatesection": "parts of an imported template (its source)",
     "checklists.templateitem": "parts of an imported template (its source)",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.policy import services as policy_services
-from apps.releases import delivery, services
+from apps.releases import services
 from apps.releases.models import Release
 from tests import factories
 from tests.api.conftest import client_for, make_ready
@@ -128,7 +128,7 @@ def test_a_release_shipped_through_an_emergency_exception_becomes_emergency(
     event = AuditEvent.objects.filter(action="release.transitioned").latest("seq")
     assert event.after["kind"] == "emergency"
     with pytest.raises(ValidationError, match="emergency exception"):
-        delivery.release_delivery_record(release=deployed, by=lead, kind="planned")
+        services.release_delivery_record(release=deployed, by=lead, kind="planned")
 
 
 def test_the_delivery_endpoint_records_a_failed_deploy_and_replaces_commits(

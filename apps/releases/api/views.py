@@ -15,7 +15,7 @@ from apps.checklists import selectors as checklist_selectors
 from apps.checklists import services as checklist_services
 from apps.core import caching
 from apps.core.api import ViewSet, validated
-from apps.releases import delivery, selectors, services, stamps
+from apps.releases import selectors, services, stamps
 from apps.releases.api import serializers
 from apps.releases.filters import ReleaseFilter
 from apps.releases.models import Release, ReleaseItem
@@ -133,7 +133,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
             )
         if "rolled_back_to" in data:
             data["rolled_back_to"] = _restored(release, data["rolled_back_to"])
-        delivery.release_delivery_record(release=release, by=request.user, **data)
+        services.release_delivery_record(release=release, by=request.user, **data)
         release = selectors.release_get_for_user(request.user, release.pk)
         return Response(serializers.ReleaseSerializer(release).data)
 
