@@ -152,8 +152,10 @@ def _weekly_rows(found: dict) -> list[dict]:
 
 @require_http_methods(["GET"])
 @login_required
-def insights_csv(request: HttpRequest, key: str) -> HttpResponse:
-    """One chart's weekly numbers as CSV, for the page's filters."""
+def insights_csv(request: HttpRequest) -> HttpResponse:
+    """One chart's weekly numbers (`chart`, deployment frequency by default) as
+    CSV, for the page's filters."""
+    key = request.GET.get("chart") or "deployment_frequency"
     if key not in SERIES:
         raise Http404("No such chart.")
     scope, _form = _scope(request)

@@ -60,7 +60,8 @@ def test_an_auditor_reads_the_insights_at_both_widths(
     expect(
         page.get_by_role("link", name="Download CSV of change fail rate")
     ).to_have_attribute(
-        "href", f"/insights/change_fail_rate.csv?weeks=12&service={history.service_id}"
+        "href",
+        f"/insights/export.csv?chart=change_fail_rate&weeks=12&service={history.service_id}",
     )
     expect(
         page.get_by_role("heading", name="Does readiness predict a good deploy?")

@@ -50,7 +50,7 @@ def test_the_page_draws_each_chart_with_its_table_and_text_alternative(
     assert "Deploys per week over 26 weeks" in page
     assert "1 of 2 deploys failed" in page
     assert "the 2025 report dropped these tiers" in page
-    assert 'href="/insights/change_fail_rate.csv"' in page
+    assert 'href="/insights/export.csv?chart=change_fail_rate"' in page
     assert "<script" not in page.split("</header>")[1]
     assert " style=" not in page
 
@@ -58,7 +58,7 @@ def test_the_page_draws_each_chart_with_its_table_and_text_alternative(
 def test_the_csv_holds_the_weekly_numbers_of_one_chart(client, lead, production):
     client.force_login(lead)
 
-    response = client.get("/insights/change_fail_rate.csv?weeks=4")
+    response = client.get("/insights/export.csv?chart=change_fail_rate&weeks=4")
 
     lines = response.content.decode().splitlines()
     assert response.status_code == 200
@@ -66,7 +66,7 @@ def test_the_csv_holds_the_weekly_numbers_of_one_chart(client, lead, production)
     assert lines[0] == "week,change_fail_rate,failed,deploys"
     assert len(lines) == 1 + 4  # the current week and the three before it
     assert sum(int(line.split(",")[2]) for line in lines[1:]) == 1
-    assert client.get("/insights/nothing.csv").status_code == 404
+    assert client.get("/insights/export.csv?chart=nothing").status_code == 404
 
 
 def test_another_teams_service_shows_nothing_of_it(client, outsider, production):
