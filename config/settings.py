@@ -375,6 +375,10 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "apps.notifications.models.EVENTS",
         "EmailEventEnum": "apps.notifications.models.EMAIL_EVENTS",
         "MaintenanceItemStateEnum": "apps.maintenance.models.MaintenanceItem.State",
+        "ReleaseKindEnum": "apps.releases.models.Release.Kind",
+        "DeployResultEnum": "apps.releases.models.Release.DeployResult",
+        "IncidentSeverityEnum": "apps.incidents.models.Incident.Severity",
+        "IncidentSourceEnum": "apps.incidents.models.Incident.Source",
     },
 }
 

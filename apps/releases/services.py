@@ -79,6 +79,11 @@ def release_create(
         errors.update(error.message_dict)
     if kind not in Release.Kind.values:
         errors["kind"] = f"Unknown kind {kind!r}."
+    elif kind == Release.Kind.EMERGENCY:
+        errors["kind"] = (
+            "Emergency is set when an emergency exception lets the release "
+            "through a freeze; it cannot be asked for."
+        )
     if remediates is not None and remediates.service_id != service.pk:
         errors["remediates"] = f"Release {remediates.pk} is not a release of {service}."
     if errors:

@@ -22,20 +22,20 @@ class DeliveryQuerySerializer(serializers.Serializer):
     )
 
 
-class Ratio(serializers.Serializer):
+class DeliveryRatio(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
 
 
-class Distribution(serializers.Serializer):
+class DeliveryDistribution(serializers.Serializer):
     median = serializers.FloatField(allow_null=True)
     p75 = serializers.FloatField(allow_null=True)
     p90 = serializers.FloatField(allow_null=True)
     sample_size = serializers.IntegerField()
 
 
-class DeploymentFrequency(serializers.Serializer):
+class DeliveryDeploymentFrequency(serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="Deploys per day.")
     unit = serializers.CharField()
     numerator = serializers.IntegerField(help_text="Successful production deploys.")
@@ -47,26 +47,26 @@ class DeploymentFrequency(serializers.Serializer):
     series = serializers.ListField(child=serializers.DictField())
 
 
-class FirstCommit(Distribution):
+class DeliveryFirstCommit(DeliveryDistribution):
     fallback = serializers.BooleanField()
     note = serializers.CharField()
 
 
-class LeadTime(Distribution):
+class DeliveryLeadTime(DeliveryDistribution):
     value = serializers.FloatField(allow_null=True, help_text="Median, hours.")
     unit = serializers.CharField()
-    first_commit = FirstCommit()
+    first_commit = DeliveryFirstCommit()
     deploys_without_commits = serializers.IntegerField()
     series = serializers.ListField(child=serializers.DictField())
 
 
-class ChangeFailRate(Ratio):
+class DeliveryChangeFailRate(DeliveryRatio):
     sample_size = serializers.IntegerField()
     failed_because = serializers.DictField(child=serializers.IntegerField())
     series = serializers.ListField(child=serializers.DictField())
 
 
-class RecoveryTime(Distribution):
+class DeliveryRecoveryTime(DeliveryDistribution):
     value = serializers.FloatField(allow_null=True, help_text="Median, hours.")
     unit = serializers.CharField()
     estimated = serializers.IntegerField(
@@ -77,30 +77,30 @@ class RecoveryTime(Distribution):
     series = serializers.ListField(child=serializers.DictField())
 
 
-class ReworkRate(Ratio):
+class DeliveryReworkRate(DeliveryRatio):
     sample_size = serializers.IntegerField()
     series = serializers.ListField(child=serializers.DictField())
 
 
-class Readiness(serializers.Serializer):
+class DeliveryReadiness(serializers.Serializer):
     created_to_ready = serializers.DictField()
     ready_to_deployed = serializers.DictField()
     signoff_latency = serializers.DictField(child=serializers.DictField())
-    share = serializers.DictField(child=Ratio())
-    verification_failure_rate = Ratio()
+    share = serializers.DictField(child=DeliveryRatio())
+    verification_failure_rate = DeliveryRatio()
     longest_blocking_items = serializers.ListField(child=serializers.DictField())
     probe_flakiness = serializers.ListField(child=serializers.DictField())
-    change_fail_rate_by_readiness = serializers.DictField(child=Ratio())
+    change_fail_rate_by_readiness = serializers.DictField(child=DeliveryRatio())
 
 
 class DeliveryMetricsSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
-    deployment_frequency = DeploymentFrequency()
-    change_lead_time = LeadTime()
-    change_fail_rate = ChangeFailRate()
-    recovery_time = RecoveryTime()
-    rework_rate = ReworkRate()
-    readiness = Readiness()
+    deployment_frequency = DeliveryDeploymentFrequency()
+    change_lead_time = DeliveryLeadTime()
+    change_fail_rate = DeliveryChangeFailRate()
+    recovery_time = DeliveryRecoveryTime()
+    rework_rate = DeliveryReworkRate()
+    readiness = DeliveryReadiness()
     by_service = serializers.ListField(child=serializers.DictField())
     spread = serializers.DictField(child=serializers.DictField())

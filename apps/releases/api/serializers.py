@@ -40,10 +40,6 @@ class CommitSerializer(serializers.Serializer):
     committed_at = serializers.DateTimeField()
 
 
-# Emergency is set by an emergency exception at deploy, never asked for.
-KIND_CHOICES = [k for k in Release.Kind.choices if k[0] != Release.Kind.EMERGENCY]
-
-
 class ReleaseSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
     environment_name = serializers.CharField(source="environment.name", read_only=True)
@@ -116,7 +112,10 @@ class ReleaseCreateSerializer(serializers.Serializer):
     )
     start = serializers.BooleanField(required=False, default=True)
     kind = serializers.ChoiceField(
-        choices=KIND_CHOICES, required=False, default=Release.Kind.PLANNED
+        choices=Release.Kind.choices,
+        required=False,
+        default=Release.Kind.PLANNED,
+        help_text="emergency is refused: an emergency exception sets it at deploy.",
     )
     commits = CommitSerializer(many=True, required=False, default=list)
     remediates = serializers.IntegerField(
@@ -162,7 +161,11 @@ class DeliverySerializer(serializers.Serializer):
     """A release's delivery facts; fields left out keep their value, and
     `commits` replaces the list."""
 
-    kind = serializers.ChoiceField(choices=KIND_CHOICES, required=False)
+    kind = serializers.ChoiceField(
+        choices=Release.Kind.choices,
+        required=False,
+        help_text="emergency is refused: an emergency exception sets it at deploy.",
+    )
     remediates = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
     )

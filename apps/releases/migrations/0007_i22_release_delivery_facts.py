@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_signoff_groups"),
         ("catalog", "0003_i22_environment_production"),
-        ("checklists", "0004_default_template"),
         ("releases", "0006_release_item_evidence_status_by_hand_accepted_warning"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
