@@ -54,6 +54,17 @@ def existing() -> dict | None:
     return _summary(viewer) if releases.exists() else None
 
 
+def production_flag() -> None:
+    """Mark the data set's environments as production (they all are)."""
+    from apps.catalog.models import Environment
+    from apps.releases.models import Release
+
+    Environment.objects.filter(name="production").update(production=True)
+    Release.objects.filter(deployed_at__isnull=False, deploy_result="").update(
+        deploy_result="succeeded"
+    )
+
+
 def _summary(viewer: User) -> dict:
     from apps.audit.models import AuditEvent
     from apps.probes.models import ProbeResult, ProbeRun
@@ -111,7 +122,12 @@ def _releases(scale: Scale, template, teams) -> list:
         for n in range(scale.services)
     )
     environments = Environment.objects.bulk_create(
-        Environment(service=service, name="production", base_url="http://127.0.0.1:9")
+        Environment(
+            service=service,
+            name="production",
+            base_url="http://127.0.0.1:9",
+            production=True,
+        )
         for service in services
     )
     roles = [
@@ -138,6 +154,7 @@ def _releases(scale: Scale, template, teams) -> list:
                 status=status,
                 signoff_roles=roles,
                 deployed_at=now - age if status == Release.Status.DEPLOYED else None,
+                deploy_result="succeeded" if status == Release.Status.DEPLOYED else "",
             )
         )
     releases = Release.objects.bulk_create(releases, batch_size=BATCH)

@@ -19,6 +19,8 @@ from apps.accounts.api.views import MeView, SignOffGroupViewSet, TeamMemberViewS
 from apps.catalog.api.views import EnvironmentViewSet, ServiceViewSet
 from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
+from apps.incidents.api.views import IncidentViewSet
+from apps.insights.api.views import DeliveryMetricsView
 from apps.integrations.api.views import (
     AttestationView,
     GitHubMappingViewSet,
@@ -101,6 +103,7 @@ router.register(
 )
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("deployments", DeploymentViewSet, basename="deployment")
+router.register("incidents", IncidentViewSet, basename="incident")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("waivers", WaiverViewSet, basename="waiver")
 router.register("oncall-rotations", RotationViewSet, basename="oncall-rotation")
@@ -152,6 +155,9 @@ urlpatterns = [
         "v1/me/email-preferences/",
         EmailPreferenceView.as_view(),
         name="email-preferences",
+    ),
+    path(
+        "v1/metrics/delivery/", DeliveryMetricsView.as_view(), name="metrics-delivery"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "apps.oncall",
     "apps.readiness",
     "apps.integrations",
+    "apps.incidents",
+    "apps.insights",
     "apps.demo",
 ]
 
@@ -413,6 +415,10 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "apps.notifications.models.EVENTS",
         "EmailEventEnum": "apps.notifications.models.EMAIL_EVENTS",
         "MaintenanceItemStateEnum": "apps.maintenance.models.MaintenanceItem.State",
+        "ReleaseKindEnum": "apps.releases.models.Release.Kind",
+        "DeployResultEnum": "apps.releases.models.Release.DeployResult",
+        "IncidentSeverityEnum": "apps.incidents.models.Incident.Severity",
+        "IncidentSourceEnum": "apps.incidents.models.Incident.Source",
     },
 }
 

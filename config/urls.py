@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.core import views as core_views
+from apps.incidents.api.views import IncidentWebhookView
 from apps.integrations import views as integrations_views
 from apps.probes.urls import environment_urlpatterns
 from apps.records.urls import deployment_urlpatterns
@@ -27,6 +28,13 @@ urlpatterns = [
     path("oncall/", include("apps.oncall.urls")),
     path("policy/", include("apps.policy.urls")),
     path("integrations/", include("apps.integrations.urls")),
+    path("incidents/", include("apps.incidents.urls")),
+    path("insights/", include("apps.insights.urls")),
+    path(
+        "integrations/incidents/",
+        IncidentWebhookView.as_view(),
+        name="integrations-incidents",
+    ),
     path("admin/", admin.site.urls),
     path("health/", core_views.health, name="health"),
     path("ready/", core_views.ready, name="ready"),

@@ -21,6 +21,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "tick": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
     "signoff": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
     "run_probes": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
+    "record_incident": frozenset({Role.LEAD, Role.ENGINEER, Role.ADMIN}),
     "create_release": frozenset({Role.LEAD, Role.ADMIN}),
     "transition": frozenset({Role.LEAD, Role.ADMIN}),
     "override": frozenset({Role.LEAD, Role.ADMIN}),

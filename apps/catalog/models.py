@@ -38,6 +38,11 @@ class Environment(TimeStampedModel):
     api_url = models.URLField(blank=True, help_text="The API's base URL, if separate.")
     k8s_namespace = models.CharField("Kubernetes namespace", max_length=63, blank=True)
     notes = models.TextField(blank=True)
+    # DORA counts production deploys only (apps.insights reads this flag).
+    production = models.BooleanField(
+        default=False,
+        help_text="Serves real users: its deploys count in the delivery metrics.",
+    )
     probe_zone = models.SlugField(
         max_length=40,
         blank=True,

@@ -20,6 +20,7 @@ ENVIRONMENT_FIELDS = (
     "k8s_namespace",
     "probe_zone",
     "notes",
+    "production",
 )
 # A Kubernetes namespace is a DNS label (RFC 1123): the API server refuses others.
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -92,12 +93,13 @@ def service_update(*, service: Service, by: User, **changes: str) -> Service:
 
 @transaction.atomic
 def environment_create(
-    *, service: Service, name: str, by: User, **settings: str
+    *, service: Service, name: str, by: User, **settings: str | bool
 ) -> Environment:
     """Add an environment to a service; leads only.
 
     `settings` are the other ENVIRONMENT_FIELDS (URLs, Kubernetes namespace,
-    probe zone, notes). Refuses a name the service already has, URLs that are
+    probe zone, notes, whether it is production: its deploys count in the
+    delivery metrics). Refuses a name the service already has, URLs that are
     not URLs and a namespace Kubernetes would refuse.
     """
     permissions.require(by, "manage_catalog", service.team)
@@ -115,10 +117,10 @@ def environment_create(
 
 @transaction.atomic
 def environment_update(
-    *, environment: Environment, by: User, **changes: str
+    *, environment: Environment, by: User, **changes: str | bool
 ) -> Environment:
-    """Change an environment's name, URLs, namespace, probe zone or notes; leads
-    only. An environment stays with its service."""
+    """Change an environment's name, URLs, namespace, probe zone, notes or
+    production flag; leads only. An environment stays with its service."""
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
     team = environment.service.team
     permissions.require(by, "manage_catalog", team)

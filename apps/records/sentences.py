@@ -314,6 +314,16 @@ ACTIONS: dict[str, Action] = {
         key("event"),
         quiet={"event"},
     ),
+    # delivery facts and incidents
+    "release.delivery_recorded": Action(
+        "Delivery facts recorded", "recorded how {release} was delivered"
+    ),
+    "incident.created": Action(
+        "Incident opened", "opened the incident {object}", key("title")
+    ),
+    "incident.changed": Action(
+        "Incident changed", "changed the incident {object}", key("title")
+    ),
     # deploy platforms
     "github_mapping.created": Action(
         "GitHub mapping added",
@@ -412,6 +422,8 @@ NOUNS: dict[str, str] = {
     "oidcidentity": "OpenID identity",
     "githubmapping": "GitHub mapping",
     "gaterequest": "gate request",
+    "incident": "incident",
+    "releasecommit": "release commit",
 }
 ADMIN_VERBS = {"created": "created", "changed": "changed"}
 

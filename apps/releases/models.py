@@ -25,6 +25,20 @@ class Release(models.Model):
         ROLLED_BACK = "rolled_back", "Rolled back"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Kind(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        HOTFIX = "hotfix", "Hotfix"
+        ROLLBACK = "rollback", "Rollback"
+        EMERGENCY = "emergency", "Emergency"
+
+    class DeployResult(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABORTED = "aborted", "Aborted"
+
+    # Kinds that are not the planned flow: the rework rate's numerator.
+    UNPLANNED = frozenset({Kind.HOTFIX, Kind.ROLLBACK, Kind.EMERGENCY})
+
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="releases")
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="releases"
@@ -48,6 +62,9 @@ class Release(models.Model):
         default=list, help_text="The template's sign-off roles when it was created."
     )
     allow_shared_signoffs = models.BooleanField(default=False)
+    ready_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it last entered ready."
+    )
     deployed_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -64,6 +81,35 @@ class Release(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    rolled_back_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The earlier release of the environment the rollback restored.",
+    )
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.PLANNED, db_index=True
+    )
+    deploy_result = models.CharField(
+        max_length=10,
+        choices=DeployResult.choices,
+        blank=True,
+        help_text="How the deployment itself ended; empty until it was deployed.",
+    )
+    deploy_finished_at = models.DateTimeField(null=True, blank=True)
+    remediates = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="remediated_by",
+        help_text="The release this one fixes (a hotfix or a rollback release).",
+    )
+    # The waivers the verdict let through when the release was deployed, as
+    # they stood: the delivery metrics split outcomes by them.
+    deploy_waivers = models.JSONField(default=list, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -132,6 +178,9 @@ class Release(models.Model):
         indexes = [
             models.Index(fields=["team", "status", "-created_at"]),
             models.Index(fields=["team", "activity"], name="release_team_activity"),
+            models.Index(
+                fields=["environment", "deployed_at"], name="release_env_deployed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +236,30 @@ class Release(models.Model):
         if field is None:
             return self.override_by if self.override_stands else None
         return getattr(self, field)
+
+
+class ReleaseCommit(models.Model):
+    """A commit a release carries: its sha and when it was committed.
+
+    Change lead time runs from each commit to the deploy that carried it.
+    """
+
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="commits"
+    )
+    sha = models.CharField(max_length=64)
+    committed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["release", "committed_at", "sha"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "sha"], name="commit_once_per_release"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.sha[:12]
 
 
 class ReleaseItem(models.Model):

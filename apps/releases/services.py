@@ -18,8 +18,8 @@ from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
 from apps.core import events, moments, verdict
-from apps.releases import lifecycle
-from apps.releases.models import Release, ReleaseItem
+from apps.releases import delivery, lifecycle
+from apps.releases.models import Release, ReleaseCommit, ReleaseItem
 from apps.releases.writes import release_change
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
@@ -44,10 +44,15 @@ def release_create(
     planned_for: datetime | None = None,
     notes: str = "",
     start: bool = True,
+    kind: str = Release.Kind.PLANNED,
+    commits: list[dict] | None = None,
+    remediates: Release | None = None,
 ) -> Release:
     """Create a release with a snapshot of the template's checklist and roles.
 
     Maintenance items are not copied: they recur per environment, not per release.
+    `kind`, the `commits` it carries ({"sha", "committed_at"}) and the release it
+    `remediates` are its delivery facts (release_delivery_record() changes them).
     """
     permissions.require(by, "create_release", service.team)
     version = (version or "").strip()
@@ -68,6 +73,19 @@ def release_create(
             planned_for = moments.moment_check(planned_for, field="planned_for")
         except ValidationError as error:
             errors.update(error.message_dict)
+    try:
+        commits = delivery.check_commits(commits or [])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if kind not in Release.Kind.values:
+        errors["kind"] = f"Unknown kind {kind!r}."
+    elif kind == Release.Kind.EMERGENCY:
+        errors["kind"] = (
+            "Emergency is set when an emergency exception lets the release "
+            "through a freeze; it cannot be asked for."
+        )
+    if remediates is not None and remediates.service_id != service.pk:
+        errors["remediates"] = f"Release {remediates.pk} is not a release of {service}."
     if errors:
         raise ValidationError(errors)
     if (
@@ -94,6 +112,8 @@ def release_create(
                 signoff_roles=roles,
                 allow_shared_signoffs=template.allow_shared_signoffs,
                 created_by=by,
+                kind=kind,
+                remediates=remediates,
             )
     except IntegrityError:
         raise ValidationError(
@@ -101,6 +121,9 @@ def release_create(
         ) from None
     items = _snapshot(release, template)
     ReleaseItem.objects.bulk_create(items)
+    ReleaseCommit.objects.bulk_create(
+        ReleaseCommit(release=release, **commit) for commit in commits
+    )
     audit.record(
         actor=by,
         action="release.created",
@@ -119,6 +142,9 @@ def release_create(
             "signoff_roles": roles,
             "allow_shared_signoffs": release.allow_shared_signoffs,
             "items": len(items),
+            "kind": kind,
+            "remediates": remediates.pk if remediates else None,
+            "commits": delivery.commit_facts(commits),
         },
     )
     if start:
@@ -287,6 +313,7 @@ def release_transition(
     reason: str = "",
     override: bool = False,
     notes: str = "",
+    rolled_back_to: Release | None = None,
 ) -> Release:
     """Move a release to another status; the one place the lifecycle is enforced.
 
@@ -297,6 +324,11 @@ def release_transition(
     written reason; the override is kept on the release with the blockers it
     overrode. `deployed` also needs `ready` first, unless a lead overrides.
     Rollback and cancel need a reason. `notes` are the deployment notes.
+
+    Deploying records the deploy as succeeded, finished now (the delivery
+    record may correct it), the waivers the verdict let through, and the kind
+    `emergency` when an emergency exception let it through a freeze. A
+    rollback may name the earlier release of the environment it restored.
     """
     permissions.require(by, "transition", release.team)
     with release_change(release.pk) as change:
@@ -326,14 +358,24 @@ def release_transition(
                 raise ValidationError({"reason": "An override needs a written reason."})
         if target in lifecycle.REASON_REQUIRED and not reason:
             raise ValidationError({"reason": "Say why."})
+        if rolled_back_to is not None:
+            delivery.check_rolled_back_to(release, target, rolled_back_to)
         now = timezone.now()
         before = _transition_facts(release)
         release.status, release.status_reason = target, reason
-        if target == Release.Status.DEPLOYED:
+        if target == Release.Status.READY:
+            release.ready_at = now
+        elif target == Release.Status.DEPLOYED:
             release.deployed_at, release.deployed_by = now, by
             release.deployment_notes = (notes or "").strip()[:MAX_NOTE]
+            release.deploy_result = Release.DeployResult.SUCCEEDED
+            release.deploy_finished_at = now
+            release.deploy_waivers = [w.as_dict() for w in readiness.waived]
+            if readiness.freeze and readiness.freeze["exception"]:
+                release.kind = Release.Kind.EMERGENCY
         elif target == Release.Status.ROLLED_BACK:
             release.rolled_back_at, release.rolled_back_by = now, by
+            release.rolled_back_to = rolled_back_to
         elif target == Release.Status.CANCELLED:
             release.cancelled_at, release.cancelled_by = now, by
         if forced:
@@ -365,6 +407,12 @@ def release_transition(
 # The fields release_transition() may change, besides the bookkeeping ones.
 TRANSITION_FIELDS = (
     "status",
+    "ready_at",
+    "kind",
+    "deploy_result",
+    "deploy_finished_at",
+    "deploy_waivers",
+    "rolled_back_to",
     "status_reason",
     "deployed_at",
     "deployed_by",
@@ -381,6 +429,137 @@ TRANSITION_FIELDS = (
 )
 
 
+NOT_GIVEN = object()
+
+
+@transaction.atomic
+def release_delivery_record(
+    *,
+    release: Release,
+    by: User,
+    kind: str | object = NOT_GIVEN,
+    remediates: Release | None | object = NOT_GIVEN,
+    deploy_result: str | object = NOT_GIVEN,
+    deploy_finished_at: datetime | None | object = NOT_GIVEN,
+    commits: list[dict] | object = NOT_GIVEN,
+    rolled_back_to: Release | None | object = NOT_GIVEN,
+) -> Release:
+    """Record a release's delivery facts (leads): its kind, the release it
+    remediates, how its deploy ended and when, the commits it carries (the list
+    replaces the one before) and, once rolled back, the release it restored.
+
+    Refuses a deploy result before the release was deployed, a finish before the
+    deploy started, a release of another service to remediate (or itself), and
+    an emergency kind set by hand: only an emergency exception sets that.
+    """
+    permissions.require(by, "transition", release.team)
+    with release_change(release.pk) as change:
+        release = change.release
+        before = _delivery_facts(release)
+        errors: dict[str, str] = {}
+        if kind is not NOT_GIVEN and kind != release.kind:
+            if kind not in Release.Kind.values:
+                errors["kind"] = f"Unknown kind {kind!r}."
+            elif Release.Kind.EMERGENCY in (kind, release.kind):
+                errors["kind"] = (
+                    "Emergency is set when an emergency exception lets the "
+                    "release through a freeze; it cannot be set or unset by hand."
+                )
+            else:
+                release.kind = kind
+        if remediates is not NOT_GIVEN:
+            if remediates is not None and (
+                remediates.service_id != release.service_id
+                or remediates.pk == release.pk
+            ):
+                errors["remediates"] = (
+                    f"Name another release of {release.service.name}."
+                )
+            release.remediates = remediates
+        deploy_given = (deploy_result, deploy_finished_at) != (NOT_GIVEN, NOT_GIVEN)
+        if deploy_given and release.deployed_at is None:
+            errors["deploy_result"] = "The release has not been deployed."
+        if deploy_result is not NOT_GIVEN:
+            if deploy_result not in Release.DeployResult.values:
+                errors["deploy_result"] = f"Unknown deploy result {deploy_result!r}."
+            else:
+                release.deploy_result = deploy_result
+        if deploy_finished_at is not NOT_GIVEN and not errors:
+            if deploy_finished_at is not None:
+                deploy_finished_at = moments.moment_check(
+                    deploy_finished_at, field="deploy_finished_at"
+                )
+                if deploy_finished_at < release.deployed_at:
+                    errors["deploy_finished_at"] = (
+                        "The deploy cannot finish before it started "
+                        f"({release.deployed_at:%Y-%m-%d %H:%M} UTC)."
+                    )
+            release.deploy_finished_at = deploy_finished_at
+        if rolled_back_to is not NOT_GIVEN:
+            if release.status != Release.Status.ROLLED_BACK:
+                errors["rolled_back_to"] = "The release has not been rolled back."
+            elif rolled_back_to is not None:
+                try:
+                    delivery.check_rolled_back_to(
+                        release, Release.Status.ROLLED_BACK, rolled_back_to
+                    )
+                except ValidationError as error:
+                    errors.update(error.message_dict)
+            release.rolled_back_to = rolled_back_to
+        if commits is not NOT_GIVEN:
+            try:
+                commits = delivery.check_commits(commits)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        after = _delivery_facts(release)
+        if commits is not NOT_GIVEN:
+            before["commits"] = delivery.commit_facts(
+                list(release.commits.values("sha", "committed_at"))
+            )
+            after["commits"] = delivery.commit_facts(commits)
+        before, after = audit.diff(before, after)
+        if not after:
+            change.unchanged()
+            return release
+        if commits is not NOT_GIVEN and "commits" in after:
+            release.commits.all().delete()
+            ReleaseCommit.objects.bulk_create(
+                ReleaseCommit(release=release, **commit) for commit in commits
+            )
+        change.save(*DELIVERY_FIELDS)
+        audit.record(
+            actor=by,
+            action="release.delivery_recorded",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before=before,
+            after=after,
+        )
+    return release
+
+
+DELIVERY_FIELDS = (
+    "kind",
+    "remediates",
+    "deploy_result",
+    "deploy_finished_at",
+    "rolled_back_to",
+)
+
+
+def _delivery_facts(release: Release) -> dict:
+    return {
+        "kind": release.kind,
+        "remediates": release.remediates_id,
+        "deploy_result": release.deploy_result,
+        "deploy_finished_at": release.deploy_finished_at,
+        "rolled_back_to": release.rolled_back_to_id,
+    }
+
+
 def _name(user: User | None) -> str | None:
     return user.get_username() if user else None
 
@@ -390,11 +569,17 @@ def _transition_facts(release: Release) -> dict:
     return {
         "status": release.status,
         "reason": release.status_reason,
+        "ready_at": release.ready_at,
         "deployed_at": release.deployed_at,
         "deployed_by": _name(release.deployed_by),
         "deployment_notes": release.deployment_notes,
         "rolled_back_at": release.rolled_back_at,
         "rolled_back_by": _name(release.rolled_back_by),
+        "rolled_back_to": release.rolled_back_to_id,
+        "kind": release.kind,
+        "deploy_result": release.deploy_result,
+        "deploy_finished_at": release.deploy_finished_at,
+        "deploy_waivers": release.deploy_waivers,
         "cancelled_at": release.cancelled_at,
         "cancelled_by": _name(release.cancelled_by),
         "override": release.override,

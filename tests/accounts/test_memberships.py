@@ -40,7 +40,7 @@ def test_removal_is_audited(team, engineer):
     ("role", "allowed"),
     [
         ("auditor", {"view", "view_audit"}),
-        ("engineer", {"view", "tick", "signoff", "run_probes"}),
+        ("engineer", {"view", "tick", "signoff", "run_probes", "record_incident"}),
     ],
 )
 def test_role_table(team, role, allowed):

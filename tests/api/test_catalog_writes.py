@@ -106,6 +106,7 @@ def test_a_lead_adds_an_environment_with_its_settings(api, environment):
         "k8s_namespace": "shop-prod",
         "probe_zone": "eu-west",
         "notes": "Blue/green.",
+        "production": True,
     }
 
     response = api.post("/api/v1/environments/", body, format="json")

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
+from apps.incidents.models import Incident
 from apps.integrations.models import GitHubMapping
 from apps.notifications.models import Webhook, WebhookDelivery
 from apps.policy.models import EmergencyException, FreezeWindow, Waiver
@@ -201,8 +202,53 @@ BODIES = {
         "person": w["lead"].username,
     },
 }
+INCIDENT = {"title": "Checkout down", "started_at": "2026-05-04T10:00:00Z"}
+BODIES.update(
+    {
+        ("post", "/api/v1/releases/", "remediates"): lambda w, pk: {
+            "service": w["environment"].service_id,
+            "environment": w["environment"].pk,
+            "version": "9.9.9",
+            "remediates": pk,
+        },
+        ("post", "/api/v1/releases/{id}/transition/", "rolled_back_to"): lambda w, pk: {
+            "status": "rolled_back",
+            "reason": "errors",
+            "rolled_back_to": pk,
+        },
+        ("post", "/api/v1/releases/{id}/delivery/", "remediates"): lambda w, pk: {
+            "remediates": pk
+        },
+        ("post", "/api/v1/releases/{id}/delivery/", "rolled_back_to"): lambda w, pk: {
+            "rolled_back_to": pk
+        },
+        ("post", "/api/v1/incidents/", "service"): lambda w, pk: {
+            **INCIDENT,
+            "service": pk,
+        },
+        ("post", "/api/v1/incidents/", "caused_by"): lambda w, pk: {
+            **INCIDENT,
+            "service": w["environment"].service_id,
+            "caused_by": pk,
+        },
+        ("post", "/api/v1/incidents/", "remediated_by"): lambda w, pk: {
+            **INCIDENT,
+            "service": w["environment"].service_id,
+            "remediated_by": pk,
+        },
+        ("patch", "/api/v1/incidents/{id}/", "caused_by"): lambda w, pk: {
+            "caused_by": pk
+        },
+        ("patch", "/api/v1/incidents/{id}/", "remediated_by"): lambda w, pk: {
+            "remediated_by": pk
+        },
+    }
+)
 # The object whose id fills a body test's path, where it is not the probe config.
 PATH_OBJECT = {
+    "/api/v1/releases/{id}/transition/": "release",
+    "/api/v1/releases/{id}/delivery/": "release",
+    "/api/v1/incidents/{id}/": "incident",
     "/api/v1/templates/{id}/options/": "template",
     "/api/v1/contacts/{id}/": "contact",
     "/api/v1/support-resources/{id}/": "resource",
@@ -216,6 +262,10 @@ FOREIGN = {
     "release": lambda t: t["release"].pk,
     "team": lambda t: t["team"].pk,
     "blocker_id": lambda t: t["item"].pk,
+    "remediates": lambda t: t["release"].pk,
+    "rolled_back_to": lambda t: t["release"].pk,
+    "caused_by": lambda t: t["release"].pk,
+    "remediated_by": lambda t: t["release"].pk,
 }
 
 
@@ -293,6 +343,9 @@ def _team_world(template) -> dict:
             service=environment.service,
             environment=environment,
             created_by=lead,
+        ),
+        "incident": Incident.objects.create(
+            team=team, service=environment.service, title="Down", started_at=later
         ),
     }
 
@@ -404,6 +457,8 @@ PATHS = {
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",
     ("post", "/api/v1/probe-configs/{id}/test/"): "config",
+    ("post", "/api/v1/releases/{id}/delivery/"): "release",
+    ("patch", "/api/v1/incidents/{id}/"): "incident",
 }
 
 

@@ -30,6 +30,18 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Page URL name -> (the service the page calls, the API operation calling it).
 COUNTERPARTS = {
+    "incidents:new": (
+        "apps.incidents.services.incident_create",
+        ("post", "/api/v1/incidents/"),
+    ),
+    "incidents:edit": (
+        "apps.incidents.services.incident_update",
+        ("patch", "/api/v1/incidents/{id}/"),
+    ),
+    "insights:release-delivery": (
+        "apps.releases.services.release_delivery_record",
+        ("post", "/api/v1/releases/{id}/delivery/"),
+    ),
     "releases:new": (
         "apps.releases.services.release_create",
         ("post", "/api/v1/releases/"),
@@ -252,6 +264,9 @@ NOT_ACTIONS = {
     # Deploy platforms call these, signed or with a token; no person acts.
     "integrations:github-webhook": "GitHub's webhook deliveries, signed by GitHub",
     "integrations:flagger-gate": "Flagger asks, Shipshape answers; writes nothing",
+    # The incident webhook is itself an API endpoint (a token, JSON, in the
+    # OpenAPI schema), served outside /api/v1/ at the path tools post to.
+    "integrations-incidents": "is itself a token-authenticated API endpoint",
 }
 
 

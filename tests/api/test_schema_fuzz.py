@@ -119,6 +119,7 @@ PATH_OBJECTS = {
     "webhook-deliveries": "attempt",
     "freeze-windows": "freeze",
     "verification-settings": "environment",
+    "incidents": "incident",
 }
 
 
@@ -198,6 +199,7 @@ def owned(db, settings, template) -> dict:
     """A lead's team with one of every object a write path names, and a client."""
     from apps.accounts import services as accounts
     from apps.contacts.models import Contact, SupportResource
+    from apps.incidents.models import Incident
     from apps.notifications.models import Webhook
     from apps.policy import services as policy
     from apps.probes.models import ProbeConfig
@@ -256,6 +258,9 @@ def owned(db, settings, template) -> dict:
         ),
     }
     rows["check"] = factories.maintenance_check(environment, template, lead)
+    rows["incident"] = Incident.objects.create(
+        team=team, service=environment.service, title="fuzz", started_at=later
+    )
     _token, secret = tokens.token_create(user=lead, name="fuzz", expires_at=None)
     # A deployed release too, for the operations that want one (verification).
     deployed = releases.release_create(

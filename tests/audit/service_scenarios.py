@@ -17,6 +17,7 @@ from apps.catalog import services as catalog
 from apps.checklists import services as checklists
 from apps.contacts import services as contacts
 from apps.contacts.models import Contact, SupportResource
+from apps.incidents import services as incidents
 from apps.integrations import services as integrations
 from apps.integrations.services import gates
 from apps.maintenance import services as maintenance
@@ -829,6 +830,68 @@ def _(w: World) -> Call:
     )
 
 
+@scenario(releases.release_create)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_create,
+        service=w.environment.service,
+        environment=w.environment,
+        template=w.template,
+        version="3.0.1",
+        kind="hotfix",
+        remediates=w.release,
+        commits=[{"sha": "3f2a9c1d", "committed_at": timezone.now()}],
+        by=w.lead,
+    )
+
+
+def _deployed(w: World):
+    return releases.release_transition(
+        release=w.release, target="deployed", override=True, reason="Fix", by=w.lead
+    )
+
+
+@scenario(releases.release_delivery_record)
+def _(w: World) -> Call:
+    earlier = factories.release_open(w.environment, w.template, w.lead, "0.9")
+    return partial(
+        releases.release_delivery_record,
+        release=w.release,
+        kind="hotfix",
+        remediates=earlier,
+        commits=[{"sha": "a0b1c2d3e4", "committed_at": timezone.now()}],
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_delivery_record)
+def _(w: World) -> Call:
+    deployed = _deployed(w)
+    return partial(
+        releases.release_delivery_record,
+        release=deployed,
+        deploy_result="failed",
+        deploy_finished_at=deployed.deployed_at + timedelta(minutes=9),
+        by=w.lead,
+    )
+
+
+@scenario(releases.release_delivery_record)
+def _(w: World) -> Call:
+    earlier = factories.deployed(
+        factories.release_open(w.environment, w.template, w.lead, "0.9"), w.lead
+    )
+    rolled = releases.release_transition(
+        release=_deployed(w), target="rolled_back", reason="Errors", by=w.lead
+    )
+    return partial(
+        releases.release_delivery_record,
+        release=rolled,
+        rolled_back_to=earlier,
+        by=w.lead,
+    )
+
+
 @scenario(releases.release_update)
 def _(w: World) -> Call:
     return partial(
@@ -929,4 +992,74 @@ def _(w: World) -> Call:
         person=w.engineer,
         note="Before Friday, please",
         by=w.lead,
+    )
+
+
+# incidents ------------------------------------------------------------------------
+
+
+def _incident(w: World, **fields):
+    return incidents.incident_create(
+        service=w.environment.service,
+        title="Checkout returns 502",
+        started_at=timezone.now() - timedelta(hours=2),
+        by=w.engineer,
+        **fields,
+    )
+
+
+@scenario(incidents.incident_create)
+def _(w: World) -> Call:
+    now = timezone.now()
+    return partial(
+        incidents.incident_create,
+        service=w.environment.service,
+        title="Checkout returns 502",
+        severity="sev2",
+        user_facing=False,
+        started_at=now - timedelta(hours=3),
+        detected_at=now - timedelta(hours=2),
+        mitigated_at=now - timedelta(hours=1),
+        resolved_at=now - timedelta(minutes=5),
+        caused_by=w.release,
+        external_id="PD-1",
+        by=w.engineer,
+    )
+
+
+@scenario(incidents.incident_update)
+def _(w: World) -> Call:
+    return partial(
+        incidents.incident_update,
+        incident=_incident(w),
+        severity="sev1",
+        mitigated_at=timezone.now() - timedelta(hours=1),
+        remediated_by=w.release,
+        by=w.engineer,
+    )
+
+
+@scenario(incidents.incident_report)
+def _(w: World) -> Call:
+    return partial(
+        incidents.incident_report,
+        service=w.environment.service,
+        external_id="PD-2",
+        title="Search is slow",
+        started_at=timezone.now() - timedelta(hours=1),
+        by=w.engineer,
+    )
+
+
+@scenario(incidents.incident_report)
+def _(w: World) -> Call:
+    incident = _incident(w, external_id="PD-3", source="webhook")
+    return partial(
+        incidents.incident_report,
+        service=w.environment.service,
+        external_id=incident.external_id,
+        title="Search is slow again",
+        started_at=incident.started_at,
+        resolved_at=timezone.now(),
+        by=w.engineer,
     )

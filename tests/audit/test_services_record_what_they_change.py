@@ -66,6 +66,8 @@ ALIASES = {
     ("signoffs.signoff", "evidence"): "evidence_digest",  # its SHA-256
     ("checklists.checklisttemplate", "based_on"): "copied_from",  # "default v1"
     ("checklists.signoffeligibility", "role_key"): "role",
+    # Not a foreign key: the incident's id in the reporting tool.
+    ("incidents.incident", "external"): "external_id",
 }
 # Fields derived from recorded values, or one model's own bookkeeping.
 DERIVED = {
@@ -98,6 +100,8 @@ RECORDS_THEMSELVES = {
     "integrations.githubdelivery": "the inbound delivery log",
     "releases.releaseitem": "the template's checklist, copied; release.created "
     "names the template and counts the items",
+    "releases.releasecommit": "the commits a release carries; release.created and "
+    "release.delivery_recorded list them (sha, committed_at)",
     "checklists.templatephase": "parts of an imported template (its source)",
     "checklists.templatesection": "parts of an imported template (its source)",
     "checklists.templateitem": "parts of an imported template (its source)",

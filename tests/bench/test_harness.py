@@ -62,3 +62,24 @@ def test_table_shows_ratio_to_baseline_and_missing_values_as_dashes():
     assert "951" in lines[3] and "23.8 %" in lines[3]
     assert "–" in lines[3]
     assert report.markdown(rows).count("\n") == 3
+
+
+def test_the_insights_row_reads_the_tiny_data_sets_production_deploys(tiny, client):
+    from django.contrib.auth.models import User
+
+    from bench import run
+
+    summary = {**tiny, "tick_item_id": 0}
+    scenario = next(s for s in run.page_scenarios(summary) if s.get("goal_p99"))
+    client.force_login(User.objects.get(username=tiny["viewer"]))
+
+    response = client.get(scenario["path"])
+
+    assert scenario == {
+        "name": "insights page (one team)",
+        "path": "/insights/",
+        "goal_p99": 200,
+    }
+    assert response.status_code == 200
+    # Six releases, the two newest still in progress (probed_releases=2).
+    assert "4 deploys in" in response.content.decode()

@@ -85,7 +85,8 @@ def test_no_demo_probe_or_environment_targets_a_non_loopback_host(demo):
     targets = list(ProbeConfig.objects.values_list("target", flat=True))
     targets += list(Environment.objects.values_list("base_url", flat=True))
     targets += list(Environment.objects.values_list("api_url", flat=True))
-    assert len(targets) == 4 + 2 + 2
+    # Four probes; staging and production of the storefront, search's production.
+    assert len(targets) == 4 + 3 + 3
     for target in targets:
         host = _host(target)
         assert host == "localhost" or ipaddress.ip_address(host).is_loopback, target
@@ -168,3 +169,22 @@ def test_the_readme_walk_reaches_ready_to_deploy(
     releases.release_transition(release=release, target="ready", by=lead)
     release.refresh_from_db()
     assert release.status == "ready"
+
+
+def test_the_demo_has_six_months_of_production_history_for_two_services(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.insights.metrics import Scope, delivery_metrics
+
+    now = timezone.now()
+    found = delivery_metrics(Scope(since=now - timedelta(weeks=26), until=now))
+
+    services = {row["service_name"]: row for row in found["by_service"]}
+    assert set(services) == {"Storefront API", "Search"}
+    weeks = found["deployment_frequency"]["series"]
+    assert sum(1 for week in weeks if week["deploys"]) >= 24
+    assert found["change_fail_rate"]["numerator"] > 0
+    assert found["rework_rate"]["numerator"] > 0
+    assert found["change_lead_time"]["sample_size"] > 100

@@ -39,6 +39,7 @@ from apps.accounts import services as accounts
 from apps.accounts.tokens import token_create
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
+from apps.incidents.models import Incident
 from apps.oncall.models import Override, Rotation
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun
 from apps.signoffs import services as signoffs
@@ -154,6 +155,14 @@ LISTS = {
     "integrations:github-mappings",
     "integrations:github-mapping-create",
     "api:github-mapping-list",
+    "incidents:list",
+    "incidents:new",
+    "insights:page",
+    "insights:csv",
+    "api:incident-list",
+    "api:metrics-delivery",
+    # The incident webhook: token-authenticated like the API (see _api()).
+    "integrations-incidents",
 }
 # Found by query parameters, not a path (400 without them): another team's
 # release is the same 404 as a missing one (tests/integrations/test_lookup.py).
@@ -271,7 +280,17 @@ ARGUMENTS = {
     },
     "api:maintenance-item-detail": lambda w: {"pk": w["maintenance_item"]().pk},
     "api:maintenance-item-state": lambda w: {"pk": w["maintenance_item"]().pk},
+    "incidents:edit": lambda w: {"pk": w["incident"].pk},
+    "api:incident-detail": lambda w: {"pk": w["incident"].pk},
+    "api:release-delivery": lambda w: {"pk": w["release"].pk},
+    "insights:release-delivery": lambda w: {"pk": w["release"].pk},
+    "insights:service-strip": lambda w: {"pk": w["release"].service_id},
 }
+
+
+def _api(url: str) -> bool:
+    """Token-authenticated JSON endpoints: the API and the incident webhook."""
+    return url.startswith(("/api/", "/integrations/incidents/"))
 
 
 def endpoints() -> list[tuple[str, object]]:
@@ -441,6 +460,12 @@ def world(db, template):
             ends_at=timezone.now() + timedelta(days=1),
         ),
         "window": factories.VerificationWindowFactory(release=release),
+        "incident": Incident.objects.create(
+            team=team,
+            service=environment.service,
+            title="theirs",
+            started_at=timezone.now(),
+        ),
         "auditor": factories.member(team, "auditor"),
         "stranger": factories.member(factories.TeamFactory(), "lead"),
     }
@@ -455,7 +480,7 @@ def url_of(name: str, world) -> str:
 
 def call(client: Client, method: str, url: str):
     """A request as its caller would send it: JSON bodies for the API."""
-    if url.startswith("/api/") and method != "get":
+    if _api(url) and method != "get":
         return getattr(client, method)(url, "{}", content_type="application/json")
     return getattr(client, method)(url)
 
@@ -477,7 +502,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(world):
             response = call(client, method, url)
             if response.status_code == 405:
                 continue  # the method does not exist here: refused before anything
-            if url.startswith("/api/"):
+            if _api(url):
                 ok = response.status_code == 401
             else:
                 ok = response.status_code == 302 and response["Location"].startswith(
@@ -521,7 +546,7 @@ def test_auditors_are_refused_every_write(world):
             continue
         url = url_of(name, world)
         refusals = {403, 405}
-        if url.startswith("/api/"):
+        if _api(url):
             # The API validates a body before its service checks the role: this
             # empty body is a 400 where a valid one is a 403 (tests/api/
             # test_resources.py); either way nothing is written (checked below).

@@ -61,6 +61,7 @@ class EnvironmentChangeSerializer(serializers.Serializer):
     k8s_namespace = _text(63, required=False)
     probe_zone = _text(40, required=False)
     notes = _text(5000, required=False)
+    production = serializers.BooleanField(required=False)
 
 
 class EnvironmentCreateSerializer(serializers.Serializer):
@@ -75,3 +76,7 @@ class EnvironmentCreateSerializer(serializers.Serializer):
     k8s_namespace = _text(63, default="")
     probe_zone = _text(40, default="")
     notes = _text(5000, default="")
+    production = serializers.BooleanField(
+        default=False,
+        help_text="Serves real users: its deploys count in the delivery metrics.",
+    )

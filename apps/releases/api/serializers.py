@@ -31,10 +31,27 @@ class OverrideSerializer(serializers.Serializer):
     blockers = BlockerSerializer(many=True)
 
 
+class CommitSerializer(serializers.Serializer):
+    """A commit the release carries; lead time runs from `committed_at`."""
+
+    sha = serializers.RegexField(
+        r"^[0-9a-fA-F]{7,64}$", help_text="7 to 64 hexadecimal digits."
+    )
+    committed_at = serializers.DateTimeField()
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
     environment_name = serializers.CharField(source="environment.name", read_only=True)
     override = OverrideSerializer(read_only=True, allow_null=True)
+    rolled_back_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    commits = CommitSerializer(many=True, read_only=True)
+    deploy_result = serializers.CharField(
+        read_only=True,
+        help_text="succeeded, failed or aborted; empty until the release is deployed.",
+    )
 
     class Meta:
         model = Release
@@ -57,9 +74,17 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "allow_shared_signoffs",
             "deployed_at",
             "rolled_back_at",
+            "rolled_back_by",
+            "rolled_back_to",
             "cancelled_at",
             "status_reason",
             "override",
+            "kind",
+            "deploy_result",
+            "deploy_finished_at",
+            "deploy_waivers",
+            "remediates",
+            "commits",
             "created_at",
             "updated_at",
         ]
@@ -87,9 +112,25 @@ class ReleaseCreateSerializer(serializers.Serializer):
         max_length=MAX_NOTE, required=False, allow_blank=True, default=""
     )
     start = serializers.BooleanField(required=False, default=True)
+    kind = serializers.ChoiceField(
+        choices=Release.Kind.choices,
+        required=False,
+        default=Release.Kind.PLANNED,
+        help_text="emergency is refused: an emergency exception sets it at deploy.",
+    )
+    commits = CommitSerializer(many=True, required=False, default=list)
+    remediates = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        help_text="The release of the same service this one fixes.",
+    )
 
     def validate(self, data: dict) -> dict:
         service = data["service"]
+        if data.get("remediates") is not None:
+            data["remediates"] = release_of(service.pk, data["remediates"])
         data["environment"] = service.environments.filter(
             pk=data["environment"]
         ).first()
@@ -105,6 +146,38 @@ class ReleaseCreateSerializer(serializers.Serializer):
             if data["template"] is None:
                 raise serializers.ValidationError({"template": "No such template."})
         return data
+
+
+def release_of(service_id: int, pk: int) -> Release:
+    """The release of the service a body's `remediates` names; a 400 otherwise."""
+    release = Release.objects.filter(service_id=service_id, pk=pk).first()
+    if release is None:
+        raise serializers.ValidationError(
+            {"remediates": ["No such release of the service."]}
+        )
+    return release
+
+
+class DeliverySerializer(serializers.Serializer):
+    """A release's delivery facts; fields left out keep their value, and
+    `commits` replaces the list."""
+
+    kind = serializers.ChoiceField(
+        choices=Release.Kind.choices,
+        required=False,
+        help_text="emergency is refused: an emergency exception sets it at deploy.",
+    )
+    remediates = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
+    deploy_result = serializers.ChoiceField(
+        choices=Release.DeployResult.choices, required=False
+    )
+    deploy_finished_at = serializers.DateTimeField(required=False, allow_null=True)
+    commits = CommitSerializer(many=True, required=False)
+    rolled_back_to = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
 
 
 class ReleaseUpdateSerializer(serializers.Serializer):
@@ -132,6 +205,14 @@ class TransitionSerializer(serializers.Serializer):
         default="",
         help_text="Deployment notes, when deploying; the release notes stay as "
         "they are.",
+    )
+    rolled_back_to = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        help_text="When rolling back: the earlier release of the environment "
+        "the rollback restored.",
     )
 
 

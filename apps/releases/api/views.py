@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,7 +32,8 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def get_queryset(self) -> QuerySet[Release]:
         return (
             selectors.release_list_for_user(self.request.user)
-            .select_related("override_by")
+            .select_related("override_by", "rolled_back_by")
+            .prefetch_related("commits")
             .order_by("-created_at", "-id")
         )
 
@@ -85,6 +87,9 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
             planned_for=data.get("planned_for"),
             notes=data["notes"],
             start=data["start"],
+            kind=data["kind"],
+            commits=data["commits"],
+            remediates=data.get("remediates"),
             by=request.user,
         )
         release = selectors.release_get_for_user(request.user, release.pk)
@@ -102,14 +107,36 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         data = validated(serializers.TransitionSerializer, request)
         if data["override"]:
             stepup.require_fresh(request)
+        rolled_back_to = _restored(release, data.get("rolled_back_to"))
         services.release_transition(
             release=release,
             target=data["status"],
             reason=data["reason"],
             override=data["override"],
             notes=data["notes"],
+            rolled_back_to=rolled_back_to,
             by=request.user,
         )
+        release = selectors.release_get_for_user(request.user, release.pk)
+        return Response(serializers.ReleaseSerializer(release).data)
+
+    @extend_schema(
+        request=serializers.DeliverySerializer,
+        responses={200: serializers.ReleaseSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def delivery(self, request: Request, pk: str) -> Response:
+        """Record the release's delivery facts (leads): kind, the release it
+        remediates, deploy result and finish, the commits it carries."""
+        release = self.get_object()
+        data = validated(serializers.DeliverySerializer, request)
+        if data.get("remediates") is not None:
+            data["remediates"] = serializers.release_of(
+                release.service_id, data["remediates"]
+            )
+        if "rolled_back_to" in data:
+            data["rolled_back_to"] = _restored(release, data["rolled_back_to"])
+        services.release_delivery_record(release=release, by=request.user, **data)
         release = selectors.release_get_for_user(request.user, release.pk)
         return Response(serializers.ReleaseSerializer(release).data)
 
@@ -120,6 +147,20 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         release = self.get_object()
         items = release.items.select_related("changed_by").order_by("position")
         return Response(serializers.ReleaseItemSerializer(items, many=True).data)
+
+
+def _restored(release: Release, pk: int | None) -> Release | None:
+    """The release of the same environment a rollback restored, by id."""
+    if pk is None:
+        return None
+    restored = Release.objects.filter(
+        environment_id=release.environment_id, pk=pk
+    ).first()
+    if restored is None:
+        raise ValidationError(
+            {"rolled_back_to": ["No such release of the environment."]}
+        )
+    return restored
 
 
 class ReleaseItemViewSet(mixins.RetrieveModelMixin, ViewSet):

@@ -12,6 +12,7 @@ from apps.catalog.models import Environment, Service
 from apps.checklists import services as checklists
 from apps.checklists.models import SignOffEligibility
 from apps.contacts.models import Contact, SupportResource
+from apps.demo.history import history_seed
 from apps.probes import services as probes
 from apps.releases import services as releases
 from apps.releases.models import Release, ReleaseItem
@@ -53,8 +54,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--template-only", action="store_true", help="load only the template"
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="leave out the six months of production history",
+        )
 
-    def handle(self, *args, template_only: bool, **options) -> None:
+    def handle(
+        self, *args, template_only: bool, no_history: bool = False, **options
+    ) -> None:
         template = checklists.template_ensure_default()
         self.stdout.write(f"Default template: {template}")
         if template_only:
@@ -65,14 +73,14 @@ class Command(BaseCommand):
                 "DEBUG=true."
             )
         with transaction.atomic():
-            self._seed(template)
+            self._seed(template, history=not no_history)
         self.stdout.write("Demo users (development passwords):")
         for username, password, role, *_, signs in DEMO_USERS:
             signer = f"  signs {signs.replace('_', ' ')}" if signs else ""
             line = f"  {role:<9} {username:<9} password: {password:<19}{signer}"
             self.stdout.write(line.rstrip())
 
-    def _seed(self, template) -> None:
+    def _seed(self, template, *, history: bool) -> None:
         team = Team.objects.filter(name="Platform").first() or accounts.team_create(
             name="Platform", by=None
         )
@@ -121,10 +129,12 @@ class Command(BaseCommand):
                 },
             )
         self._contacts(team)
+        if history:
+            self._history(team, service, template, lead)
         staging = service.environments.get(name="staging")
         if not staging.probe_configs.exists():
             self._probes(staging, template, lead)
-        if Release.objects.filter(service=service).exists():
+        if Release.objects.filter(environment=staging).exists():
             return
         release = releases.release_create(
             service=service,
@@ -153,6 +163,27 @@ class Command(BaseCommand):
                 comment="Reviewed for the demo.",
                 by=signers[role_key],
             )
+
+    def _history(self, team: Team, service: Service, template, lead: User) -> None:
+        """Production environments marked as such, and six months of history
+        for the storefront and a search service, for the Insights page."""
+        search, _ = Service.objects.get_or_create(
+            slug="search",
+            defaults={"team": team, "name": "Search", "description": "Product search."},
+        )
+        base = settings.SITE_URL.rstrip("/")
+        Environment.objects.get_or_create(
+            service=search,
+            name="production",
+            defaults={"base_url": base, "api_url": f"{base}/api/v1/"},
+        )
+        productions = Environment.objects.filter(
+            service__in=(service, search), name="production"
+        ).select_related("service")
+        productions.update(production=True)
+        written = history_seed(list(productions), template, lead)
+        if written:
+            self.stdout.write(f"Demo history: {written} production deploys.")
 
     def _signers(self, team: Team, users: dict[str, User]) -> None:
         """Name each demo signer as the one person who may sign their role."""
