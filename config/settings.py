@@ -416,6 +416,7 @@ SPECTACULAR_SETTINGS = {
         "EmailEventEnum": "apps.notifications.models.EMAIL_EVENTS",
         "MaintenanceItemStateEnum": "apps.maintenance.models.MaintenanceItem.State",
         "ReleaseKindEnum": "apps.releases.models.Release.Kind",
+        "SeverityEnum": "apps.checklists.models.Severity",
         "DeployResultEnum": "apps.releases.models.Release.DeployResult",
         "IncidentSeverityEnum": "apps.incidents.models.Incident.Severity",
         "IncidentSourceEnum": "apps.incidents.models.Incident.Source",

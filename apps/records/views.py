@@ -3,6 +3,7 @@ what is deployed where (the overview and a service's page)."""
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -42,6 +43,8 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
         "release": release,
         "record": data,
         "can_audit": permissions.can(request.user, "view_audit", release.team),
+        # The signed verdict exists once the operator configures the key.
+        "attestation": bool(settings.ATTESTATION_KEY),
     }
     return render(request, "records/record.html", context)
 

@@ -14,18 +14,22 @@ def _links(html: str) -> set[str]:
 
 
 MENU = {
+    "/accounts/teams/",
     "/accounts/tokens/",
     "/webhooks/email/",
     "/api/docs/",
 }
 
+# The audit log and the export of the audit trail.
+AUDIT = {"/records/audit/", "/records/audit-events/"}
+
 
 @pytest.mark.parametrize(
     ("role", "extra"),
     [
-        ("lead", {"/webhooks/", "/records/audit-events/"}),
-        ("admin", {"/webhooks/", "/records/audit-events/"}),
-        ("auditor", {"/records/audit-events/"}),
+        ("lead", {"/webhooks/", "/integrations/github/", *AUDIT}),
+        ("admin", {"/webhooks/", "/integrations/github/", *AUDIT}),
+        ("auditor", AUDIT),
         ("engineer", set()),
     ],
 )

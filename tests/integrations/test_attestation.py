@@ -110,7 +110,13 @@ def test_without_a_key_the_endpoints_say_so(settings, release, lead, client, out
     )
 
 
-def test_the_deployment_record_links_the_attestation(release, lead, client):
+def test_the_deployment_record_links_the_attestation(
+    release, lead, client, signing_key, settings
+):
     client.force_login(lead)
     page = client.get(f"/records/releases/{release.pk}/").content.decode()
     assert f"/api/v1/releases/{release.pk}/attestation/" in page
+    # Without a key there is nothing to link (the endpoint would answer 503).
+    settings.ATTESTATION_KEY = ""
+    page = client.get(f"/records/releases/{release.pk}/").content.decode()
+    assert "/attestation/" not in page

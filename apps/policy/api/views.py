@@ -239,6 +239,14 @@ class VerificationSettingsViewSet(
             "environment__service__team_id",
         )
 
+    def retrieve(self, request: Request, environment: str) -> Response:
+        """One environment's settings; an environment never set is off, with
+        the defaults (not a 404: the environment exists)."""
+        place = environment_get_for_user(request.user, environment)
+        saved = VerificationSettings.objects.filter(environment=place).first()
+        found = saved or VerificationSettings(environment=place)
+        return Response(serializers.VerificationSettingsSerializer(found).data)
+
     @extend_schema(
         request=serializers.VerificationSettingsWriteSerializer,
         responses={200: serializers.VerificationSettingsSerializer},
