@@ -7,17 +7,15 @@ from django.db.models import BigIntegerField, Func, Model, QuerySet
 
 
 class Row:
-    """A record of the columns named in a subclass's `__slots__`, in that order.
+    """The base of a record of selected columns, without a model instance: a
+    slotted dataclass (`@dataclass(slots=True, eq=False)`) whose fields are the
+    columns, in order, and whose generated __init__ builds one from a row.
 
     Building a model instance costs several times reading its row; a page that
     judges thousands of rows (a dashboard's probe results) reads them as these.
     """
 
     __slots__ = ()
-
-    def __init__(self, *values) -> None:
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
 
     @property
     def pk(self) -> int:
