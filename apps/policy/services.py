@@ -20,7 +20,7 @@ from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import lifecycle
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.writes import release_change
+from apps.releases.writes import environment_changed, release_change
 
 MAX_WAIVER = timedelta(days=30)
 MAX_EXCEPTION = timedelta(days=2)
@@ -296,6 +296,7 @@ def freeze_window_save(
         setattr(window, key, value)
     window.reason = (reason or "").strip()[:500]
     window.save()
+    environment_changed(environment.pk)
     changed_before, changed_after = audit.diff(before, freeze_facts(window))
     audit.record(
         actor=by,
@@ -317,6 +318,7 @@ def freeze_window_delete(
     team = window.environment.service.team
     if by is not None:
         permissions.require(by, "override", team)
+    environment_changed(window.environment_id)
     audit.record(
         actor=by,
         actor_label=actor_label,

@@ -35,7 +35,12 @@ from apps.probes.kinds.redaction import redact_target, scrub
 from apps.probes.models import ProbeConfig, ProbeResult, ProbeRun, TeamNetwork
 from apps.releases import lifecycle
 from apps.releases.models import Release
-from apps.releases.writes import ReleaseChange, release_change, release_lock
+from apps.releases.writes import (
+    ReleaseChange,
+    environment_changed,
+    release_change,
+    release_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +177,7 @@ def probe_config_save(
     config.save()
     if verifies is not None:
         config.verifies.set(verifies)
+    environment_changed(environment.pk)
     after = _config_facts(config)
     if secret:
         after["secret"] = "changed"  # noqa: S105 (a marker, redacted anyway)

@@ -42,6 +42,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release
 
 # The changes open in this thread, by release id: a nested change of the same
@@ -156,3 +157,24 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
         if change.counted:
             for listener in _listeners:
                 transaction.on_commit(partial(listener, release_id))
+
+
+def environment_changed(environment_id: int) -> list[int]:
+    """Count a change on every open release of an environment.
+
+    For writers of what the verdict of an environment's releases reads besides
+    the releases themselves (freeze windows, probe configurations): the cached
+    release pages, lists and API answers are keyed by revision, and the deploy
+    platforms waiting on a release (`on_change` listeners) re-check it. Locks the
+    releases in id order, as every writer does before the audit head, so call it
+    before `audit.record()`. Returns the ids counted.
+    """
+    ids = list(
+        Release.objects.filter(environment_id=environment_id, status__in=OPEN_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for release_id in ids:
+        with release_change(release_id):
+            pass
+    return ids

@@ -71,3 +71,54 @@ def test_the_readiness_bar_lists_warnings_and_waived_blockers(
     assert "1 waived blocker" in text
     assert f"waived by {second_lead.username}" in text
     assert "“Verified by hand”" in text
+
+
+def test_a_freeze_made_after_the_page_was_seen_shows_at_once(client, release, lead):
+    """The release page is cached by revision; a freeze window of its
+    environment counts as a change of its open releases, so the next view shows
+    it rather than the body cached a moment before."""
+    client.force_login(lead)
+    before = client.get(release.get_absolute_url()).text
+    assert "Freeze <strong>Change freeze</strong>" not in before
+
+    now = timezone.now()
+    window = services.freeze_window_save(
+        environment=release.environment,
+        by=lead,
+        name="Change freeze",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=2),
+    )
+    assert "Freeze <strong>Change freeze</strong>" in (
+        client.get(release.get_absolute_url()).text
+    )
+
+    services.freeze_window_delete(window=window, by=lead)
+    assert "Freeze <strong>Change freeze</strong>" not in (
+        client.get(release.get_absolute_url()).text
+    )
+
+
+def test_a_probe_changed_after_the_page_was_seen_is_not_answered_304(
+    client, release, lead
+):
+    """Which probes are enabled decides which results count; a browser's
+    conditional GET after a probe configuration changed gets the page again."""
+    from apps.probes import services as probe_services
+
+    client.force_login(lead)
+    url = release.get_absolute_url()
+    etag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+
+    probe_services.probe_config_save(
+        environment=release.environment,
+        by=lead,
+        name="Status endpoint answers",
+        kind="http",
+        target="https://127.0.0.1:9/status",
+    )
+
+    again = client.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
