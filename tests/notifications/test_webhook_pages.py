@@ -10,7 +10,7 @@ from apps.audit.models import AuditEvent
 from apps.notifications import services
 from apps.notifications.announcements import announce
 from apps.notifications.models import Webhook, WebhookDelivery
-from tests.api.test_webhooks import Receiver
+from tests.standins.scripted_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
