@@ -34,8 +34,10 @@ It speaks GitHub's real paths, headers and payloads on 127.0.0.1. Sources:
   comment_count, verification}, author, committer, parents, stats, files}; 422
   "No commit found for SHA: …"): docs.github.com/en/rest/commits/commits and
   github/rest-api-description (php-api-clients/github src/Schema/Commit.php and
-  CommitComparison.php). A repository's history is one line of commits
-  (`add_commits`), so the merge base is always the base.
+  CommitComparison.php); both need the app's *Contents: Read* permission (403
+  "Resource not accessible by integration" without it). A repository's
+  history is one line of commits (`add_commits`), so the merge base is always
+  the base.
 
 The webhooks GitHub sends (payloads, headers, signature) are built by
 tests/standins/github_webhooks.py. Where GitHub publishes the status but not the
@@ -175,7 +177,12 @@ class GitHubAPI(LoopbackStandIn):
             account,
             list(repositories),
             permissions
-            or {"actions": "read", "deployments": "write", "metadata": "read"},
+            or {
+                "actions": "read",
+                "contents": "read",
+                "deployments": "write",
+                "metadata": "read",
+            },
         )
         with self.lock:
             self.installations[installation_id] = installation
@@ -496,6 +503,18 @@ class GitHubAPI(LoopbackStandIn):
         token = self._installation_token(request)
         if isinstance(token, Reply):
             return token
+        installation = self.installations.get(token.installation_id)
+        if installation is None or "contents" not in installation.permissions:
+            # An app without Contents: Read (docs.github.com "Permissions
+            # required for GitHub Apps": compare and get-commit need it).
+            return Reply(
+                403,
+                {
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": DOCS,
+                    "status": "403",
+                },
+            )
         full_name = f"{request.params['owner']}/{request.params['repo']}"
         with self.lock:
             return list(self.histories.get(full_name, []))
