@@ -1,24 +1,25 @@
 """The delivery metrics (the five DORA keys and the readiness metrics) of a scope.
 
-A fixed number of queries whatever the number of releases: one for the
-production deploys of the period with every fact a metric needs (subqueries
-per row, in the database), one for their commits, one each for sign-offs,
-blocking items, verification windows and probe flips. docs/metrics.md gives
-each formula; apps/insights/stats.py does the arithmetic.
+Six queries whatever the number of releases: one for the production deploys
+of the period with every fact a metric needs (subqueries per row, in the
+database), one for their commits, one each for sign-offs, blocking items,
+verification windows and probe flips. On PostgreSQL they are the hand-written
+statements of apps/insights/sql.py (medians by percentile_cont, flips by a
+window function); elsewhere (SQLite) the same questions go through the ORM and
+the medians are worked out here (`_answers_orm`). docs/metrics.md gives each
+formula; apps/insights/stats.py does the arithmetic.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     Exists,
     F,
-    FloatField,
-    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -26,7 +27,7 @@ from django.db.models import (
 )
 
 from apps.incidents.models import Incident
-from apps.insights import stats
+from apps.insights import sql, stats
 from apps.policy.models import VerificationWindow
 from apps.probes.models import ProbeConfig, ProbeResult
 from apps.releases.models import Release, ReleaseCommit, ReleaseItem
@@ -114,7 +115,7 @@ def _in_scope(queryset: QuerySet, scope: Scope, environment: str) -> QuerySet:
     return queryset
 
 
-def _deploys(scope: Scope) -> list[Deploy]:
+def _deploy_rows(scope: Scope) -> list[dict]:
     """One query: each deploy and what made it fail, and when it recovered."""
     caused = Incident.objects.filter(caused_by=OuterRef("pk"))
     # A fix counts where it shipped: a hotfix deployed to staging first does not
@@ -180,7 +181,7 @@ def _deploys(scope: Scope) -> list[Deploy]:
             "fixes_user_incident",
         )
     )
-    return [_deploy(row) for row in rows]
+    return list(rows)
 
 
 def _deploy(row: dict) -> Deploy:
@@ -231,21 +232,19 @@ def _deploy(row: dict) -> Deploy:
     return deploy
 
 
-def _lead_times(deploys: list[Deploy]) -> tuple[dict[int, list[float]], dict]:
+def _lead_times(
+    commits: list[tuple[int, datetime]], deploys: list[Deploy]
+) -> dict[int, list[float]]:
     """Hours from each commit to the successful deploy that carried it, by deploy."""
     by_id = {d.id: d for d in deploys if d.succeeded}
     samples: dict[int, list[float]] = defaultdict(list)
-    if not by_id:
-        return samples, {}
-    commits = ReleaseCommit.objects.filter(release_id__in=list(by_id)).values_list(
-        "release_id", "committed_at"
-    )
     for release_id, committed_at in commits:
-        deploy = by_id[release_id]
-        samples[release_id].append(
-            max(0.0, stats.hours(deploy.finished_at - committed_at))
-        )
-    return samples, by_id
+        deploy = by_id.get(release_id)
+        if deploy is not None:
+            samples[release_id].append(
+                max(0.0, stats.hours(deploy.finished_at - committed_at))
+            )
+    return samples
 
 
 def _series(scope: Scope, deploys: list[Deploy], lead: dict[int, list[float]]):
@@ -371,25 +370,8 @@ def _fail_split(deploys: list[Deploy]) -> dict:
     return split
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's ordered-set aggregate percentile_cont."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-def _epoch_hours(start: str, end: str) -> Func:
-    return Func(
-        F(end) - F(start),
-        template="EXTRACT(EPOCH FROM %(expressions)s) / 3600.0",
-        output_field=FloatField(),
-    )
-
-
-def _readiness(scope: Scope, deploys: list[Deploy]) -> dict:
+def _readiness(deploys: list[Deploy], answers: sql.Answers) -> dict:
     """The readiness metrics of the deploys: the gate's waits and outcomes."""
-    ids = [d.id for d in deploys]
     good = [d for d in deploys if d.succeeded]
     to_ready = [stats.hours(d.ready_at - d.created_at) for d in deploys if d.ready_at]
     gate_wait = [
@@ -397,45 +379,7 @@ def _readiness(scope: Scope, deploys: list[Deploy]) -> dict:
         for d in deploys
         if d.ready_at and d.ready_at <= d.deployed_at
     ]
-    signoffs = (
-        SignOff.objects.filter(release_id__in=ids, decision=SignOff.Decision.APPROVE)
-        .values("role_name")
-        .annotate(
-            median=Percentile(
-                _epoch_hours("release__created_at", "created_at"), fraction=0.5
-            ),
-            n=Count("id"),
-        )
-        .order_by("role_name")
-    )
-    latency = {
-        row["role_name"]: {"median_hours": row["median"], "sample_size": row["n"]}
-        for row in signoffs
-    }
-    blockers = (
-        ReleaseItem.objects.filter(
-            release_id__in=ids,
-            required=True,
-            kind=ReleaseItem.Kind.CHECK,
-            phase="pre_deployment",
-            changed_at__isnull=False,
-        )
-        .values("text")
-        .annotate(
-            median=Percentile(
-                _epoch_hours("release__created_at", "changed_at"), fraction=0.5
-            ),
-            n=Count("id"),
-            blocked=Count("id", filter=Q(state=ReleaseItem.State.BLOCKED)),
-        )
-        .order_by("-median", "text")[:LONGEST_BLOCKERS]
-    )
-    windows = VerificationWindow.objects.filter(
-        release_id__in=ids, finished_at__isnull=False
-    ).aggregate(
-        finished=Count("id"),
-        failed=Count("id", filter=Q(outcome=VerificationWindow.Outcome.FAILED)),
-    )
+    finished, failed_windows = answers.windows
     share = {
         name: {
             "value": stats.ratio(count, len(good)),
@@ -451,28 +395,99 @@ def _readiness(scope: Scope, deploys: list[Deploy]) -> dict:
     return {
         "created_to_ready": {"unit": "hours", **stats.summary(to_ready)},
         "ready_to_deployed": {"unit": "hours", **stats.summary(gate_wait)},
-        "signoff_latency": latency,
+        "signoff_latency": {
+            role: {"median_hours": median, "sample_size": n}
+            for role, median, n in answers.signoffs
+        },
         "share": share,
         "verification_failure_rate": {
-            "value": stats.ratio(windows["failed"], windows["finished"]),
-            "numerator": windows["failed"],
-            "denominator": windows["finished"],
+            "value": stats.ratio(failed_windows, finished),
+            "numerator": failed_windows,
+            "denominator": finished,
         },
         "longest_blocking_items": [
             {
-                "text": row["text"],
-                "median_hours": row["median"],
-                "sample_size": row["n"],
-                "still_blocked": row["blocked"],
+                "text": text,
+                "median_hours": median,
+                "sample_size": n,
+                "still_blocked": blocked,
             }
-            for row in blockers
+            for text, median, n, blocked in answers.blockers
         ],
-        "probe_flakiness": _probe_flips(scope),
+        "probe_flakiness": [
+            {"probe": config_id, "name": name, "results": runs, "flips": flips}
+            for config_id, name, runs, flips in answers.flips
+        ],
         "change_fail_rate_by_readiness": _fail_split(deploys),
     }
 
 
-def _probe_flips(scope: Scope) -> list[dict]:
+def _answers(scope: Scope) -> sql.Answers:
+    """The six queries' answers: by hand-written SQL on PostgreSQL, by the ORM
+    elsewhere."""
+    if connection.vendor == "postgresql":
+        return sql.answers(scope, blockers=LONGEST_BLOCKERS, flakiest=FLAKIEST)
+    return _answers_orm(scope)
+
+
+def _answers_orm(scope: Scope) -> sql.Answers:
+    """The same answers through the ORM, for databases without percentile_cont
+    (SQLite): the medians are worked out here from the rows."""
+    deploys = production_deploys(scope).order_by().values("id")
+    commits = (
+        ReleaseCommit.objects.filter(release__in=deploys)
+        .order_by()
+        .values_list("release_id", "committed_at")
+    )
+    latency: dict[str, list[float]] = defaultdict(list)
+    for role, signed, created in (
+        SignOff.objects.filter(release__in=deploys, decision=SignOff.Decision.APPROVE)
+        .order_by()
+        .values_list("role_name", "created_at", "release__created_at")
+    ):
+        latency[role].append(stats.hours(signed - created))
+    windows = VerificationWindow.objects.filter(
+        release__in=deploys, finished_at__isnull=False
+    ).aggregate(
+        finished=Count("id"),
+        failed=Count("id", filter=Q(outcome=VerificationWindow.Outcome.FAILED)),
+    )
+    items: dict[str, list[float]] = defaultdict(list)
+    blocked: dict[str, int] = defaultdict(int)
+    for text, changed, created, state in (
+        ReleaseItem.objects.filter(
+            release__in=deploys,
+            required=True,
+            kind=ReleaseItem.Kind.CHECK,
+            phase="pre_deployment",
+            changed_at__isnull=False,
+        )
+        .order_by()
+        .values_list("text", "changed_at", "release__created_at", "state")
+    ):
+        items[text].append(stats.hours(changed - created))
+        blocked[text] += state == ReleaseItem.State.BLOCKED
+    blockers = sorted(
+        (
+            (text, stats.percentile(hours, 0.5), len(hours), blocked[text])
+            for text, hours in items.items()
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )
+    return sql.Answers(
+        deploys=_deploy_rows(scope),
+        commits=list(commits),
+        signoffs=[
+            (role, stats.percentile(hours, 0.5), len(hours))
+            for role, hours in sorted(latency.items())
+        ],
+        windows=(windows["finished"], windows["failed"]),
+        blockers=blockers[:LONGEST_BLOCKERS],
+        flips=_probe_flips(scope),
+    )
+
+
+def _probe_flips(scope: Scope) -> list[tuple]:
     """Pass↔fail flips per probe of the scope's production environments: the
     FLAKIEST probes, most flips first."""
     configs = _in_scope(ProbeConfig.objects.all(), scope, "environment__")
@@ -481,10 +496,14 @@ def _probe_flips(scope: Scope) -> list[dict]:
         created_at__gte=scope.since,
         created_at__lt=scope.until,
         status__in=("pass", "fail"),
-    ).values("config_id", "name", "status", "created_at", "id")
-    inner, params = results.query.sql_with_params()
+    ).order_by()  # the model's ordering would join and sort the runs
+    results = results.values("config_id", "name", "status", "created_at", "id")
+    try:
+        inner, params = results.query.sql_with_params()
+    except EmptyResultSet:  # a user of no team: no probes
+        return []
     # Django cannot aggregate over a window function: one plain statement.
-    sql = (
+    statement = (
         "SELECT config_id, MAX(name), COUNT(*),"  # noqa: S608 (built by the ORM)
         " COUNT(*) FILTER (WHERE previous IS NOT NULL AND previous <> status)"
         " FROM (SELECT r.config_id, r.name, r.status, LAG(r.status) OVER"
@@ -493,20 +512,17 @@ def _probe_flips(scope: Scope) -> list[dict]:
         f" LIMIT {FLAKIEST}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [
-        {"probe": config_id, "name": name, "results": runs, "flips": flips}
-        for config_id, name, runs, flips in rows
-    ]
+        cursor.execute(statement, params)
+        return cursor.fetchall()
 
 
 def delivery_metrics(scope: Scope) -> dict:
     """Every metric of the scope: the five keys for all its deploys, their weekly
     series, the same keys per service and environment with their spread, and
     the readiness metrics."""
-    deploys = _deploys(scope)
-    lead, _ = _lead_times(deploys)
+    answers = _answers(scope)
+    deploys = [_deploy(row) for row in answers.deploys]
+    lead = _lead_times(answers.commits, deploys)
     keys = _keys(scope, deploys, lead)
     series = _series(scope, deploys, lead)
     for name, column in (
@@ -544,7 +560,7 @@ def delivery_metrics(scope: Scope) -> dict:
         "since": scope.since.isoformat(),
         "until": scope.until.isoformat(),
         **keys,
-        "readiness": _readiness(scope, deploys),
+        "readiness": _readiness(deploys, answers),
         "by_service": services,
         "spread": {
             name: stats.spread(s[name] for s in services)

@@ -166,3 +166,55 @@ def waiting_runs(repository: str, installation_id: int) -> list[WaitingRun]:
             )
         url = response.links.get("next", {}).get("url")
     return runs
+
+
+# The compare API lists at most this many commits a page; a release's commits
+# stop at apps.releases.delivery.MAX_COMMITS.
+COMPARE_PAGE = 100
+COMPARE_PAGES = 10
+
+
+def _commit(entry: dict) -> dict[str, Any]:
+    """A commit object of the REST API as {"sha", "committed_at"}: the
+    committer's date (when it was committed), else the author's."""
+    dates = entry.get("commit") or {}
+    stamp = (dates.get("committer") or {}).get("date") or (
+        dates.get("author") or {}
+    ).get("date")
+    if not isinstance(stamp, str) or not isinstance(entry.get("sha"), str):
+        raise GitHubError("GitHub answered a commit without its sha or date.")
+    return {
+        "sha": entry["sha"],
+        "committed_at": datetime.fromisoformat(stamp.replace("Z", "+00:00")),
+    }
+
+
+def commits(
+    repository: str, installation_id: int, *, head: str, base: str = ""
+) -> list[dict[str, Any]]:
+    """The commits a deploy of `head` carries: those after `base` (the compare
+    API, `GET /repos/{repo}/compare/{base}...{head}`, page by page), or with no
+    base the head commit alone (`GET /repos/{repo}/commits/{sha}`)."""
+    api = f"{settings.GITHUB_API_URL}/repos/{repository}"
+    if not base:
+        response = call("GET", f"{api}/commits/{head}", installation_id)
+        if response.status_code != 200:
+            raise GitHubError(
+                f"GitHub refused commit {head[:12]} of {repository}: "
+                f"{response.status_code} {_message(response)}"
+            )
+        return [_commit(response.json())]
+    found: list[dict[str, Any]] = []
+    url: str | None = f"{api}/compare/{base}...{head}?per_page={COMPARE_PAGE}"
+    for _page in range(COMPARE_PAGES):
+        if url is None:
+            break
+        response = call("GET", url, installation_id)
+        if response.status_code != 200:
+            raise GitHubError(
+                f"GitHub refused the comparison {base[:12]}...{head[:12]} of "
+                f"{repository}: {response.status_code} {_message(response)}"
+            )
+        found += [_commit(entry) for entry in response.json().get("commits", [])]
+        url = response.links.get("next", {}).get("url")
+    return found

@@ -105,6 +105,12 @@ class GateRequest(models.Model):
     last_comment = models.CharField(max_length=64, blank=True)
     last_comment_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    commits_outcome = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="How filling the release's commits from GitHub went: how many, "
+        "or why not (the gate is answered either way).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

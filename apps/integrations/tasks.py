@@ -23,6 +23,13 @@ def answer_gate_request(gate_id: int) -> None:
 
 
 @shared_task
+def fill_release_commits(gate_id: int) -> None:
+    """Fill a gate's release's commits from GitHub; a failure is recorded on the
+    gate request, never retried into the gate's way."""
+    services.gate_request_commits_fill(gate_id=gate_id)
+
+
+@shared_task
 def reconcile_github_gates() -> None:
     """Beat: find runs whose delivery was lost and re-judge waiting gates."""
     services.github_gates_reconcile()

@@ -334,6 +334,20 @@ class ReleaseItem(models.Model):
                 fields=["release", "position"], name="item_position_per_release"
             )
         ]
+        indexes = [
+            # The Insights page's longest blocking items read only these rows of
+            # each deploy, not all of its items (apps/insights/sql.py).
+            models.Index(
+                fields=["release"],
+                condition=models.Q(
+                    changed_at__isnull=False,
+                    required=True,
+                    kind="check",
+                    phase="pre_deployment",
+                ),
+                name="item_changed_gating_checks",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text

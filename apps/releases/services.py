@@ -305,6 +305,39 @@ def release_gate_request_set(
 
 
 @transaction.atomic
+def release_commits_fill(
+    *, release: Release, commits: list[dict], actor_label: str
+) -> Release:
+    """Fill the commits a release carries ({"sha", "committed_at"}) from a deploy
+    platform (apps.integrations; no person acts, so `actor_label` names the
+    platform). A release that carries commits already keeps them: they were
+    given at creation or typed by a lead, and a lead replaces them with
+    release_delivery_record().
+    """
+    commits = delivery.check_commits(commits)
+    with release_change(release.pk) as change:
+        release = change.release
+        if not commits or release.commits.exists():
+            change.unchanged()
+            return release
+        ReleaseCommit.objects.bulk_create(
+            ReleaseCommit(release=release, **commit) for commit in commits
+        )
+        change.save()
+        audit.record(
+            actor=None,
+            actor_label=actor_label,
+            action="release.delivery_recorded",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            before={"commits": []},
+            after={"commits": delivery.commit_facts(commits)},
+        )
+    return release
+
+
+@transaction.atomic
 def release_transition(
     *,
     release: Release,

@@ -892,6 +892,19 @@ def _(w: World) -> Call:
     )
 
 
+@scenario(releases.release_commits_fill)
+def _(w: World) -> Call:
+    return partial(
+        releases.release_commits_fill,
+        release=w.release,
+        commits=[
+            {"sha": "c0ffee" * 6 + "beef", "committed_at": timezone.now()},
+            {"sha": "a0b1c2d3e4", "committed_at": timezone.now()},
+        ],
+        actor_label="GitHub deployment protection rule (run 42)",
+    )
+
+
 @scenario(releases.release_update)
 def _(w: World) -> Call:
     return partial(

@@ -141,6 +141,9 @@ END_TO_END = {
     "runs at GitHub, then gate_request_open / gate_request_answer",
     "apps.integrations.services.gates.gate_request_answer": "answers GitHub; its "
     "gate_request.<state> event is checked in tests/integrations",
+    "apps.integrations.services.gates.gate_request_commits_fill": "reads commits "
+    "from GitHub and writes them through release_commits_fill (scenario below); "
+    "its outcome on the gate request is the integration's bookkeeping",
 }
 # Writers whose scenario changes no row but the trail's own, or bookkeeping.
 CHANGES_NOTHING_RECORDED = {

@@ -778,6 +778,13 @@ ADMIN_ADDS = {
         "base_url": "https://qa.example.com",
     },
     "contacts.contact": lambda w: {"team": w["team"].pk, "role": "Night operator"},
+    "incidents.incident": lambda w: {
+        "service": w["incident"].service_id,
+        "title": "Checkout slow",
+        "severity": "sev3",
+        "started_at_0": "2026-05-04",
+        "started_at_1": "10:00:00",
+    },
     "contacts.supportresource": lambda w: {
         "team": w["team"].pk,
         "kind": "documentation",
@@ -820,6 +827,7 @@ ADMIN_CHANGES = {
     ),
     "contacts.contact": lambda w: (w["contact"], {"phone": "+1 555 0199"}),
     "contacts.supportresource": lambda w: (w["resource"], {"label": "Changed"}),
+    "incidents.incident": lambda w: (w["incident"], {"severity": "sev1"}),
     "releases.release": lambda w: (w["release"], {"target_status": "draft"}),
     "auth.user": lambda w: (w["auditor"], {"email": "changed@example.com"}),
 }

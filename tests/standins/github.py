@@ -23,6 +23,21 @@ It speaks GitHub's real paths, headers and payloads on 127.0.0.1. Sources:
   (`pending-deployment` schema: environment, wait_timer, wait_timer_started_at,
   current_user_can_approve, reviewers): github/rest-api-description
   (php-api-clients/github src/Schema/PendingDeployment.php).
+- `GET /repos/{owner}/{repo}/compare/{base}...{head}` (operation
+  repos/compare-commits: the `comparison` schema, {url, html_url, permalink_url,
+  diff_url, patch_url, base_commit, merge_base_commit, status
+  diverged|ahead|behind|identical, ahead_by, behind_by, total_commits, commits,
+  files}; `per_page` and `page` page the commits, with a Link header; 404 for
+  an unknown ref) and `GET /repos/{owner}/{repo}/commits/{ref}` (operation
+  repos/get-commit: the `commit` schema, {url, sha, node_id, html_url,
+  comments_url, commit {author, committer {name, email, date}, message, tree,
+  comment_count, verification}, author, committer, parents, stats, files}; 422
+  "No commit found for SHA: …"): docs.github.com/en/rest/commits/commits and
+  github/rest-api-description (php-api-clients/github src/Schema/Commit.php and
+  CommitComparison.php); both need the app's *Contents: Read* permission (403
+  "Resource not accessible by integration" without it). A repository's
+  history is one line of commits (`add_commits`), so the merge base is always
+  the base.
 
 The webhooks GitHub sends (payloads, headers, signature) are built by
 tests/standins/github_webhooks.py. Where GitHub publishes the status but not the
@@ -126,6 +141,12 @@ class GitHubAPI(LoopbackStandIn):
             REPO + r"/actions/runs/(?P<run>\d+)/deployment_protection_rule",
             self._review,
         )
+        self.route(
+            "GET",
+            REPO + r"/compare/(?P<base>[^/.]+)\.\.\.(?P<head>[^/.]+)",
+            self._compare,
+        )
+        self.route("GET", REPO + r"/commits/(?P<ref>[^/]+)", self._get_commit)
 
     # Test-facing set-up and read-back
 
@@ -135,6 +156,7 @@ class GitHubAPI(LoopbackStandIn):
             self.installations: dict[int, Installation] = {}
             self.tokens: dict[str, IssuedToken] = {}
             self.runs: dict[int, WorkflowRun] = {}
+            self.histories: dict[str, list[tuple[str, float]]] = {}
             self.token_lifetime = 3600
             self.calls.clear()
 
@@ -155,7 +177,12 @@ class GitHubAPI(LoopbackStandIn):
             account,
             list(repositories),
             permissions
-            or {"actions": "read", "deployments": "write", "metadata": "read"},
+            or {
+                "actions": "read",
+                "contents": "read",
+                "deployments": "write",
+                "metadata": "read",
+            },
         )
         with self.lock:
             self.installations[installation_id] = installation
@@ -187,6 +214,16 @@ class GitHubAPI(LoopbackStandIn):
         with self.lock:
             self.runs[run.id] = run
         return run
+
+    def add_commits(
+        self, repository: str, commits: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        """Append commits ((sha, committed at, epoch seconds), oldest first) to
+        the repository's one line of history."""
+        with self.lock:
+            history = self.histories.setdefault(repository, [])
+            history.extend(commits)
+            return list(history)
 
     def callback_url(self, repository: str, run_id: int) -> str:
         """The deployment_callback_url GitHub puts in the webhook for a run."""
@@ -461,6 +498,132 @@ class GitHubAPI(LoopbackStandIn):
             elif not run.pending:
                 run.status = "in_progress"
         return Reply(204)
+
+    def _history(self, request: Request) -> list[tuple[str, float]] | Reply:
+        token = self._installation_token(request)
+        if isinstance(token, Reply):
+            return token
+        installation = self.installations.get(token.installation_id)
+        if installation is None or "contents" not in installation.permissions:
+            # An app without Contents: Read (docs.github.com "Permissions
+            # required for GitHub Apps": compare and get-commit need it).
+            return Reply(
+                403,
+                {
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": DOCS,
+                    "status": "403",
+                },
+            )
+        full_name = f"{request.params['owner']}/{request.params['repo']}"
+        with self.lock:
+            return list(self.histories.get(full_name, []))
+
+    @staticmethod
+    def _find(history: list[tuple[str, float]], ref: str) -> int | None:
+        """The position of the commit a full or abbreviated sha names."""
+        found = [n for n, (sha, _) in enumerate(history) if sha.startswith(ref)]
+        return found[0] if len(ref) >= 4 and len(found) == 1 else None
+
+    def _compare(self, request: Request) -> Reply:
+        history = self._history(request)
+        if isinstance(history, Reply):
+            return history
+        base = self._find(history, request.params["base"])
+        head = self._find(history, request.params["head"])
+        if base is None or head is None:
+            return _not_found()
+        full_name = f"{request.params['owner']}/{request.params['repo']}"
+        ahead = history[base + 1 : head + 1] if head > base else []
+        behind = max(0, base - head)
+        status = "identical" if base == head else "ahead" if head > base else "behind"
+        per_page = min(int(request.arg("per_page", "250")), 250)
+        page = int(request.arg("page", "1"))
+        chunk = ahead[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(ahead):
+            spec = f"{request.params['base']}...{request.params['head']}"
+            headers["Link"] = (
+                f"<{self.url}/repos/{full_name}/compare/{spec}"
+                f'?per_page={per_page}&page={page + 1}>; rel="next"'
+            )
+        html = f"https://github.com/{full_name}/compare/"
+        spec = f"{request.params['base']}...{request.params['head']}"
+        body = {
+            "url": f"{self.url}/repos/{full_name}/compare/{spec}",
+            "html_url": html + spec,
+            "permalink_url": html + f"{history[base][0]}...{history[head][0]}",
+            "diff_url": html + spec + ".diff",
+            "patch_url": html + spec + ".patch",
+            "base_commit": self._commit_json(full_name, history, base),
+            "merge_base_commit": self._commit_json(full_name, history, min(base, head)),
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": behind,
+            "total_commits": len(ahead),
+            "commits": [
+                self._commit_json(full_name, history, history.index(entry))
+                for entry in chunk
+            ],
+            "files": [],
+        }
+        return Reply(200, body, headers)
+
+    def _get_commit(self, request: Request) -> Reply:
+        history = self._history(request)
+        if isinstance(history, Reply):
+            return history
+        position = self._find(history, request.params["ref"])
+        if position is None:
+            return _unprocessable(f"No commit found for SHA: {request.params['ref']}")
+        full_name = f"{request.params['owner']}/{request.params['repo']}"
+        body = self._commit_json(full_name, history, position)
+        body["stats"] = {"total": 2, "additions": 1, "deletions": 1}
+        body["files"] = []
+        return Reply(200, body)
+
+    def _commit_json(
+        self, repository: str, history: list[tuple[str, float]], position: int
+    ) -> dict[str, Any]:
+        sha, committed = history[position]
+        api = f"{self.url}/repos/{repository}"
+        owner = repository.split("/")[0]
+        person = {"name": "Octo Cat", "email": "octocat@example.com"}
+        parents = history[position - 1 : position] if position else []
+        return {
+            "url": f"{api}/commits/{sha}",
+            "sha": sha,
+            "node_id": "C_" + secrets.token_hex(6),
+            "html_url": f"https://github.com/{repository}/commit/{sha}",
+            "comments_url": f"{api}/commits/{sha}/comments",
+            "commit": {
+                "url": f"{api}/git/commits/{sha}",
+                # Authored an hour before it was committed (a rebase, say):
+                # the committer's date is the one a lead time runs from.
+                "author": {**person, "date": iso(committed - 3600)},
+                "committer": {**person, "date": iso(committed)},
+                "message": f"Change {position + 1}",
+                "tree": {"sha": secrets.token_hex(20), "url": f"{api}/git/trees/x"},
+                "comment_count": 0,
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "signature": None,
+                    "payload": None,
+                    "verified_at": None,
+                },
+            },
+            "author": user(owner),
+            "committer": user(owner),
+            "parents": [
+                {
+                    "sha": parent,
+                    "url": f"{api}/commits/{parent}",
+                    "html_url": f"https://github.com/{repository}/commit/{parent}",
+                }
+                for parent, _ in parents
+            ],
+        }
 
     def _run_json(self, run: WorkflowRun) -> dict[str, Any]:
         repo_api = f"{self.url}/repos/{run.repository}"

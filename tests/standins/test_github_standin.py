@@ -41,6 +41,7 @@ def test_an_app_jwt_buys_an_installation_token(github_api):
     assert body["token"].startswith("ghs_")
     assert body["permissions"] == {
         "actions": "read",
+        "contents": "read",
         "deployments": "write",
         "metadata": "read",
     }
@@ -145,6 +146,56 @@ def test_a_waiting_run_is_listed_reviewed_and_released(github_api):
         {"environment_name": "production", "comment": "Score 80 %: 2 blockers"}
     ]
     assert len(github_api.reviews(run.id)) == 3
+
+
+def test_commits_are_compared_page_by_page_and_read_one_by_one(github_api):
+    """repos/compare-commits (the comparison schema, paged by per_page and page
+    with a Link header, 404 for an unknown ref) and repos/get-commit (422 for an
+    unknown sha), per rest-api-description; both need Contents: Read."""
+    github_api.add_installation(31337, repositories=("octo-org/shop",))
+    shas = [f"{n:02d}" * 20 for n in range(1, 6)]
+    github_api.add_commits("octo-org/shop", [(sha, 1_780_000_000) for sha in shas])
+    token = _installation_token(github_api, 31337)
+    auth = {"Authorization": f"Bearer {token}"}
+    api = f"{github_api.url}/repos/octo-org/shop"
+
+    first = client().get(
+        f"{api}/compare/{shas[0]}...{shas[4]}", params={"per_page": 3}, headers=auth
+    )
+    second = client().get(first.links["next"]["url"], headers=auth)
+    behind = client().get(f"{api}/compare/{shas[4]}...{shas[1]}", headers=auth).json()
+    unknown = client().get(f"{api}/compare/{shas[0]}...{'f' * 40}", headers=auth)
+    one = client().get(f"{api}/commits/{shas[2]}", headers=auth).json()
+    missing = client().get(f"{api}/commits/{'e' * 40}", headers=auth)
+
+    body = first.json()
+    assert (body["status"], body["ahead_by"], body["total_commits"]) == (
+        "ahead",
+        4,
+        4,
+    )
+    assert [c["sha"] for c in body["commits"] + second.json()["commits"]] == shas[1:]
+    assert "next" not in second.links
+    assert body["commits"][0]["commit"]["committer"]["date"] == "2026-05-28T20:26:40Z"
+    assert (behind["status"], behind["behind_by"], behind["commits"]) == (
+        "behind",
+        3,
+        [],
+    )
+    assert unknown.status_code == 404
+    assert (one["sha"], one["parents"][0]["sha"]) == (shas[2], shas[1])
+    assert missing.status_code == 422
+    assert missing.json()["message"] == f"No commit found for SHA: {'e' * 40}"
+
+    github_api.add_installation(
+        4242, repositories=("octo-org/shop",), permissions={"metadata": "read"}
+    )
+    narrow = _installation_token(github_api, 4242)
+    refused = client().get(
+        f"{api}/commits/{shas[2]}", headers={"Authorization": f"Bearer {narrow}"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Resource not accessible by integration"
 
 
 def test_the_callback_refuses_what_github_refuses(github_api):

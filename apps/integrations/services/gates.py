@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,7 @@ from apps.integrations import github, tasks
 from apps.integrations.models import GateRequest, GitHubMapping
 from apps.readiness.readiness import compute_readiness
 from apps.releases import services as release_services
-from apps.releases.models import Release
+from apps.releases.models import Release, ReleaseCommit
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,83 @@ def gate_request_open(ask: GateAsk) -> str:
         release=release, gate_request=gate_request_facts(gate), actor_label=label
     )
     # The release's change answers it (on_change); a release already decided
-    # (deployed, cancelled) gets its answer the same way.
+    # (deployed, cancelled) gets its answer the same way. Its commits are
+    # fetched apart, after commit: GitHub being slow must not hold the gate.
+    transaction.on_commit(partial(enqueue, tasks.fill_release_commits, gate.pk))
     return f"Gate request {gate.pk} on release {release.pk}."
+
+
+def _previous_sha(gate: GateRequest) -> str:
+    """The sha of the environment's last deployed release before this one: the
+    one its GitHub gate request named, else its newest commit; "" for none."""
+    release = gate.release
+    previous = (
+        Release.objects.filter(
+            environment_id=release.environment_id, deployed_at__isnull=False
+        )
+        .exclude(pk=release.pk)
+        .order_by("-deployed_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        return ""
+    named = (
+        GateRequest.objects.filter(release=previous, repository=gate.repository)
+        .order_by("-created_at")
+        .values_list("sha", flat=True)
+        .first()
+    )
+    if named:
+        return named
+    newest = (
+        ReleaseCommit.objects.filter(release=previous)
+        .order_by("-committed_at", "-sha")
+        .values_list("sha", flat=True)
+        .first()
+    )
+    return newest or ""
+
+
+def gate_request_commits_fill(*, gate_id: int) -> str:
+    """Fill the gate's release's commits from GitHub, as the app installation:
+    the commits after the previous deployed release's sha (compare API), else
+    the deployed commit alone. A release with commits keeps them. Whatever
+    happens is written to the gate request's `commits_outcome`; nothing here
+    stops the gate from being answered."""
+    gate = GateRequest.objects.select_related("release").filter(pk=gate_id).first()
+    if gate is None:
+        return "no such gate request"
+    if ReleaseCommit.objects.filter(release_id=gate.release_id).exists():
+        outcome = "Kept the commits the release carried already."
+    else:
+        base = _previous_sha(gate)
+        try:
+            found = github.commits(
+                gate.repository, gate.installation_id, head=gate.sha, base=base
+            )
+            if not found and base:
+                # Nothing after the base (a redeploy, or a rollback to an older
+                # commit): the release carries the commit it deploys.
+                base = ""
+                found = github.commits(
+                    gate.repository, gate.installation_id, head=gate.sha
+                )
+            release_services.release_commits_fill(
+                release=gate.release,
+                commits=found,
+                actor_label=f"{ACTOR} (run {gate.run_id})",
+            )
+        except github.GitHubError as error:
+            outcome = f"Commits not filled: {error}"
+        except ValidationError as error:
+            outcome = "Commits not filled: " + " ".join(error.messages)
+        else:
+            since = f" after {base[:7]}" if base else " (the deployed commit)"
+            outcome = f"{len(found)} commits from GitHub{since}."
+    if outcome.startswith("Commits not filled"):
+        log.warning("gate request %s: %s", gate.pk, outcome)
+    GateRequest.objects.filter(pk=gate.pk).update(commits_outcome=outcome[:300])
+    return outcome
 
 
 def gate_request_facts(gate: GateRequest) -> dict[str, Any]:
