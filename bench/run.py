@@ -306,8 +306,6 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
             row = _row(label, measured, base["rps"], queries=queries)
             if "goal_ratio" in scenario and "page" not in label and "dash" not in label:
                 row["goal"] = _goal(row, ratio=scenario["goal_ratio"])
-            if "goal_p99" in scenario:
-                row["goal"] = _goal(row, p99=scenario["goal_p99"])
             rows.append(row)
             if response.headers.get("ETag"):
                 # Tags include the current minute (apps/core/caching.py): start
@@ -373,9 +371,15 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
             headers={},
         )
         rows.append(_row("baseline, second server", base, base["rps"], queries=0))
-        # From scratch: one viewer at a time (the p99 goal) and 16 at once.
+        # From scratch: one viewer at a time (the p99 goal) and 16 at once. The
+        # Insights page's goal is a cold page too (it caches nothing), read the
+        # same way: one viewer at a time.
         with override_settings(FRAGMENT_CACHE_SECONDS=0):
-            pages = [s for s in scenarios if s["name"] in ("dashboard", "release page")]
+            pages = [
+                s
+                for s in scenarios
+                if s["name"] in ("dashboard", "release page") or "goal_p99" in s
+            ]
             for scenario in pages:
                 path = scenario["path"]
                 queries, _ = viewer.queries(path)
@@ -395,7 +399,7 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
                         queries=queries,
                     )
                     if connections == 1:
-                        row["goal"] = _goal(row, p99=100)
+                        row["goal"] = _goal(row, p99=scenario.get("goal_p99", 100))
                     rows.append(row)
     finally:
         server.stop()
