@@ -207,10 +207,10 @@ def test_an_environment_without_a_plan_says_what_a_plan_does(
 ):
     url = f"/maintenance/environments/{environment.pk}/"
     client.force_login(lead)
-    assert "start one below" in client.get(url).text
+    assert "Start a maintenance plan" in client.get(url).text
     client.force_login(engineer)
     page = client.get(url).text
-    assert "a team lead starts one" in page and "maintenance-plan-form" not in page
+    assert "a team lead starts one" in page and "Start a maintenance plan" not in page
 
 
 def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
@@ -221,11 +221,12 @@ def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
         "template": template.pk,
         "time_zone": "Europe/London",
         "assignee": engineer.pk,
+        "enabled": "on",
     }
     client.force_login(auditor)
-    assert client.post(url, form).status_code == 403
+    assert client.post(f"{url}plan/", form).status_code == 403
     client.force_login(lead)
-    assert client.post(url, form).status_code == 302
+    assert client.post(f"{url}plan/", form).status_code == 302
     page = client.get(url)
     assert page.text.count('id="checklist-') == 3
     assert f"assigned to {engineer.username}" in page.text

@@ -201,9 +201,9 @@ def test_lead_sets_up_the_rotation_on_the_page(client, team, lead, engineer, aud
         "members": f"{engineer.username}\n{lead.username}",
     }
     client.force_login(auditor)
-    assert client.post(f"/oncall/{team.slug}/", form).status_code == 403
+    assert client.post(f"/oncall/{team.slug}/rotation/", form).status_code == 403
     client.force_login(lead)
-    assert client.post(f"/oncall/{team.slug}/", form).status_code == 302
+    assert client.post(f"/oncall/{team.slug}/rotation/", form).status_code == 302
     assert who(team, 2026, 3, 23, 8, 0) == engineer.username
     assert who(team, 2026, 3, 30, 7, 0) == lead.username
     page = client.get(f"/oncall/{team.slug}/")

@@ -261,6 +261,13 @@ ARGUMENTS = {
     "services:environment-new": lambda w: {"pk": w["environment"].service_id},
     "services:environment-edit": lambda w: {"pk": w["environment"].pk},
     "oncall:override-add": lambda w: {"slug": w["team"].slug},
+    "oncall:override-delete": lambda w: {"pk": w["override"].pk},
+    "oncall:rotation": lambda w: {"slug": w["team"].slug},
+    "oncall:rotation-delete": lambda w: {"slug": w["team"].slug},
+    "maintenance:plan": lambda w: {"pk": w["environment"].pk},
+    "maintenance:plan-delete": lambda w: {
+        "pk": w["maintenance_item"]().checklist.plan.environment_id
+    },
     "api:verification-window-decide": lambda w: {"pk": w["window"].pk},
     "policy:verification-decide": lambda w: {"pk": w["window"].pk},
     "policy:panel": lambda w: {"pk": w["release"].pk},
