@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import permissions, selectors, services
-from apps.accounts.models import Membership
+from apps.accounts.models import Membership, SignOffGroupMember
 from apps.core.forms import add_service_error
 
 
@@ -38,7 +38,14 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def _members_page(request, team, add_form=None, status=200) -> HttpResponse:
     can_manage = permissions.can(request.user, "manage_members", team)
     members = list(selectors.membership_list(team))
+    groups: dict[int, list[str]] = {}
+    in_groups = SignOffGroupMember.objects.filter(group__team=team).order_by(
+        "group__name"
+    )
+    for user_id, name in in_groups.values_list("user_id", "group__name"):
+        groups.setdefault(user_id, []).append(name)
     for membership in members:
+        membership.groups = groups.get(membership.user_id, [])
         membership.form = MemberRoleForm(
             initial={"role": membership.role}, prefix=f"m{membership.pk}"
         )

@@ -36,7 +36,16 @@ class EnvironmentForm(forms.ModelForm):
 
     class Meta:
         model = Environment
-        fields = ["name", "base_url", "api_url", "k8s_namespace", "probe_zone", "notes"]
+        fields = [
+            "name",
+            "base_url",
+            "api_url",
+            "k8s_namespace",
+            "probe_zone",
+            "production",
+            "notes",
+        ]
+        labels = {"production": "Production"}
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def _post_clean(self) -> None:

@@ -88,6 +88,51 @@ def maintenance_plan_save(
     return plan
 
 
+@transaction.atomic
+def maintenance_plan_delete(*, plan: MaintenancePlan, by: User) -> None:
+    """Stop an environment's recurring maintenance and remove the plan; leads only.
+
+    Refuses a plan whose checklists record work (a check done or skipped): that
+    is the environment's maintenance history, so pause such a plan instead
+    (enabled off). Its untouched checklists go with it, each recorded.
+    """
+    team = plan.environment.service.team
+    permissions.require(by, "manage_probes", team)
+    plan = MaintenancePlan.objects.select_for_update().get(pk=plan.pk)
+    worked = MaintenanceItem.objects.filter(checklist__plan=plan).exclude(
+        state=MaintenanceItem.State.OPEN
+    )
+    if worked.exists():
+        raise ValidationError(
+            "Its checklists record maintenance done: pause the plan instead, "
+            "so that history stays."
+        )
+    for checklist in plan.checklists.order_by("id"):
+        audit.record(
+            actor=by,
+            action="maintenance_checklist.deleted",
+            target=checklist,
+            team_id=team.pk,
+            before={
+                "plan": str(plan),
+                "cadence": checklist.cadence,
+                "period_start": checklist.period_start,
+                "due_at": checklist.due_at,
+                "assignee": checklist.assignee.get_username()
+                if checklist.assignee
+                else None,
+            },
+        )
+    audit.record(
+        actor=by,
+        action="maintenance_plan.deleted",
+        target=plan,
+        team_id=team.pk,
+        before=_plan_facts(plan),
+    )
+    plan.delete()
+
+
 def _plan_facts(plan: MaintenancePlan) -> dict:
     return {
         "environment": plan.environment.name,

@@ -1,4 +1,4 @@
-"""Forms of the on-call page: the rotation and a holiday override."""
+"""Forms of the on-call pages: the rotation and a holiday override."""
 
 from django import forms
 
@@ -18,16 +18,30 @@ WEEKDAYS = [
 class RotationForm(forms.Form):
     """Time zone, hand-over weekday and time, first day, and people in order."""
 
-    time_zone = forms.CharField(max_length=60, required=False)
-    handover_weekday = forms.TypedChoiceField(
-        choices=list(enumerate(WEEKDAYS)), coerce=int
+    time_zone = forms.CharField(
+        max_length=60,
+        required=False,
+        help_text="Where hand-overs happen, e.g. Europe/Berlin; UTC when empty.",
     )
-    handover_time = forms.TimeField()
-    starts_on = DayField()
+    handover_weekday = forms.TypedChoiceField(
+        label="Hand-over day", choices=list(enumerate(WEEKDAYS)), coerce=int
+    )
+    handover_time = forms.TimeField(
+        label="Hand-over time",
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    starts_on = DayField(
+        label="First day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The first person's week starts then; it falls on the hand-over day.",
+    )
     members = forms.CharField(
+        label="People, in order",
         required=False,
         max_length=5000,
-        help_text="User names, one per line or comma-separated.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="User names, one per line or comma-separated: engineers or leads "
+        "of the team. Each takes a week in turn.",
     )
 
     def clean_time_zone(self) -> str:

@@ -51,3 +51,14 @@ def overrides_upcoming(rotation: Rotation, now) -> list[Override]:
         .select_related("user")
         .order_by("starts_at")
     )
+
+
+def override_get_for_user(user: User, pk: object) -> Override:
+    """An override of one of the user's teams' rotations; 404 otherwise."""
+    return permissions.get_for_user(
+        Override.objects.select_related("rotation__team", "user"),
+        user,
+        pk,
+        team_field="rotation__team_id",
+        missing="No such override.",
+    )

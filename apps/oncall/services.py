@@ -237,3 +237,51 @@ def override_add(
         },
     )
     return override
+
+
+@transaction.atomic
+def override_delete(*, override: Override, by: User) -> None:
+    """Remove a cover (planned, running or past); leads only."""
+    team = override.rotation.team
+    permissions.require(by, "manage_contacts", team)
+    _override_delete(override, by=by, team=team)
+
+
+def _override_delete(override: Override, *, by: User, team: Team) -> None:
+    audit.record(
+        actor=by,
+        action="oncall_override.deleted",
+        target=override,
+        team_id=team.pk,
+        before={
+            "rotation": str(override.rotation),
+            "user": override.user.get_username(),
+            "starts_at": override.starts_at,
+            "ends_at": override.ends_at,
+            "reason": override.reason,
+        },
+    )
+    override.delete()
+
+
+@transaction.atomic
+def rotation_delete(*, rotation: Rotation, by: User) -> None:
+    """Stop the team's on-call rotation; leads only.
+
+    Its overrides go with it, each recorded as removed, so the audit trail
+    names every row that disappears. Nobody is on call afterwards, and
+    failure emails say so, until a lead sets up a rotation again.
+    """
+    team = rotation.team
+    permissions.require(by, "manage_contacts", team)
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    for override in rotation.overrides.select_related("user").order_by("id"):
+        _override_delete(override, by=by, team=team)
+    audit.record(
+        actor=by,
+        action="oncall_rotation.deleted",
+        target=rotation,
+        team_id=team.pk,
+        before=_facts(rotation),
+    )
+    rotation.delete()

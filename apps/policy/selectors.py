@@ -339,26 +339,30 @@ def release_policy(release: Release, at: datetime | None = None) -> dict:
     facts = readiness_facts(release)
     is_open = release.status in OPEN_STATUSES
     found = facts.freeze_at(at) if is_open else None
-    return {
-        "open": is_open,
-        "waivers": [
-            {
-                "fact": waiver,
-                "state": waiver_state(waiver, at),
-            }
-            for waiver in facts.waivers
-        ],
-        "freeze": None
+    waivers = [
+        {"fact": waiver, "state": waiver_state(waiver, at)} for waiver in facts.waivers
+    ]
+    freeze = (
+        None
         if found is None
         else {
             "window": found[0],
             "until": found[2],
             "exception": facts.exception_at(at),
             "pending": exceptions_pending(facts, at),
-        },
+        }
+    )
+    return {
+        "open": is_open,
+        "waivers": waivers,
+        "freeze": freeze,
         "freezes": facts.freezes,
         "windows": verification_rows(facts.windows[:5]),
         "measuring": any(w.outcome == "running" for w in facts.windows[:5]),
+        # A decision another lead makes elsewhere shows without a reload: the
+        # panel polls while something waits for one.
+        "waiting": any(row["state"] == "pending" for row in waivers)
+        or bool(freeze and not freeze["exception"] and freeze["pending"]),
     }
 
 

@@ -18,6 +18,7 @@ from apps.accounts.sso import stepup
 from apps.catalog import selectors as catalog_selectors
 from apps.catalog.models import Environment
 from apps.core import cron as recurrence
+from apps.core import verdict
 from apps.core.forms import add_service_error
 from apps.core.htmx import wants_fragment
 from apps.policy import selectors, services, verification
@@ -127,8 +128,18 @@ def waiver_request(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         initial = {"expires_at": _later(days=7), "blocker": request.GET.get("blocker")}
         form = WaiverRequestForm(initial=initial, blockers=choices)
+    # A panel links here with its blocker chosen; one waived or asked for since
+    # (or no longer blocking) is not among the choices, and the page says so.
+    wanted = request.GET.get("blocker")
+    notice = ""
+    if wanted and wanted not in {value for value, _ in choices}:
+        notice = (
+            "That blocker already has a waiver asked for or in force, or no "
+            "longer blocks the release."
+        )
     context = {
         "release": release,
+        "notice": notice,
         "form": form,
         "latest": _later(days=30),
         "nav": "releases",
@@ -151,10 +162,31 @@ def _waiver_decision(request: HttpRequest, pk: int, service, said: str):
     try:
         service(waiver=waiver, by=request.user)
     except (ValidationError, PermissionDenied) as error:  # the four-eyes rule
-        messages.error(request, f"Not {said}: {_refusal(error)}")
-    else:
-        messages.success(request, f"Waiver of “{waiver.label}” {said}.")
-    return _back(release)
+        return _decided(request, release, error=f"Not {said}: {_refusal(error)}")
+    return _decided(request, release, done=f"Waiver of “{waiver.label}” {said}.")
+
+
+def _decided(
+    request: HttpRequest, release: Release, *, done: str = "", error: str = ""
+) -> HttpResponse:
+    """After a decision on a waiver or an exception: with htmx, the policy panel
+    with what happened and the readiness bar out of band (a waiver or an
+    exception can change the verdict); without, the release page at the panel."""
+    if not wants_fragment(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, done)
+        return _back(release)
+    release.refresh_from_db()
+    context = {
+        "release": release,
+        "said": done,
+        "refused": error,
+        "readiness": verdict.readiness(release),
+        "oob": True,
+    }
+    return render(request, "policy/partials/policy_changed.html", context)
 
 
 @require_POST
@@ -225,13 +257,12 @@ def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
             exception=exception, by=request.user
         )
     except (ValidationError, PermissionDenied) as error:  # the four-eyes rule
-        messages.error(request, f"Not approved: {_refusal(error)}")
-    else:
-        if exception.approved:
-            messages.success(request, "Emergency exception approved by two leads.")
-        else:
-            messages.success(request, "Approval recorded: one more lead approves.")
-    return _back(release)
+        return _decided(request, release, error=f"Not approved: {_refusal(error)}")
+    if exception.approved:
+        return _decided(
+            request, release, done="Emergency exception approved by two leads."
+        )
+    return _decided(request, release, done="Approval recorded: one more lead approves.")
 
 
 # Freeze windows --------------------------------------------------------------

@@ -67,7 +67,9 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def result_observed(request: HttpRequest, pk: int) -> HttpResponse:
     """One result's observed details, loaded when its row is first opened."""
-    result = get_object_or_404(ProbeResult.objects.select_related("run"), pk=pk)
+    result = get_object_or_404(
+        ProbeResult.objects.select_related("run", "config"), pk=pk
+    )
     release = release_selectors.release_get_for_user(
         request.user, result.run.release_id
     )

@@ -240,6 +240,14 @@ ACTIONS: dict[str, Action] = {
     "oncall_override.added": Action(
         "On-call override added", "put {object} on call instead", key("user")
     ),
+    "oncall_rotation.deleted": Action(
+        "On-call rotation deleted", "deleted the on-call rotation"
+    ),
+    "oncall_override.deleted": Action(
+        "On-call override removed",
+        "removed the on-call override of {object}",
+        key("user"),
+    ),
     "maintenance_plan.created": Action(
         "Maintenance plan added",
         "planned maintenance of {object}",
@@ -249,6 +257,16 @@ ACTIONS: dict[str, Action] = {
         "Maintenance plan changed",
         "changed the maintenance plan of {object}",
         key("environment"),
+    ),
+    "maintenance_plan.deleted": Action(
+        "Maintenance plan deleted",
+        "deleted the maintenance plan of {object}",
+        key("environment"),
+    ),
+    "maintenance_checklist.deleted": Action(
+        "Maintenance checklist removed",
+        "removed the untouched maintenance checklist {object}",
+        key("plan"),
     ),
     "maintenance_checklist.created": Action(
         "Maintenance checklist due",

@@ -187,7 +187,7 @@ def signers_context(team: Team, user, **extra) -> dict:
         "people": list(team_signers(team)),
         "can_manage": can_manage,
         "can_manage_groups": permissions.can(user, "manage_signoff_groups", team),
-        "nav": "templates",
+        "nav": "team",
         **extra,
     }
 

@@ -22,6 +22,7 @@ from apps.contacts.models import Contact, SupportResource
 from apps.incidents.models import Incident
 from apps.integrations.models import GitHubMapping
 from apps.notifications.models import Webhook, WebhookDelivery
+from apps.oncall.models import Override
 from apps.policy.models import EmergencyException, FreezeWindow, Waiver
 from apps.probes.models import ProbeConfig
 from apps.releases import services as releases
@@ -347,6 +348,12 @@ def _team_world(template) -> dict:
         "incident": Incident.objects.create(
             team=team, service=environment.service, title="Down", started_at=later
         ),
+        "override": Override.objects.create(
+            rotation=factories.weekly_rotation(team, lead, [lead]),
+            user=lead,
+            starts_at=later,
+            ends_at=later + timedelta(days=1),
+        ),
     }
 
 
@@ -453,6 +460,9 @@ PATHS = {
     ("delete", "/api/v1/support-resources/{id}/"): "resource",
     ("put", "/api/v1/oncall-rotations/{team}/"): "team",
     ("put", "/api/v1/maintenance-plans/{environment}/"): "environment",
+    ("delete", "/api/v1/maintenance-plans/{environment}/"): "environment",
+    ("delete", "/api/v1/oncall-rotations/{team}/"): "team",
+    ("delete", "/api/v1/oncall-overrides/{id}/"): "override",
     ("put", "/api/v1/verification-settings/{environment}/"): "environment",
     ("post", "/api/v1/maintenance-items/{id}/state/"): "check",
     ("patch", "/api/v1/webhooks/{id}/"): "webhook",

@@ -7,6 +7,7 @@ actor, before and after), not on ids a rolled-back sequence moved on.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
@@ -27,7 +28,7 @@ def _events_of(write: Callable) -> list[tuple]:
     last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     savepoint = transaction.savepoint()
     response = write()
-    assert response.status_code in (200, 201, 302), response.content[:500]
+    assert response.status_code in (200, 201, 204, 302), response.content[:500]
     events = [
         (*(getattr(event, name) for name in FIELDS), event.after)
         for event in AuditEvent.objects.filter(seq__gt=last or 0).order_by("seq")
@@ -74,7 +75,7 @@ def test_setting_the_rotation(page, api, team, lead, engineer):
     }
 
     events = _same_event(
-        lambda: page.post(reverse("oncall:team", args=[team.slug]), form),
+        lambda: page.post(reverse("oncall:rotation", args=[team.slug]), form),
         lambda: api.put(f"/api/v1/oncall-rotations/{team.pk}/", body, "json"),
     )
 
@@ -101,13 +102,16 @@ def test_adding_an_override(page, api, team, lead, engineer):
 
 
 def test_setting_the_maintenance_plan(page, api, environment, template, engineer):
-    form = {"template": template.pk, "assignee": engineer.pk, "time_zone": "UTC"}
-    body = {**form, "assignee": engineer.username}
+    form = {
+        "template": template.pk,
+        "assignee": engineer.pk,
+        "time_zone": "UTC",
+        "enabled": "on",
+    }
+    body = {**form, "assignee": engineer.username, "enabled": True}
 
     events = _same_event(
-        lambda: page.post(
-            reverse("maintenance:environment", args=[environment.pk]), form
-        ),
+        lambda: page.post(reverse("maintenance:plan", args=[environment.pk]), form),
         lambda: api.put(f"/api/v1/maintenance-plans/{environment.pk}/", body, "json"),
     )
 
@@ -115,6 +119,56 @@ def test_setting_the_maintenance_plan(page, api, environment, template, engineer
     assert [event[0] for event in events] == [
         "maintenance_plan.created",
         *["maintenance_checklist.created"] * 3,
+    ]
+
+
+def test_deleting_an_override_and_the_rotation(page, api, team, lead, engineer):
+    from apps.oncall import services as oncall
+
+    rotation = factories.weekly_rotation(team, lead, [lead])
+    override = oncall.override_add(
+        rotation=rotation,
+        user=engineer,
+        starts_at=datetime(2026, 6, 1, 9, tzinfo=UTC),
+        ends_at=datetime(2026, 6, 8, 9, tzinfo=UTC),
+        reason="holiday",
+        by=lead,
+    )
+
+    removed = _same_event(
+        lambda: page.post(reverse("oncall:override-delete", args=[override.pk])),
+        lambda: api.delete(f"/api/v1/oncall-overrides/{override.pk}/"),
+    )
+    stopped = _same_event(
+        lambda: page.post(reverse("oncall:rotation-delete", args=[team.slug])),
+        lambda: api.delete(f"/api/v1/oncall-rotations/{team.pk}/"),
+    )
+
+    assert [event[0] for event in removed] == ["oncall_override.deleted"]
+    assert removed[0][5]["user"] == engineer.username
+    # The rotation's override goes with it, named in the trail.
+    assert [event[0] for event in stopped] == [
+        "oncall_override.deleted",
+        "oncall_rotation.deleted",
+    ]
+
+
+def test_deleting_the_maintenance_plan(page, api, environment, template, lead):
+    from apps.maintenance import services as maintenance
+
+    maintenance.maintenance_plan_save(
+        environment=environment, template=template, by=lead
+    )
+    maintenance.maintenance_checklists_create_due()
+
+    events = _same_event(
+        lambda: page.post(reverse("maintenance:plan-delete", args=[environment.pk])),
+        lambda: api.delete(f"/api/v1/maintenance-plans/{environment.pk}/"),
+    )
+
+    assert [event[0] for event in events] == [
+        *["maintenance_checklist.deleted"] * 3,
+        "maintenance_plan.deleted",
     ]
 
 

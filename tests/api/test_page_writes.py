@@ -126,21 +126,33 @@ COUNTERPARTS = {
         "apps.monitoring.services.probe_schedule_save",
         ("put", "/api/v1/probe-schedules/{config}/"),
     ),
-    "maintenance:environment": (
+    "maintenance:plan": (
         "apps.maintenance.services.maintenance_plan_save",
         ("put", "/api/v1/maintenance-plans/{environment}/"),
+    ),
+    "maintenance:plan-delete": (
+        "apps.maintenance.services.maintenance_plan_delete",
+        ("delete", "/api/v1/maintenance-plans/{environment}/"),
     ),
     "maintenance:item-state": (
         "apps.maintenance.services.maintenance_item_set_state",
         ("post", "/api/v1/maintenance-items/{id}/state/"),
     ),
-    "oncall:team": (
+    "oncall:rotation": (
         "apps.oncall.services.rotation_save",
         ("put", "/api/v1/oncall-rotations/{team}/"),
+    ),
+    "oncall:rotation-delete": (
+        "apps.oncall.services.rotation_delete",
+        ("delete", "/api/v1/oncall-rotations/{team}/"),
     ),
     "oncall:override-add": (
         "apps.oncall.services.override_add",
         ("post", "/api/v1/oncall-overrides/"),
+    ),
+    "oncall:override-delete": (
+        "apps.oncall.services.override_delete",
+        ("delete", "/api/v1/oncall-overrides/{id}/"),
     ),
     "notifications:webhook-new": (
         "apps.notifications.services.webhook_create",
@@ -338,7 +350,7 @@ def test_the_derived_page_writes_include_the_known_ones():
     # with no method decorator and a class-based view are all found.
     assert {
         "releases:item-state",
-        "oncall:team",
+        "oncall:rotation",
         "notifications:email-preferences",
         "accounts:logout",
     } <= set(PAGE_WRITES)

@@ -367,6 +367,16 @@ def _(w: World) -> Call:
     )
 
 
+@scenario(catalog.environment_update)
+def _(w: World) -> Call:
+    return partial(
+        catalog.environment_update,
+        environment=w.environment,
+        production=True,
+        by=w.lead,
+    )
+
+
 @scenario(contacts.contact_create)
 def _(w: World) -> Call:
     return partial(
@@ -467,6 +477,12 @@ def _(w: World) -> Call:
         assignee=w.engineer,
         enabled=False,
     )
+
+
+@scenario(maintenance.maintenance_plan_delete)
+def _(w: World) -> Call:
+    w.checklist  # noqa: B018 (its untouched checklists go with it)
+    return partial(maintenance.maintenance_plan_delete, plan=w.plan, by=w.lead)
 
 
 @scenario(maintenance.maintenance_checklists_create_due)
@@ -671,6 +687,31 @@ def _(w: World) -> Call:
         reason="Swap",
         by=w.lead,
     )
+
+
+@scenario(oncall.override_delete)
+def _(w: World) -> Call:
+    override = oncall.override_add(
+        rotation=w.rotation,
+        user=w.engineer,
+        starts_at=timezone.now() + timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=5),
+        by=w.lead,
+    )
+    return partial(oncall.override_delete, override=override, by=w.lead)
+
+
+@scenario(oncall.rotation_delete)
+def _(w: World) -> Call:
+    oncall.override_add(
+        rotation=w.rotation,
+        user=w.engineer,
+        starts_at=timezone.now() + timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=5),
+        reason="Swap",
+        by=w.lead,
+    )
+    return partial(oncall.rotation_delete, rotation=w.rotation, by=w.lead)
 
 
 # policy --------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_a_team_admin_onboards_a_second_team_from_nothing(open_page, screen, tea
 
 
 @pytest.mark.parametrize("screen", SCREENS)
-def test_an_auditor_reaches_the_audit_log_in_two_clicks(
+def test_an_auditor_reaches_the_audit_log_and_the_record_in_two_clicks(
     open_page, screen, auditor, release, team
 ):
     lena = factories.member(team, "lead", first_name="Lena", last_name="Lead")
@@ -122,3 +122,18 @@ def test_an_auditor_reaches_the_audit_log_in_two_clicks(
     expect(page.get_by_role("link", name="Export CSV of these events")).to_be_visible()
     assert sideways(page) <= 0
     screenshot(page, f"audit-log-{screen}")
+
+    # The deployment record: History in the top navigation, then its link.
+    factories.deployed(release, lena)
+    page.goto("/")
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="History"
+    ).click()
+    page.get_by_role(
+        "link", name=f"Deployment record of {release.service.name} {release.version}"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"{release.service.name} {release.version} → {release.environment.name}"
+    )
+    assert sideways(page) <= 0
+    screenshot(page, f"record-from-history-{screen}")

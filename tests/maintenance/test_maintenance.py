@@ -207,10 +207,10 @@ def test_an_environment_without_a_plan_says_what_a_plan_does(
 ):
     url = f"/maintenance/environments/{environment.pk}/"
     client.force_login(lead)
-    assert "start one below" in client.get(url).text
+    assert "Start a maintenance plan" in client.get(url).text
     client.force_login(engineer)
     page = client.get(url).text
-    assert "a team lead starts one" in page and "maintenance-plan-form" not in page
+    assert "a team lead starts one" in page and "Start a maintenance plan" not in page
 
 
 def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
@@ -221,11 +221,12 @@ def test_lead_starts_maintenance_on_the_page_and_checklists_appear(
         "template": template.pk,
         "time_zone": "Europe/London",
         "assignee": engineer.pk,
+        "enabled": "on",
     }
     client.force_login(auditor)
-    assert client.post(url, form).status_code == 403
+    assert client.post(f"{url}plan/", form).status_code == 403
     client.force_login(lead)
-    assert client.post(url, form).status_code == 302
+    assert client.post(f"{url}plan/", form).status_code == 302
     page = client.get(url)
     assert page.text.count('id="checklist-') == 3
     assert f"assigned to {engineer.username}" in page.text
@@ -242,3 +243,34 @@ def test_the_dashboard_flags_overdue_maintenance_of_the_users_teams(
     assert "daily checks" in page
     client.force_login(outsider)
     assert "Maintenance overdue" not in client.get("/").content.decode()
+
+
+def test_a_plan_whose_checklists_record_work_is_paused_not_deleted(
+    client, environment, template, lead, engineer, auditor
+):
+    from apps.maintenance.models import MaintenancePlan
+
+    plan = services.maintenance_plan_save(
+        environment=environment, template=template, by=lead
+    )
+    services.maintenance_checklists_create_due()
+    item = plan.checklists.order_by("id").first().items.order_by("position").first()
+    services.maintenance_item_set_state(item=item, state="done", by=engineer)
+    url = f"/maintenance/environments/{environment.pk}/plan/delete/"
+    client.force_login(auditor)
+    assert client.post(url).status_code == 403
+    client.force_login(lead)
+
+    refused = client.post(url)
+
+    assert refused.status_code == 200
+    assert "record maintenance done: pause the plan instead" in refused.text
+    assert MaintenancePlan.objects.filter(pk=plan.pk).exists()
+    assert not AuditEvent.objects.filter(action="maintenance_plan.deleted").exists()
+
+    item.refresh_from_db()
+    services.maintenance_item_set_state(item=item, state="open", by=engineer)
+    assert client.post(url).status_code == 302
+    assert not MaintenancePlan.objects.filter(pk=plan.pk).exists()
+    assert not MaintenanceChecklist.objects.exists()
+    assert AuditEvent.objects.filter(action="maintenance_plan.deleted").count() == 1

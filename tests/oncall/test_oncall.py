@@ -201,11 +201,45 @@ def test_lead_sets_up_the_rotation_on_the_page(client, team, lead, engineer, aud
         "members": f"{engineer.username}\n{lead.username}",
     }
     client.force_login(auditor)
-    assert client.post(f"/oncall/{team.slug}/", form).status_code == 403
+    assert client.post(f"/oncall/{team.slug}/rotation/", form).status_code == 403
     client.force_login(lead)
-    assert client.post(f"/oncall/{team.slug}/", form).status_code == 302
+    assert client.post(f"/oncall/{team.slug}/rotation/", form).status_code == 302
     assert who(team, 2026, 3, 23, 8, 0) == engineer.username
     assert who(team, 2026, 3, 30, 7, 0) == lead.username
     page = client.get(f"/oncall/{team.slug}/")
     assert "Monday 09:00" in page.text
     assert AuditEvent.objects.filter(action="oncall_rotation.saved").count() == 1
+
+
+def test_only_leads_remove_an_override_or_delete_the_rotation(
+    client, team, lead, engineer, auditor
+):
+    from apps.oncall.models import Override, Rotation
+
+    rotation = factories.weekly_rotation(team, lead, [lead, engineer])
+    override = services.override_add(
+        rotation=rotation,
+        user=engineer,
+        starts_at=datetime(2026, 6, 1, 9, tzinfo=UTC),
+        ends_at=datetime(2026, 6, 8, 9, tzinfo=UTC),
+        by=lead,
+    )
+    remove = f"/oncall/overrides/{override.pk}/delete/"
+    delete = f"/oncall/{team.slug}/rotation/delete/"
+    for person in (engineer, auditor):
+        client.force_login(person)
+        assert client.post(remove).status_code == 403
+        assert client.post(delete).status_code == 403
+    client.force_login(lead)
+    confirm = client.get(delete)
+
+    assert "its\n  1 override goes with it" in confirm.text
+    assert client.post(delete).status_code == 302
+    assert not Rotation.objects.filter(team=team).exists()
+    assert not Override.objects.exists()
+    assert client.get(delete).status_code == 404
+    assert list(
+        AuditEvent.objects.filter(action__endswith="deleted")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    ) == ["oncall_override.deleted", "oncall_rotation.deleted"]

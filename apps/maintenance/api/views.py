@@ -24,8 +24,11 @@ from apps.maintenance.models import (
 )
 
 
-class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
-    """Maintenance plans of the caller's teams' environments; PUT sets one (leads)."""
+class PlanViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ViewSet
+):
+    """Maintenance plans of the caller's teams' environments; PUT sets one and
+    DELETE removes one whose checklists record no work (leads)."""
 
     serializer_class = serializers.MaintenancePlanSerializer
     queryset = MaintenancePlan.objects.none()
@@ -67,6 +70,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         )
         services.maintenance_checklists_create_due()
         return Response(serializers.MaintenancePlanSerializer(plan).data)
+
+    def perform_destroy(self, instance: MaintenancePlan) -> None:
+        services.maintenance_plan_delete(plan=instance, by=self.request.user)
 
 
 class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):

@@ -15,8 +15,11 @@ from apps.oncall.api import serializers
 from apps.oncall.models import Override, Rotation
 
 
-class RotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
-    """Rotations of the caller's teams; PUT sets a team's rotation (leads)."""
+class RotationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ViewSet
+):
+    """Rotations of the caller's teams; PUT sets a team's rotation and DELETE
+    stops it, its overrides with it (leads)."""
 
     serializer_class = serializers.OnCallRotationSerializer
     queryset = Rotation.objects.none()
@@ -46,9 +49,15 @@ class RotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet)
         rotation = self.get_queryset().get(team=owner)
         return Response(serializers.OnCallRotationSerializer(rotation).data)
 
+    def perform_destroy(self, instance: Rotation) -> None:
+        services.rotation_delete(rotation=instance, by=self.request.user)
 
-class OverrideViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
-    """Overrides of the caller's teams' rotations, soonest first (leads add them)."""
+
+class OverrideViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ViewSet
+):
+    """Overrides of the caller's teams' rotations, soonest first (leads add and
+    remove them)."""
 
     serializer_class = serializers.OnCallOverrideSerializer
     queryset = Override.objects.none()
@@ -87,3 +96,6 @@ class OverrideViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet)
         )
         body = serializers.OnCallOverrideSerializer(override).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Override) -> None:
+        services.override_delete(override=instance, by=self.request.user)
