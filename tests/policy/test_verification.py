@@ -82,12 +82,15 @@ def _drive(window: VerificationWindow, on_measurement=None) -> VerificationWindo
 
 
 def _http(environment, app, **options):
+    # 400 ms: a loopback answer took 153 ms under a load average of 10 on the
+    # 2 cores, so a healthy answer stays well under it; the slowed-down
+    # answers (600 ms) stay well over it.
     return probe_config(
         environment,
         "Health latency",
         target=f"{app.base}/health",
         timeout=3,
-        options={"max_latency_ms": "150", **options},
+        options={"max_latency_ms": "400", **options},
     )
 
 
@@ -105,7 +108,7 @@ def test_a_healthy_service_passes_its_window(deployed, environment, app, lead):
 
     window = _drive(window)
 
-    assert window.outcome == "passed"
+    assert window.outcome == "passed", window.summary
     assert window.failures == 0
     assert window.measurements >= 3
     assert window.summary.startswith("Passed:")
@@ -131,7 +134,7 @@ def test_latency_raised_mid_window_fails_it_early_and_points_at_the_rollback(
 
     def slow_down(w: VerificationWindow) -> None:
         if w.measurements == 3:
-            app.delay = 0.3
+            app.delay = 0.6
 
     window = _drive(window, slow_down)
 
@@ -142,7 +145,7 @@ def test_latency_raised_mid_window_fails_it_early_and_points_at_the_rollback(
     assert "more than 1 failed" in window.summary
     slow = VerificationSample.objects.filter(window=window, verdict="failure").first()
     assert slow.status == "warn"
-    assert "exceeds 150 ms" in slow.summary
+    assert "exceeds 400 ms" in slow.summary
     event = AuditEvent.objects.get(action="verification.failed")
     assert event.release_id == deployed.pk
     plan = verification.rollback_plan(deployed)
@@ -163,7 +166,7 @@ def test_too_few_successes_at_the_end_is_inconclusive(deployed, environment, app
 
     def slow_down(w: VerificationWindow) -> None:
         if w.measurements == 2:
-            app.delay = 0.2
+            app.delay = 0.6
 
     window = _drive(window, slow_down)
 
