@@ -107,8 +107,9 @@ def carry_forward(release: Release, item: ReleaseItem) -> TickState:
     """
     stamp = stamps.tick_stamp(release.pk)
     if stamp.activity == release.activity:
-        # Nothing was counted: the version the write locked is the current one.
-        return _at(release, item, stamp, of_version=True)
+        # The release row was not written, so no version names what the item
+        # write changed: read it all, store nothing.
+        return _gathered(release, item, stamp, of_version=False)
     of_version = stamp.revision == release.revision
     locked = replace(stamp, revision=release.revision - 1, activity=release.activity)
     found = _load(_key(locked, locked.revision)) if of_version else None
