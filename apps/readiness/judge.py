@@ -173,8 +173,14 @@ class ReadinessInputs:
 
     def with_item(self, item: ItemInput) -> "ReadinessInputs":
         """These inputs with one item replaced (a tick)."""
-        items = tuple(item if other.id == item.id else other for other in self.items)
-        return replace(self, items=items)
+        return self.with_items((item,))
+
+    def with_items(self, items: Iterable[ItemInput]) -> "ReadinessInputs":
+        """These inputs with the items of the same ids replaced (ticks)."""
+        by_id = {item.id: item for item in items}
+        return replace(
+            self, items=tuple(by_id.get(other.id, other) for other in self.items)
+        )
 
 
 def snapshot(items: Iterable, evidence: Iterable) -> dict:

@@ -84,14 +84,18 @@ def release_page(user: User, pk: int) -> PageStamp:
 class TickStamp:
     """What the item tick's cached verdict inputs depend on (apps.readiness.tick).
 
-    Every service that changes the release bumps `revision`; `facts` digests
-    what can change the verdict without it: the environment's enabled probe
+    Every service that changes the release bumps `revision`; `activity` is the
+    number the row's trigger drew from a sequence at its last write
+    (apps.releases.activity), never drawn twice, so it tells a committed row
+    version from one a rolled-back transaction wrote; `facts` digests what can
+    change the verdict without a revision: the environment's enabled probe
     configurations and freeze windows, the release's waivers and emergency
     exceptions (edited in the admin, say) and its latest probe run.
     """
 
     release_id: int
     revision: int
+    activity: int
     facts: str
 
 
@@ -99,6 +103,7 @@ class TickStamp:
 def _tick_stamp_sql() -> str:
     columns = [
         "r.revision",
+        "r.activity",
         probe_stamps.enabled_configs_sql("r.environment_id"),
         probe_stamps.latest_run_sql("r.id", "id"),
         probe_stamps.latest_run_sql("r.id", "status"),
@@ -109,6 +114,10 @@ def _tick_stamp_sql() -> str:
 
 def tick_stamp(release_id: int) -> TickStamp:
     """The release's tick stamp, in one round trip (404 for no such release)."""
-    revision, *facts = release_row(release_id, _tick_stamp_sql(), [release_id])
+    revision, activity, *facts = release_row(
+        release_id, _tick_stamp_sql(), [release_id]
+    )
     digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
-    return TickStamp(release_id=release_id, revision=revision, facts=digest)
+    return TickStamp(
+        release_id=release_id, revision=revision, activity=activity, facts=digest
+    )

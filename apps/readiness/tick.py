@@ -2,38 +2,54 @@
 
 A tick changes one item, yet its answer carries the whole readiness bar. Rather
 than gather the release again (its items, evidence, sign-offs and policy facts),
-the tick judges the inputs it cached before, with only the written item
-replaced, when it can tell that nothing else changed:
+the tick judges the inputs cached for the release row it wrote over, with only
+the written item replaced, when it can tell that nothing else changed:
 
-- The cache key names the release, its revision (every service that changes the
-  release bumps it once, a tick included) and a digest of what changes the
-  verdict without a revision: the environment's enabled probes and freeze
-  windows, the release's waivers, emergency exceptions and latest probe run
-  (`stamps.tick_stamp`, one query, read after the tick's write).
-- Inputs are stored only when they are known to be those of that revision: the
-  stamp read after gathering is the one read before, and the release row the
-  view holds is of that revision.
-- After a write, the tick looks up the revision its own write started from (the
-  revision the write counted, minus one), and only while the stamp shows its
-  write as the latest. Anything else (another writer in between, a new probe,
-  a freeze, a miss, Redis down) gathers again, as a page would.
+- An entry is keyed by a version of the release row: its revision (every service
+  that changes the release bumps it once, a tick included), its `activity` (a
+  number drawn from a sequence at every write of the row: a version that a
+  rolled-back transaction wrote never matches a committed one) and a digest of
+  what changes the verdict without a revision: the environment's enabled probes
+  and freeze windows, the release's waivers, emergency exceptions and latest
+  probe run (`stamps.tick_stamp`, one query).
+- A tick carries the entry forward inside its write's transaction, while it
+  still holds the release's row lock (`carry_forward`): it reads the entry of the
+  version it locked, replaces its item, and stores the entry of the version it
+  wrote before it commits. The next writer of the release waits for that lock,
+  so it finds the entry it starts from even when eight people tick at once.
+  Anything else (a sign-off, a new probe, a freeze, a miss, Redis down) gathers
+  again, under the lock, and stores what it gathered, so the next tick resumes.
+- What is stored per version is small: the key of a full set of inputs (a base,
+  stored once and kept unpickled in each process, `BASES_KEPT`) and the items
+  written since that base. A long list becomes a base of its own.
+- Judging and rendering happen after the commit, outside the lock (`tick_verdict`).
 """
 
 import hashlib
 import logging
 import pickle
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.cache import cache
+from django.db import connection, transaction
 
+from apps.policy.facts import Compact
 from apps.readiness import stamps
 from apps.readiness.checklist import Section, checklist
 from apps.readiness.inputs import changed_item_input, readiness_inputs
-from apps.readiness.judge import Readiness, ReadinessInputs, judge
+from apps.readiness.judge import ItemInput, Readiness, ReadinessInputs, judge
 from apps.releases.models import Release, ReleaseItem
 
 CACHE_SECONDS = 15 * 60
+# Items written since a base before the entry is stored as a base of its own.
+MAX_CHANGES = 24
+# Bases kept unpickled in each process (about 100 kB each): one per release
+# being ticked.
+BASES_KEPT = 32
 logger = logging.getLogger(__name__)
 
 
@@ -49,10 +65,28 @@ class SectionShape:
 
 @dataclass(frozen=True)
 class TickInputs:
-    """What is cached between ticks: the verdict's inputs and the sections."""
+    """The verdict's inputs at one version of the release, and its sections."""
 
     inputs: ReadinessInputs
     sections: dict[int, SectionShape]  # by item id
+
+
+@dataclass(frozen=True)
+class TickEntry(Compact):
+    """What is cached per version: the key of a base (a TickInputs) and the items
+    written since it, which replace the base's."""
+
+    base: str
+    changed: tuple[ItemInput, ...]
+
+
+@dataclass(frozen=True)
+class TickState:
+    """The inputs a tick's answer is judged from, and the item as read with
+    them when they were gathered again (None when they came from the cache)."""
+
+    cached: TickInputs
+    item: ReleaseItem | None
 
 
 @dataclass(frozen=True)
@@ -64,45 +98,65 @@ class Tick:
     item: ReleaseItem | None
 
 
-def tick_verdict(
-    release: Release,
-    item: ReleaseItem,
-    *,
-    at: datetime,
-    written_revision: int | None = None,
-) -> Tick:
-    """The readiness and the item's section after a tick of `item`.
+def carry_forward(release: Release, item: ReleaseItem) -> TickState:
+    """The inputs at the version a tick of `item` wrote, stored for the next tick.
 
-    `written_revision` is the revision the tick's write counted (None when
-    nothing was written); `release` is the row read before the write.
+    Called inside the write's transaction, holding the release's row lock:
+    `release` is the locked release as the write left it (its revision the one
+    the write counted, its activity that of the version it locked).
     """
     stamp = stamps.tick_stamp(release.pk)
-    if written_revision is None:
-        base = stamp.revision
-    elif stamp.revision == written_revision:
-        base = written_revision - 1
-    else:
-        base = None  # another change since the write: gather again
-    cached = _cached(_key(stamp, base)) if base is not None else None
-    if cached is None:
-        return _gathered(release, item, stamp, at, written_revision)
-    if written_revision is not None:
-        cached = replace(
-            cached, inputs=cached.inputs.with_item(changed_item_input(item))
-        )
-        cache.set(_key(stamp, stamp.revision), cached, CACHE_SECONDS)
-    return Tick(
-        judge(cached.inputs, at), _section(cached, item.pk, cached.inputs), None
+    if stamp.activity == release.activity:
+        # The release row was not written, so no version names what the item
+        # write changed: read it all, store nothing.
+        return _gathered(release, item, stamp, of_version=False)
+    of_version = stamp.revision == release.revision
+    locked = replace(stamp, revision=release.revision - 1, activity=release.activity)
+    found = _load(_key(locked, locked.revision)) if of_version else None
+    if found is None:
+        return _gathered(release, item, stamp, of_version=of_version)
+    entry, base = found
+    written = changed_item_input(item)
+    changed = (*(other for other in entry.changed if other.id != written.id), written)
+    entry = TickEntry(entry.base, changed)
+    if len(changed) > MAX_CHANGES:
+        return TickState(_store_base(stamp, _resolved(entry, base)), None)
+    _store(stamp, entry)
+    return TickState(_resolved(entry, base), None)
+
+
+def current(release: Release, item: ReleaseItem) -> TickState:
+    """The inputs at the release's current version, for an answer that wrote
+    nothing (a refused tick, the note form): cached, or gathered and cached when
+    `release` is the row of that version and nothing changed while they were
+    read."""
+    stamp = stamps.tick_stamp(release.pk)
+    version = (release.revision, release.activity)
+    return _at(
+        release, item, stamp, of_version=version == (stamp.revision, stamp.activity)
     )
 
 
+def tick_verdict(state: TickState, item: ReleaseItem, *, at: datetime) -> Tick:
+    """The readiness and the item's section, judged from `state` at `at`."""
+    inputs = state.cached.inputs
+    return Tick(judge(inputs, at), _section(state.cached, item.pk, inputs), state.item)
+
+
+def _at(
+    release: Release, item: ReleaseItem, stamp: stamps.TickStamp, *, of_version: bool
+) -> TickState:
+    found = _load(_key(stamp, stamp.revision))
+    if found is not None:
+        return TickState(_resolved(*found), None)
+    return _gathered(release, item, stamp, of_version=of_version)
+
+
 def _gathered(
-    release: Release,
-    item: ReleaseItem,
-    stamp: stamps.TickStamp,
-    at: datetime,
-    written_revision: int | None,
-) -> Tick:
+    release: Release, item: ReleaseItem, stamp: stamps.TickStamp, *, of_version: bool
+) -> TickState:
+    """Gather the inputs again; store them when `release` (status, roles) is the
+    row of the stamp's version and nothing changed the stamp meanwhile."""
     items = list(release.items.select_related("changed_by"))
     inputs = readiness_inputs(release, items)
     shapes = {}
@@ -112,18 +166,16 @@ def _gathered(
             shape = SectionShape(section.key, section.number, section.title, members)
             shapes.update(dict.fromkeys(members, shape))
     gathered = TickInputs(inputs, shapes)
-    # The release row (status, roles) is the one read before the write: of
-    # this revision only when the write followed it directly.
-    expected = release.revision + (0 if written_revision is None else 1)
-    of_this_revision = (
-        written_revision in (None, expected)
-        and stamp.revision == expected
-        and stamps.tick_stamp(release.pk) == stamp
-    )
-    if of_this_revision:
-        cache.set(_key(stamp, stamp.revision), gathered, CACHE_SECONDS)
+    if of_version and stamps.tick_stamp(release.pk) == stamp:
+        _store_base(stamp, gathered)
     current = next(other for other in items if other.pk == item.pk)
-    return Tick(judge(inputs, at), _section(gathered, item.pk, inputs), current)
+    return TickState(gathered, current)
+
+
+def _resolved(entry: TickEntry, base: TickInputs) -> TickInputs:
+    if not entry.changed:
+        return base
+    return replace(base, inputs=base.inputs.with_items(entry.changed))
 
 
 def _section(
@@ -137,18 +189,97 @@ def _section(
     return Section(key=shape.key, number=shape.number, title=shape.title, items=members)
 
 
-def _cached(key: str) -> TickInputs | None:
-    """The cached inputs, or None when they cannot be read back: an entry written
-    by an earlier version of these classes (a deploy within CACHE_SECONDS) is a
+def _store(stamp: stamps.TickStamp, entry: TickEntry, base: TickInputs | None = None):
+    values = {_key(stamp, stamp.revision): entry}
+    if base is not None:
+        values[entry.base] = base
+        _bases.put(entry.base, base)
+
+    def store() -> None:
+        cache.set_many(values, CACHE_SECONDS)
+
+    if connection.vendor == "postgresql":
+        # Before the commit, so the next writer (waiting for the row lock)
+        # finds it; an entry of a transaction that then rolls back names an
+        # activity number no committed version will have.
+        store()
+    else:
+        # SQLite draws `activity` as the largest plus one, which a rolled-back
+        # write may draw again; it runs one writer at a time, so storing after
+        # the commit makes no one wait.
+        transaction.on_commit(store)
+
+
+def _store_base(stamp: stamps.TickStamp, inputs: TickInputs) -> TickInputs:
+    key = f"tick:base:{_digest(stamp, stamp.revision)}"
+    _store(stamp, TickEntry(key, ()), inputs)
+    return inputs
+
+
+def _load(key: str) -> tuple[TickEntry, TickInputs] | None:
+    """The entry under `key` and its base, or None when either is missing or
+    cannot be read back."""
+    entry = _read(key)
+    if not isinstance(entry, TickEntry):
+        return None
+    base = _bases.get(entry.base)
+    if base is None:
+        base = _read(entry.base)
+        if not isinstance(base, TickInputs):
+            return None
+        _bases.put(entry.base, base)
+    return entry, base
+
+
+def _read(key: str) -> object:
+    """A cached value, or None when it cannot be read back: an entry written by
+    an earlier version of these classes (a deploy within CACHE_SECONDS) is a
     miss, gathered again, never an error for the person ticking."""
     try:
-        cached = cache.get(key)
+        return cache.get(key)
     except (TypeError, ValueError, AttributeError, ImportError, pickle.PickleError):
         logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
         return None
-    return cached if isinstance(cached, TickInputs) else None
+
+
+def _digest(stamp: stamps.TickStamp, revision: int) -> str:
+    text = f"{stamp.release_id}:{revision}:{stamp.activity}:{stamp.facts}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _key(stamp: stamps.TickStamp, revision: int) -> str:
-    text = f"{stamp.release_id}:{revision}:{stamp.facts}"
-    return f"tick:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+    """The entry's key for the release at `revision` and the stamp's activity
+    and facts."""
+    return f"tick:{_digest(stamp, revision)}"
+
+
+class _Bases:
+    """The bases this process read or wrote last, unpickled, each for as long
+    as Redis keeps it (least recently used first out). A base never changes:
+    its key names one version's inputs."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[str, tuple[float, TickInputs]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> TickInputs | None:
+        with self.lock:
+            kept = self.values.get(key)
+            if kept is None:
+                return None
+            if kept[0] < time.monotonic():
+                del self.values[key]
+                return None
+            self.values.move_to_end(key)
+            return kept[1]
+
+    def put(self, key: str, value: TickInputs) -> None:
+        with self.lock:
+            self.values[key] = (time.monotonic() + CACHE_SECONDS, value)
+            self.values.move_to_end(key)
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+
+
+_bases = _Bases(BASES_KEPT)

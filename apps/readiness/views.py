@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import (
     Case,
     IntegerField,
@@ -38,7 +39,7 @@ from apps.maintenance import selectors as maintenance_selectors
 from apps.maintenance import stamps as maintenance_stamps
 from apps.probes import selectors as probe_selectors
 from apps.probes.models import ProbeRun
-from apps.readiness import stamps
+from apps.readiness import stamps, tick
 from apps.readiness.checklist import checklist
 from apps.readiness.forms import (
     DashboardFilterForm,
@@ -53,7 +54,6 @@ from apps.readiness.readiness import (
     compute_readiness,
     compute_readiness_many,
 )
-from apps.readiness.tick import tick_verdict
 from apps.releases import lifecycle, selectors, services
 from apps.releases import stamps as release_stamps
 from apps.releases.models import Release, ReleaseItem
@@ -367,25 +367,25 @@ def _item_response(
     form=None,
     *,
     editing: bool = False,
-    written_revision: int | None = None,
+    written: tick.TickState | None = None,
 ) -> HttpResponse:
     """The item's row, plus the readiness bar and section progress out of band,
     judged from the tick's cached inputs when nothing else changed
-    (apps.readiness.tick)."""
+    (apps.readiness.tick): those the write carried forward (`written`), or those
+    of the release's current version."""
     release = item.release
-    tick = tick_verdict(
-        release, item, at=timezone.now(), written_revision=written_revision
-    )
-    current = tick.item or item
+    state = written or tick.current(release, item)
+    verdict = tick.tick_verdict(state, item, at=timezone.now())
+    current = verdict.item or item
     can_tick = permissions.can(request.user, "tick", release.team)
     current.editable = can_tick and lifecycle.item_editable(release.status, current)
     context = {
         "item": current,
         "release": release,
-        "section": tick.section,
+        "section": verdict.section,
         "form": form,
         "editing": editing,
-        "readiness": tick.readiness,
+        "readiness": verdict.readiness,
         "oob": True,
     }
     return render(request, "releases/partials/item_changed.html", context)
@@ -415,17 +415,21 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
     wants_note = request.POST.get("state") in ReleaseItem.NOTE_REQUIRED
     form = (NoteStateForm if wants_note else ItemStateForm)(request.POST)
     failed = True
-    written_revision = None
+    written = None
     if form.is_valid():
         try:
             release = item.release
-            item = services.release_item_set_state(
-                item=item, by=request.user, **form.cleaned_data
-            )
-            # The service hands back the locked release, counted: the revision
-            # this tick wrote. The selector already loaded the release and its
-            # team: reuse them rather than read both again for the response.
-            written_revision = item.release.revision
+            # The tick's inputs are carried forward in the write's transaction,
+            # under the release's row lock, so the next tick finds them; the
+            # answer is judged and rendered after the commit.
+            with transaction.atomic():
+                item = services.release_item_set_state(
+                    item=item, by=request.user, **form.cleaned_data
+                )
+                # The service hands back the locked release, counted.
+                written = tick.carry_forward(item.release, item)
+            # The selector already loaded the release and its team: reuse them
+            # rather than read both again for the response.
             item.release = release
             failed = False
         except ValidationError as error:
@@ -435,11 +439,7 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
             messages.error(request, " ".join(_errors(form)))
         return redirect(f"{item.release.get_absolute_url()}#item-{item.pk}")
     return _item_response(
-        request,
-        item,
-        form,
-        editing=failed and wants_note,
-        written_revision=written_revision,
+        request, item, form, editing=failed and wants_note, written=written
     )
 
 

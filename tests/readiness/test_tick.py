@@ -7,11 +7,14 @@ would, and then checks the next tick's verdict, readiness bar and section
 progress are those of a from-scratch compute_readiness().
 """
 
+import re
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.template.loader import render_to_string
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +28,7 @@ from apps.releases.models import Release, ReleaseItem
 from apps.signoffs import services as signoff_services
 from tests import factories
 from tests.policy.conftest import finished_run, probe_config
+from tests.resilience.test_concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +313,33 @@ def test_a_cached_entry_of_an_earlier_deploy_is_gathered_again(
 
     _assert_fresh(second, release)
     assert "tick cache entry unreadable" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_people_ticking_one_release_at_once_each_see_their_tick_and_those_before(
+    release, engineer
+):
+    """Ticks of one release are written one after another (its row lock). Each
+    answer's bar counts the ticks committed before it and its own, whether it
+    was gathered or judged from the inputs the tick before carried forward."""
+    items = _gating(release)[:6]
+    total = len(_gating(release))
+
+    def tick(item: ReleaseItem) -> tuple[int, str]:
+        client = Client()
+        client.force_login(engineer)
+        response = client.post(
+            reverse("releases:item-state", args=[item.pk]), {"state": "done"}, **HTMX
+        )
+        settled = re.search(r"<strong>(\d+/\d+)</strong> required items", response.text)
+        return response.status_code, settled.group(1) if settled else ""
+
+    outcomes = at_once(*(partial(tick, item) for item in items))
+
+    assert sorted(outcomes) == [(200, f"{n}/{total}") for n in range(1, 7)]
+    client = Client()
+    client.force_login(engineer)
+    last = _tick(client, items[0], "open")
+    _assert_fresh(last, release)
+    assert last.context["readiness"].items_settled == 5
