@@ -391,6 +391,13 @@ API_THROTTLE_RATES = {
     "auth_failure": env_str("API_THROTTLE_AUTH_FAILURES", "20/min"),
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# How long a worker process may reuse a token's check (its owner, their access);
+# revoking a token or removing a member reaches every process within this.
+API_AUTH_CACHE_MS = env_int("API_AUTH_CACHE_MS", 1000)
+if not 0 <= API_AUTH_CACHE_MS <= 1000:
+    raise ImproperlyConfigured(
+        f"API_AUTH_CACHE_MS must be between 0 and 1000, not {API_AUTH_CACHE_MS}."
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shipshape API",
     "DESCRIPTION": "Release readiness: releases, checklists, sign-offs, probes, "
