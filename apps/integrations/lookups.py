@@ -30,7 +30,8 @@ def _named(column: str, value: str) -> tuple[str, object]:
     the table aliased `column` and its parameter."""
     if value.isdigit():
         return f"{column}.id = %s", int(value)
-    return f"UPPER({column}.name) = UPPER(%s)", value
+    # The parameter's UPPER() once, not once per row compared.
+    return f"UPPER({column}.name) = (SELECT UPPER(%s))", value
 
 
 @lru_cache(maxsize=32)
@@ -39,18 +40,15 @@ def _find_sql(
 ) -> str:
     """The statement for one shape of lookup (conditions as _named() makes them).
 
-    The environment is found first, in a subquery: joined flat, PostgreSQL
-    expected one environment named "production" rather than one per service
-    and read every production environment's releases (16 ms instead of 2).
+    The service is found first, then its environment, then the release: joined
+    flat, PostgreSQL expected one environment named "production" rather than
+    one per service, compared every service with every environment and read
+    every production environment's releases (16 ms instead of 0.3).
     """
-    places = [service, environment]
+    materialized = "MATERIALIZED " if vendor == "postgresql" else ""
+    services = [service]
     if not all_teams:
-        places.append(f"s.team_id IN {account_stamps.member_team_ids_sql()}")
-    conditions = [
-        f"r.environment_id IN (SELECT e.id FROM {table(Environment)} e"
-        f" JOIN {table(Service)} s ON s.id = e.service_id"
-        f" WHERE {' AND '.join(places)})"
-    ]
+        services.append(f"s.team_id IN {account_stamps.member_team_ids_sql()}")
     if by_sha:
         # The sha a gate request recorded (a JSON key), or the short sha as
         # the version; the LIKE pattern's own characters are escaped.
@@ -58,13 +56,17 @@ def _find_sql(
             recorded = "(r.gate_request ->> 'sha') LIKE %s"
         else:
             recorded = "json_extract(r.gate_request, '$.sha') LIKE %s ESCAPE '\\'"
-        conditions.append(f"({recorded} OR r.version = %s)")
+        release = f"({recorded} OR r.version = %s)"
     else:
-        conditions.append("r.version = %s")
+        release = "r.version = %s"
     # The newest release that is not cancelled, else the newest cancelled one.
     return (
-        f"SELECT r.id, r.revision FROM {table(Release)} r"
-        f" WHERE {' AND '.join(conditions)}"
+        f"WITH s AS {materialized}(SELECT s.id FROM {table(Service)} s"
+        f" WHERE {' AND '.join(services)}),"
+        f" e AS {materialized}(SELECT e.id FROM {table(Environment)} e"
+        f" WHERE e.service_id IN (SELECT s.id FROM s) AND {environment})"
+        f" SELECT r.id, r.revision FROM {table(Release)} r"
+        f" WHERE r.environment_id IN (SELECT e.id FROM e) AND {release}"
         " ORDER BY CASE WHEN r.status = %s THEN 1 ELSE 0 END,"
         " r.created_at DESC, r.id DESC LIMIT 1"
     )
@@ -91,9 +93,12 @@ def release_found_for_user(
         if isinstance(value, int) and value > MAX_ID:
             raise Http404("No such release.")
     all_teams = user.is_superuser
-    params: list = [service_value, environment_value]
+    # In the order of the placeholders: the service, the team condition, the
+    # environment, the release's version or sha, and the status.
+    params: list = [service_value]
     if not all_teams:
         params.append(user.pk)
+    params.append(environment_value)
     if version:
         params.append(version)
     else:
