@@ -559,6 +559,8 @@ try:
     GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
     GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
     GITHUB_RECONCILE_SECONDS = env_int("GITHUB_RECONCILE_SECONDS", 60)
+    # Days to keep inbound webhook deliveries (their payloads); 0 keeps them.
+    INBOUND_WEBHOOK_RETENTION_DAYS = env_int("INBOUND_WEBHOOK_RETENTION_DAYS", 30)
     # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
     ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
 except ConfigurationError as error:
@@ -568,6 +570,10 @@ CELERY_BEAT_SCHEDULE.update(
         "reconcile-github-gates": {
             "task": "apps.integrations.tasks.reconcile_github_gates",
             "schedule": float(GITHUB_RECONCILE_SECONDS),
+        },
+        "prune-inbound-deliveries": {
+            "task": "apps.integrations.tasks.prune_inbound_deliveries",
+            "schedule": 3600.0,
         },
     }
 )
