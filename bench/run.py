@@ -193,6 +193,8 @@ class Viewer:
         self.session = self.client.cookies[settings.SESSION_COOKIE_NAME].value
         self.cookie_names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
         self.csrf = ""
+        self.bearer = f"Bearer {api_token(username)}"
+        self.api_client = Client(HTTP_AUTHORIZATION=self.bearer)
 
     def fetch_csrf(self, path: str) -> None:
         from django.conf import settings
@@ -208,16 +210,55 @@ class Viewer:
             cookie += f"; {csrf_name}={self.csrf_cookie}"
         return {"Cookie": cookie, **extra}
 
-    def queries(self, path: str, *, method: str = "get", **kwargs) -> tuple[int, dict]:
+    def token_headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": self.bearer, **extra}
+
+    def queries(
+        self, path: str, *, method: str = "get", token: bool = False, **kwargs
+    ) -> tuple[int, dict]:
         """SQL queries of one request (after a warm-up one) and its headers."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        getattr(self.client, method)(path, **kwargs)
+        client = self.api_client if token else self.client
+        getattr(client, method)(path, **kwargs)
         with CaptureQueriesContext(connection) as captured:
-            response = getattr(self.client, method)(path, **kwargs)
+            response = getattr(client, method)(path, **kwargs)
         assert response.status_code < 400, (path, response.status_code)
         return len(captured), response
+
+
+def api_token(username: str) -> str:
+    """A Bearer token of the user, made for this run (pipelines poll with one)."""
+    from django.contrib.auth.models import User
+
+    from apps.accounts import tokens
+    from apps.accounts.models import ApiToken
+
+    user = User.objects.get(username=username)
+    # One live token per run; earlier runs' tokens are revoked, not piled up.
+    for token in ApiToken.objects.filter(
+        user=user, name="bench", revoked_at__isnull=True
+    ):
+        tokens.token_revoke(token=token, by=user)
+    return tokens.token_create(user=user, name="bench", expires_at=None)[1]
+
+
+def lookup_path(release_id: int) -> str:
+    """The readiness lookup's URL for a release, as Argo Rollouts asks it."""
+    from urllib.parse import urlencode
+
+    from apps.releases.models import Release
+
+    release = Release.objects.select_related("service", "environment").get(
+        pk=release_id
+    )
+    query = {
+        "service": release.service.name,
+        "environment": release.environment.name,
+        "version": release.version,
+    }
+    return "/api/v1/readiness/?" + urlencode(query)
 
 
 def page_scenarios(summary: dict) -> list[dict]:
@@ -227,12 +268,25 @@ def page_scenarios(summary: dict) -> list[dict]:
         # that do nothing, so each page's figure can be read against them.
         {"name": "signed-in minimal view (floor)", "path": "/bench/signed-in/"},
         {"name": "signed-in minimal API view (floor)", "path": "/bench/api-floor/"},
+        {
+            "name": "token minimal API view (floor)",
+            "path": "/bench/api-floor/",
+            "token": True,
+        },
         {"name": "dashboard", "path": "/", "goal_ratio": 0.20},
         {"name": "release page", "path": f"/releases/{release}/", "goal_ratio": 0.20},
+        # Pipelines poll these two with a token, as deploy platforms do.
         {
             "name": "readiness API",
             "path": f"/api/v1/releases/{release}/readiness/",
             "goal_ratio": 0.40,
+            "token": True,
+        },
+        {
+            "name": "readiness lookup API",
+            "path": lookup_path(release),
+            "goal_ratio": 0.40,
+            "token": True,
         },
         {
             "name": "release list API (50)",
@@ -270,14 +324,22 @@ def _goal(row: dict, *, ratio: float | None = None, p99: float | None = None) ->
     return ("met: " if met else "MISSED: ") + ", ".join(parts) if parts else ""
 
 
-def http_benchmarks(summary: dict, duration: int) -> list[dict]:
+def http_benchmarks(
+    summary: dict, duration: int, only: list[str] | None = None
+) -> list[dict]:
+    """Every scenario's row; with `only`, the baselines and the scenarios whose
+    names contain one of its words (the second server runs only for pages)."""
     from django.test import override_settings
 
     viewer = Viewer(summary["viewer"])
     release_path = f"/releases/{summary['release_id']}/"
     viewer.fetch_csrf(release_path)
     rows: list[dict] = []
-    scenarios = page_scenarios(summary)
+    scenarios = [
+        scenario
+        for scenario in page_scenarios(summary)
+        if not only or any(word in scenario["name"] for word in only)
+    ]
 
     server = Server(fragment_cache=True)
     try:
@@ -294,8 +356,9 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
             path = scenario["path"]
             if scenario.get("post"):
                 continue
-            queries, response = viewer.queries(path)
-            headers = viewer.headers()
+            token = scenario.get("token", False)
+            queries, response = viewer.queries(path, token=token)
+            headers = viewer.token_headers() if token else viewer.headers()
             wrk(server.url + path, connections=16, duration=1, headers=headers)
             measured = wrk(
                 server.url + path, connections=16, duration=duration, headers=headers
@@ -312,10 +375,13 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
                 # the run early in a minute and take a fresh tag, so that every
                 # request of the run is a 304.
                 _start_of_a_minute(duration)
-                etag = viewer.client.get(path).headers["ETag"]
-                conditional = viewer.headers(**{"If-None-Match": etag})
+                client = viewer.api_client if token else viewer.client
+                etag = client.get(path).headers["ETag"]
+                conditional = (viewer.token_headers if token else viewer.headers)(
+                    **{"If-None-Match": etag}
+                )
                 queries_304, answer = viewer.queries(
-                    path, headers={"If-None-Match": etag}
+                    path, token=token, headers={"If-None-Match": etag}
                 )
                 assert answer.status_code == 304, answer.status_code
                 measured = wrk(
@@ -332,7 +398,9 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
                 )
                 row["goal"] = _goal(row, ratio=scenario["goal_ratio"])
                 rows.append(row)
-        tick = next(s for s in scenarios if s.get("post"))
+        tick = next((s for s in scenarios if s.get("post")), None)
+        if tick is None:
+            return rows
         bodies = ["state=done", "state=open"]
         tick_headers = viewer.headers(
             **{
@@ -361,6 +429,13 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
     finally:
         server.stop()
 
+    pages = [
+        s
+        for s in scenarios
+        if s["name"] in ("dashboard", "release page") or "goal_p99" in s
+    ]
+    if not pages:
+        return rows
     server = Server(fragment_cache=False)
     try:
         wrk(server.url + "/bench/baseline/", connections=16, duration=1, headers={})
@@ -375,11 +450,6 @@ def http_benchmarks(summary: dict, duration: int) -> list[dict]:
         # Insights page's goal is a cold page too (it caches nothing), read the
         # same way: one viewer at a time.
         with override_settings(FRAGMENT_CACHE_SECONDS=0):
-            pages = [
-                s
-                for s in scenarios
-                if s["name"] in ("dashboard", "release page") or "goal_p99" in s
-            ]
             for scenario in pages:
                 path = scenario["path"]
                 queries, _ = viewer.queries(path)
@@ -545,6 +615,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-probes", action="store_true")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="only the scenarios whose names contain a word (e.g. readiness floor);"
+        " implies --skip-export --skip-probes",
+    )
     parser.add_argument("--measure-export", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # A terminated run still stops its gunicorn (the finally blocks run).
@@ -566,7 +643,11 @@ def main() -> None:
         f"{summary['releases']:,} releases, {summary['audit_events']:,} audit events",
         flush=True,
     )
-    rows = http_benchmarks(summary, args.duration)
+    rows = http_benchmarks(summary, args.duration, args.only)
+    if args.only:
+        # A partial run: the table only; bench/results.json keeps the full run.
+        print(report.table(rows), flush=True)
+        return
     print(report.table(rows), flush=True)
     results = {
         "machine": info,

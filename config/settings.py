@@ -391,6 +391,13 @@ API_THROTTLE_RATES = {
     "auth_failure": env_str("API_THROTTLE_AUTH_FAILURES", "20/min"),
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# How long a worker process may reuse a token's check (its owner, their access);
+# revoking a token or removing a member reaches every process within this.
+API_AUTH_CACHE_MS = env_int("API_AUTH_CACHE_MS", 1000)
+if not 0 <= API_AUTH_CACHE_MS <= 1000:
+    raise ImproperlyConfigured(
+        f"API_AUTH_CACHE_MS must be between 0 and 1000, not {API_AUTH_CACHE_MS}."
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shipshape API",
     "DESCRIPTION": "Release readiness: releases, checklists, sign-offs, probes, "
@@ -552,6 +559,8 @@ try:
     GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
     GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
     GITHUB_RECONCILE_SECONDS = env_int("GITHUB_RECONCILE_SECONDS", 60)
+    # Days to keep inbound webhook deliveries (their payloads); 0 keeps them.
+    INBOUND_WEBHOOK_RETENTION_DAYS = env_int("INBOUND_WEBHOOK_RETENTION_DAYS", 30)
     # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
     ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
 except ConfigurationError as error:
@@ -561,6 +570,10 @@ CELERY_BEAT_SCHEDULE.update(
         "reconcile-github-gates": {
             "task": "apps.integrations.tasks.reconcile_github_gates",
             "schedule": float(GITHUB_RECONCILE_SECONDS),
+        },
+        "prune-inbound-deliveries": {
+            "task": "apps.integrations.tasks.prune_inbound_deliveries",
+            "schedule": 3600.0,
         },
     }
 )

@@ -10,6 +10,10 @@ from apps.probes.urls import environment_urlpatterns
 from apps.records.urls import deployment_urlpatterns
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and pipelines poll the API
+    # (the readiness answer) far more often than people load pages. No page
+    # path starts with api/, so the order changes no match.
+    path("api/", include("config.api")),
     path("", include("apps.readiness.urls")),
     path("", include("apps.signoffs.urls")),
     path("", include("apps.probes.urls")),
@@ -21,7 +25,6 @@ urlpatterns = [
     path("contacts/", include("apps.contacts.urls")),
     path("records/", include("apps.records.urls")),
     path("", include((deployment_urlpatterns, "deployments"))),
-    path("api/", include("config.api")),
     path("webhooks/", include("apps.notifications.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("maintenance/", include("apps.maintenance.urls")),

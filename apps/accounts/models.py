@@ -3,7 +3,22 @@
 from django.conf import settings
 from django.db import models
 
+from apps.accounts import checked
 from apps.core.models import TimeStampedModel
+
+
+class ForgetsTokenChecks(models.QuerySet):
+    """A queryset whose bulk updates make this process read API tokens again
+    (apps.accounts.checked): saves and deletes do it through signals, which an
+    update() does not send."""
+
+    def update(self, **kwargs):
+        checked.forget()
+        return super().update(**kwargs)
+
+    def update_unchecked(self, **kwargs) -> int:
+        """update() for what no token check reads (a token's last use)."""
+        return super().update(**kwargs)
 
 
 class Team(TimeStampedModel):
@@ -42,6 +57,8 @@ class Membership(TimeStampedModel):
     source = models.CharField(
         max_length=10, choices=Source.choices, default=Source.LOCAL
     )
+
+    objects = ForgetsTokenChecks.as_manager()
 
     class Meta:
         constraints = [
@@ -131,6 +148,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ForgetsTokenChecks.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -165,6 +184,8 @@ class OidcIdentity(models.Model):
     # token check asks the provider about people who hold API tokens.
     refresh_token = models.TextField(blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ForgetsTokenChecks.as_manager()
 
     class Meta:
         constraints = [

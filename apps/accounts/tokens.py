@@ -1,10 +1,13 @@
 """Personal API tokens: creating and revoking them, and Bearer authentication."""
 
+import copy
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,6 +15,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from apps.accounts import checked as checks
 from apps.accounts.models import ApiToken
 from apps.accounts.sso import services as sso_services
 from apps.audit import services as audit
@@ -95,7 +99,13 @@ def token_list_for_user(user: User) -> list[ApiToken]:
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer shp_…`; refuses unknown, expired and revoked tokens."""
+    """`Authorization: Bearer shp_…`; refuses unknown, expired and revoked tokens.
+
+    A successful check is reused by this process for up to API_AUTH_CACHE_MS
+    (default and most 1000): pipelines poll every few seconds, and reading the
+    token, its owner and their single sign-on identity cost a polled answer
+    more than answering it. Expiry is checked on every request.
+    """
 
     keyword = "Bearer"
 
@@ -116,9 +126,27 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_secret(self, secret: str) -> tuple[User, ApiToken]:
         """The token's user, or AuthenticationFailed saying why not; for callers
         that carry the token elsewhere than the header (Flagger's metadata)."""
+        digest = token_hash(secret)
+        checked = checks.get(digest)
+        if checked is None or checked.until <= time.monotonic():
+            checked = self._check(digest)
+        token, now = checked.token, timezone.now()
+        if token.expires_at is not None and token.expires_at <= now:
+            checks.drop(digest)
+            raise exceptions.AuthenticationFailed("This token has expired.")
+        self._note_use(token, now)
+        # The owner is shared by this process's requests until the check ends;
+        # each request gets its own copy (per-request caches live on it).
+        return copy.copy(checked.user), token
+
+    def _check(self, digest: str) -> checks.Checked:
+        """Read the token and its owner; AuthenticationFailed unless both are
+        good. The check may be reused until API_AUTH_CACHE_MS after the read
+        began, so it never outlives a change committed after the read."""
+        started = time.monotonic()
         token = (
             ApiToken.objects.select_related("user", "user__oidc_identity")
-            .filter(token_hash=token_hash(secret))
+            .filter(token_hash=digest)
             .first()
         )
         now = timezone.now()
@@ -134,12 +162,22 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "This token's owner no longer has access to Shipshape."
             )
+        checked = checks.Checked(
+            token=token,
+            user=token.user,
+            until=started + settings.API_AUTH_CACHE_MS / 1000,
+        )
+        if settings.API_AUTH_CACHE_MS:
+            checks.keep(digest, checked)
+        return checked
+
+    def _note_use(self, token: ApiToken, now: datetime) -> None:
+        """Record when the token was last used, at most once a minute."""
         if token.last_used_at is None or now - token.last_used_at > (
             LAST_USED_RESOLUTION
         ):
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            ApiToken.objects.filter(pk=token.pk).update_unchecked(last_used_at=now)
             token.last_used_at = now
-        return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

@@ -48,6 +48,21 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+# One command (EVALSHA) instead of a MULTI/EXEC pipeline of five: the API
+# throttle runs it on every request, and packing and parsing each command of a
+# pipeline cost more than Redis running the script.
+_COUNT_IN_WINDOW = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local events = redis.call('INCR', KEYS[1])
+return {events, redis.call('PTTL', KEYS[1])}
+"""
+
+
+# Values read by get_near(), in this process (every thread): key -> (until, value).
+_near: dict[str, tuple[float, object]] = {}
+NEAR_LIMIT = 256
+
+
 class TolerantRedisCache(RedisCache):
     """RedisCache whose calls fall back to a miss while Redis is unreachable."""
 
@@ -57,6 +72,7 @@ class TolerantRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
         self._down_until = 0.0
+        self._count_scripts: dict[int, object] = {}
         self._lock = threading.Lock()
         self.last_error = ""
 
@@ -96,7 +112,31 @@ class TolerantRedisCache(RedisCache):
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call(super().touch, lambda: False, key, timeout, version=version)
 
+    def get_near(self, key, timeout: float):
+        """get() for a value that never changes under its key (the key names
+        everything the value depends on, as fragment keys do): kept in this
+        process for up to `timeout` seconds after it was read or written, so a
+        polled answer costs no round trip. clear() and delete() forget it."""
+        found = _near.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+        value = self.get(key)
+        if value is not None:
+            self._keep_near(key, value, timeout)
+        return value
+
+    def set_near(self, key, value, timeout: float) -> None:
+        """set(), and keep the value in this process as get_near() does."""
+        self.set(key, value, timeout)
+        self._keep_near(key, value, timeout)
+
+    def _keep_near(self, key, value, timeout: float) -> None:
+        if len(_near) >= NEAR_LIMIT:
+            _near.clear()
+        _near[key] = (time.monotonic() + timeout, value)
+
     def delete(self, key, version=None):
+        _near.pop(key, None)
         return self._call(super().delete, lambda: False, key, version=version)
 
     def get_many(self, keys, version=None):
@@ -118,11 +158,13 @@ class TolerantRedisCache(RedisCache):
 
         def count():
             redis_key = self.make_and_validate_key(key)
-            pipe = self._cache.get_client(redis_key, write=True).pipeline()
-            pipe.set(redis_key, 0, ex=seconds, nx=True)
-            pipe.incr(redis_key)
-            pipe.pttl(redis_key)
-            _, events, left_ms = pipe.execute()
+            client = self._cache.get_client(redis_key, write=True)
+            script = self._count_scripts.get(id(client))
+            if script is None:
+                script = self._count_scripts[id(client)] = client.register_script(
+                    _COUNT_IN_WINDOW
+                )
+            events, left_ms = script(keys=[redis_key], args=[seconds])
             return events, max(left_ms, 0) / 1000
 
         return self._call(count, lambda: None)
@@ -133,7 +175,10 @@ class TolerantRedisCache(RedisCache):
         )
 
     def delete_many(self, keys, version=None):
+        for key in keys:
+            _near.pop(key, None)
         return self._call(super().delete_many, lambda: None, keys, version=version)
 
     def clear(self):
+        _near.clear()
         return self._call(super().clear, lambda: False)

@@ -91,18 +91,29 @@ def with_etag(response: HttpResponse, etag: str | None) -> HttpResponse:
 
 
 def cached_json(
-    request: HttpRequest, key: str, build: Callable[[], Any]
+    request: HttpRequest, key: str, build: Callable[[], Any], *, near: bool = False
 ) -> HttpResponse:
-    """build()'s data as JSON, cached under key, with an ETag (and 304) from key."""
+    """build()'s data as JSON, cached under key, with an ETag (and 304) from key.
+
+    `near`: the body is the same for every caller who reaches this key (a
+    release's readiness), so each process also keeps it in memory for the
+    key's life (apps.core.cache.TolerantRedisCache.get_near): a polled answer
+    then costs no cache round trip.
+    """
     etag = f'"{key.rsplit(":", 1)[1]}"'
     unchanged = not_modified(request, etag)
     if unchanged is not None:
         return unchanged
     seconds = fragment_seconds()
-    body = cache.get(key) if seconds else None
+    near = near and hasattr(cache, "get_near")
+    body = None
+    if seconds:
+        body = cache.get_near(key, seconds) if near else cache.get(key)
     if body is None:
         body = JSONRenderer().render(build())
-        if seconds:
+        if seconds and near:
+            cache.set_near(key, body, seconds)
+        elif seconds:
             cache.set(key, body, seconds)
     response = HttpResponse(body, content_type="application/json")
     return with_etag(response, etag)

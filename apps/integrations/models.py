@@ -67,6 +67,8 @@ class WebhookDelivery(models.Model):
                 fields=["source", "delivery_id"], name="one_delivery_per_id"
             )
         ]
+        # Pruning finds the oldest (INBOUND_WEBHOOK_RETENTION_DAYS).
+        indexes = [models.Index(fields=["received_at"], name="delivery_received_at")]
 
     def __str__(self) -> str:
         return f"{self.source} {self.event} {self.delivery_id}"

@@ -33,3 +33,9 @@ def fill_release_commits(gate_id: int) -> None:
 def reconcile_github_gates() -> None:
     """Beat: find runs whose delivery was lost and re-judge waiting gates."""
     services.github_gates_reconcile()
+
+
+@shared_task
+def prune_inbound_deliveries() -> None:
+    """Beat: delete deliveries older than INBOUND_WEBHOOK_RETENTION_DAYS."""
+    services.inbound_deliveries_prune()

@@ -359,6 +359,11 @@ ACTIONS: dict[str, Action] = {
     "release.deployment_reported": Action(
         "Deploy reported by a platform", "reported how the deploy went"
     ),
+    "integrations.deliveries_pruned": Action(
+        "Old webhook deliveries deleted",
+        "deleted old webhook deliveries",
+        quiet={"received_before"},
+    ),
     "gate_request.approved": Action("Held deploy approved", "approved the held deploy"),
     "gate_request.rejected": Action("Held deploy rejected", "rejected the held deploy"),
     "email_preference.changed": Action(

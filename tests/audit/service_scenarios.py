@@ -19,6 +19,7 @@ from apps.contacts import services as contacts
 from apps.contacts.models import Contact, SupportResource
 from apps.incidents import services as incidents
 from apps.integrations import services as integrations
+from apps.integrations.models import WebhookDelivery as InboundDelivery
 from apps.integrations.services import gates
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
@@ -632,6 +633,17 @@ def _mapping(w: World):
 @scenario(integrations.github_mapping_delete)
 def _(w: World) -> Call:
     return partial(integrations.github_mapping_delete, mapping=_mapping(w), by=w.lead)
+
+
+@scenario(integrations.inbound_deliveries_prune)
+def _(w: World) -> Call:
+    old = timezone.now() - timedelta(days=31)
+    for number in range(3):
+        InboundDelivery.objects.create(
+            source="github", delivery_id=f"old-{number}", event="ping", payload={}
+        )
+    InboundDelivery.objects.update(received_at=old)
+    return partial(integrations.inbound_deliveries_prune, batch=2)
 
 
 @scenario(integrations.gate_request_open)

@@ -98,6 +98,8 @@ RECORDS_THEMSELVES = {
     "integrations.gaterequest": "a platform's held deploy, recorded as "
     "release.gate_requested on its release",
     "integrations.githubdelivery": "the inbound delivery log",
+    "integrations.webhookdelivery": "the inbound delivery log; pruning counts "
+    "the deleted in integrations.deliveries_pruned",
     "releases.releaseitem": "the template's checklist, copied; release.created "
     "names the template and counts the items",
     "releases.releasecommit": "the commits a release carries; release.created and "

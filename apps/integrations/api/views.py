@@ -62,13 +62,21 @@ class ReadinessLookupView(APIView):
         release of that service, environment and version (or commit)."""
         query = serializers.ReadinessLookupSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        release = lookups.release_find_for_user(request.user, **query.validated_data)
-        # The release endpoint's key: one cached answer (and ETag) for both.
-        key = caching.fragment_key("readiness", release.pk, release.revision)
+        pk, revision = lookups.release_found_for_user(
+            request.user, **query.validated_data
+        )
+        # The release endpoint's key: one cached answer (and ETag) for both;
+        # the release itself is read only when the answer is not cached.
+        key = caching.fragment_key("readiness", pk, revision)
         return caching.cached_json(
             request,
             key,
-            lambda: ReadinessSerializer(lookups.readiness_answer(release)).data,
+            lambda: (
+                ReadinessSerializer(
+                    lookups.readiness_answer(lookups.release_get(pk))
+                ).data
+            ),
+            near=True,
         )
 
 

@@ -6,6 +6,7 @@ from apps.integrations.services.deliveries import (
     github_delivery_receive,
     github_gates_reconcile,
     github_signature_valid,
+    inbound_deliveries_prune,
 )
 from apps.integrations.services.gates import (
     Answer,
@@ -38,5 +39,6 @@ __all__ = [
     "github_mapping_create",
     "github_mapping_delete",
     "github_signature_valid",
+    "inbound_deliveries_prune",
     "release_version",
 ]

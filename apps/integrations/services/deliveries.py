@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import services as audit
 from apps.integrations import github, tasks
 from apps.integrations.models import GateRequest, GitHubMapping, WebhookDelivery
 from apps.integrations.services.gates import (
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # A stored delivery not worked on after this long lost its task.
 STUCK_AFTER = timedelta(seconds=30)
 SOURCE = "github"
+# Deliveries deleted per transaction when pruning: short locks, small events.
+PRUNE_BATCH = 1000
 
 
 def github_signature_valid(body: bytes, header: str) -> bool:
@@ -182,3 +185,48 @@ def github_gates_reconcile() -> dict[str, int]:
     for gate_id in waiting:
         enqueue(tasks.answer_gate_request, gate_id)
     return {"opened": opened, "answered": len(waiting), "stuck": len(stuck)}
+
+
+def inbound_deliveries_prune(*, now=None, batch: int = PRUNE_BATCH) -> int:
+    """Beat: delete the deliveries received more than INBOUND_WEBHOOK_RETENTION_DAYS
+    ago (their payloads with them), oldest first, `batch` per transaction, each
+    batch with an `integrations.deliveries_pruned` event; how many went.
+
+    Nothing when the retention is 0 (keep them). A delivery is only a record of
+    what a platform sent and a guard against working on it twice: GitHub offers
+    redelivery for 3 days, far inside the default 30.
+    """
+    days = settings.INBOUND_WEBHOOK_RETENTION_DAYS
+    if not days:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = WebhookDelivery.objects.filter(received_at__lt=cutoff)
+    pruned = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                old.order_by("received_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            deleted, _ = WebhookDelivery.objects.filter(pk__in=ids).delete()
+            audit.record(
+                actor=None,
+                actor_label="system: retention",
+                action="integrations.deliveries_pruned",
+                target_type="integrations.webhookdelivery",
+                target_id=ids[-1],
+                after={
+                    "deleted": deleted,
+                    "received_before": cutoff,
+                    "retention_days": days,
+                },
+            )
+        pruned += deleted
+        if len(ids) < batch:
+            break
+    if pruned:
+        log.info("pruned %d inbound webhook deliveries", pruned)
+    return pruned

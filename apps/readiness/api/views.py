@@ -42,4 +42,4 @@ class ReleaseReadinessViewSet(ViewSet):
             }
             return serializers.ReadinessSerializer(answer).data
 
-        return caching.cached_json(request, key, build)
+        return caching.cached_json(request, key, build, near=True)

@@ -1,0 +1,46 @@
+"""This process's reused token checks: which tokens were found valid, and until
+when that may be relied on without reading them again.
+
+Bearer authentication (apps.accounts.tokens) fills it; any write to tokens,
+users, memberships or single sign-on identities made in this process empties it
+(the models' querysets and the signals AccountsConfig.ready() connects), so a
+change is seen at once here and within API_AUTH_CACHE_MS in every other process.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+# More distinct tokens than this in one process: start again rather than grow.
+LIMIT = 1000
+
+
+@dataclass(slots=True)
+class Checked:
+    """A token found valid, its owner, and until when (time.monotonic()) that
+    check may be reused."""
+
+    token: Any
+    user: Any
+    until: float
+
+
+_checks: dict[str, Checked] = {}
+
+
+def get(digest: str) -> Checked | None:
+    return _checks.get(digest)
+
+
+def keep(digest: str, checked: Checked) -> None:
+    if len(_checks) >= LIMIT:
+        _checks.clear()
+    _checks[digest] = checked
+
+
+def drop(digest: str) -> None:
+    _checks.pop(digest, None)
+
+
+def forget(*_args: Any, **_kwargs: Any) -> None:
+    """Forget every check (a signal receiver too, hence the arguments)."""
+    _checks.clear()
