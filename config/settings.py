@@ -363,6 +363,8 @@ STORAGES = {
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # A CI job's OIDC ID token (a JWT) first: an API token is no JWT.
+        "apps.integrations.ci_auth.CiOidcAuthentication",
         "apps.accounts.tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -554,6 +556,11 @@ try:
     GITHUB_RECONCILE_SECONDS = env_int("GITHUB_RECONCILE_SECONDS", 60)
     # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
     ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
+    # Keyless CI: issuers whose ID tokens a CI job may send instead of an API token.
+    CI_OIDC_ISSUERS = [url.rstrip("/") for url in env_list("CI_OIDC_ISSUERS")]
+    CI_OIDC_AUDIENCE = env_str("CI_OIDC_AUDIENCE")
+    GITLAB_URL = env_str("GITLAB_URL", "https://gitlab.com").rstrip("/")
+    GITLAB_RECONCILE_SECONDS = env_int("GITLAB_RECONCILE_SECONDS", 30)
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
 CELERY_BEAT_SCHEDULE.update(
@@ -561,6 +568,10 @@ CELERY_BEAT_SCHEDULE.update(
         "reconcile-github-gates": {
             "task": "apps.integrations.tasks.reconcile_github_gates",
             "schedule": float(GITHUB_RECONCILE_SECONDS),
+        },
+        "answer-gitlab-deployments": {
+            "task": "apps.integrations.tasks.answer_gitlab_deployments",
+            "schedule": float(GITLAB_RECONCILE_SECONDS),
         },
     }
 )

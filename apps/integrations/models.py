@@ -121,3 +121,49 @@ class GateRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repository} run {self.run_id} ({self.environment_name})"
+
+
+class GitLabMapping(models.Model):
+    """A GitLab project's environment, gated by a service's environment.
+
+    Keyless CI jobs of `project_path` deploying to `environment_name` ask about
+    the release of `service` to `environment`; its blocked deployments are
+    approved or rejected with the project's access token (stored encrypted,
+    never shown again). Releases made for it are made in the name of the lead
+    who made the mapping.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    project_path = models.CharField(
+        max_length=255, help_text="The project's full path on GitLab: group/project."
+    )
+    environment_name = models.CharField(
+        max_length=255, help_text="The GitLab environment, e.g. production."
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="+"
+    )
+    # A project or group access token (api scope), encrypted with
+    # apps.core.crypto; empty: the mapping serves keyless CI only.
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_path", "environment_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_path", "environment_name"],
+                name="one_gitlab_mapping_per_project_environment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_path} {self.environment_name} → {self.environment}"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.access_token_encrypted)

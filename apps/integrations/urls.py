@@ -16,4 +16,16 @@ urlpatterns = [
         views.github_mapping_delete,
         name="github-mapping-delete",
     ),
+    path("gitlab/", views.gitlab_mappings, name="gitlab-mappings"),
+    path("gitlab/mappings/", views.gitlab_mapping_create, name="gitlab-mapping-create"),
+    path(
+        "gitlab/mappings/<int:pk>/token/",
+        views.gitlab_mapping_token,
+        name="gitlab-mapping-token",
+    ),
+    path(
+        "gitlab/mappings/<int:pk>/delete/",
+        views.gitlab_mapping_delete,
+        name="gitlab-mapping-delete",
+    ),
 ]

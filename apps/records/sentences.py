@@ -335,6 +335,20 @@ ACTIONS: dict[str, Action] = {
         "removed the GitHub mapping of {object}",
         key("repository"),
     ),
+    "gitlab_mapping.created": Action(
+        "GitLab mapping added",
+        "mapped the GitLab project {object}",
+        key("project_path"),
+    ),
+    "gitlab_mapping.deleted": Action(
+        "GitLab mapping removed",
+        "removed the GitLab mapping of {object}",
+        key("project_path"),
+    ),
+    "gitlab_mapping.token_changed": Action(
+        "GitLab access token changed",
+        "changed the access token of GitLab mapping #{target_id}",
+    ),
     "release.gate_requested": Action(
         "Deploy held by a platform", "held a deploy until the release is ready"
     ),

@@ -1,5 +1,6 @@
-"""GitHub deployment protection rules: mappings, deliveries, gate requests and
-their answers; one module per subject, every service importable from here."""
+"""Deploy platforms: GitHub and GitLab mappings, deliveries, gate requests and
+their answers, keyless CI (services.ci); one module per subject, every service
+importable from here."""
 
 from apps.integrations.services.deliveries import (
     github_delivery_process,
@@ -20,6 +21,10 @@ from apps.integrations.services.gates import (
 from apps.integrations.services.mappings import (
     github_mapping_create,
     github_mapping_delete,
+    gitlab_mapping_create,
+    gitlab_mapping_delete,
+    gitlab_mapping_set_token,
+    gitlab_token_decrypt,
 )
 
 __all__ = [
@@ -36,5 +41,9 @@ __all__ = [
     "github_mapping_create",
     "github_mapping_delete",
     "github_signature_valid",
+    "gitlab_mapping_create",
+    "gitlab_mapping_delete",
+    "gitlab_mapping_set_token",
+    "gitlab_token_decrypt",
     "release_version",
 ]
