@@ -561,6 +561,12 @@ try:
     CI_OIDC_AUDIENCE = env_str("CI_OIDC_AUDIENCE")
     GITLAB_URL = env_str("GITLAB_URL", "https://gitlab.com").rstrip("/")
     GITLAB_RECONCILE_SECONDS = env_int("GITLAB_RECONCILE_SECONDS", 30)
+    # The shared secret of GitLab's external status check (X-Gitlab-Signature).
+    GITLAB_STATUS_CHECK_SECRET = env_secret("GITLAB_STATUS_CHECK_SECRET")
+    # Inbound GitLab webhooks: the classic secret token and/or a Standard
+    # Webhooks signing token (whsec_…).
+    GITLAB_WEBHOOK_TOKEN = env_secret("GITLAB_WEBHOOK_TOKEN")
+    GITLAB_WEBHOOK_SIGNING_TOKEN = env_secret("GITLAB_WEBHOOK_SIGNING_TOKEN")
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
 CELERY_BEAT_SCHEDULE.update(

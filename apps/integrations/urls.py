@@ -9,6 +9,8 @@ app_name = "integrations"
 urlpatterns = [
     path("github/webhook", views.github_webhook, name="github-webhook"),
     path("flagger/gate", views.flagger_gate, name="flagger-gate"),
+    path("gitlab/webhook", views.gitlab_webhook, name="gitlab-webhook"),
+    path("gitlab/status-check", views.gitlab_status_check, name="gitlab-status-check"),
     path("github/", views.github_mappings, name="github-mappings"),
     path("github/mappings/", views.github_mapping_create, name="github-mapping-create"),
     path(

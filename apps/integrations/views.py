@@ -62,6 +62,60 @@ def github_webhook(request: HttpRequest) -> HttpResponse:
     return JsonResponse(answer, status=202 if created else 200)
 
 
+@csrf_exempt
+@require_POST
+def gitlab_status_check(request: HttpRequest) -> HttpResponse:
+    """A merge request's external status check: X-Gitlab-Signature verified
+    (401 and nothing written otherwise), kept once per head commit, answered
+    by a task (failed at once while not ready, passed later)."""
+    if not settings.GITLAB_STATUS_CHECK_SECRET:
+        return JsonResponse({"detail": "GitLab is not configured."}, status=503)
+    body = request.body
+    signature = request.headers.get("X-Gitlab-Signature", "")
+    if not services.gitlab_signature_valid(body, signature):
+        return JsonResponse(
+            {"detail": "Bad or missing X-Gitlab-Signature."}, status=401
+        )
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return JsonResponse({"detail": "Not a status check request."}, status=400)
+    outcome, row_id = services.gitlab_status_check_receive(payload)
+    return JsonResponse({"detail": outcome, "check": row_id}, status=202)
+
+
+@csrf_exempt
+@require_POST
+def gitlab_webhook(request: HttpRequest) -> HttpResponse:
+    """GitLab webhooks: X-Gitlab-Token or a Standard Webhooks signature, kept
+    once per Idempotency-Key (webhook-id); 401 and nothing written otherwise."""
+    if not (settings.GITLAB_WEBHOOK_TOKEN or settings.GITLAB_WEBHOOK_SIGNING_TOKEN):
+        return JsonResponse({"detail": "GitLab is not configured."}, status=503)
+    body = request.body
+    if not services.gitlab_webhook_authentic(request.headers, body):
+        return JsonResponse(
+            {"detail": "Bad or missing X-Gitlab-Token or webhook-signature."},
+            status=401,
+        )
+    delivery_id = request.headers.get("webhook-id") or request.headers.get(
+        "Idempotency-Key", ""
+    )
+    event = request.headers.get("X-Gitlab-Event", "")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not delivery_id or not event or not isinstance(payload, dict):
+        return JsonResponse({"detail": "Not a GitLab delivery."}, status=400)
+    delivery, created = services.gitlab_delivery_receive(
+        delivery_id=delivery_id, event=event, payload=payload
+    )
+    answer = {"delivery": delivery.delivery_id, "duplicate": not created}
+    return JsonResponse(answer, status=202 if created else 200)
+
+
 class _MetadataToken(BearerTokenAuthentication):
     """A Shipshape API token in the Flagger webhook's `metadata.token`: Flagger
     sends no headers of its own choosing."""
@@ -267,6 +321,7 @@ def gitlab_mapping_create(request: HttpRequest) -> HttpResponse:
             service=environment.service,
             environment=environment,
             access_token=request.POST.get("access_token", ""),
+            represented_as=request.POST.get("represented_as", ""),
             by=request.user,
         )
     except (ValidationError, PermissionDenied) as error:

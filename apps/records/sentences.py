@@ -357,6 +357,22 @@ ACTIONS: dict[str, Action] = {
     ),
     "gate_request.approved": Action("Held deploy approved", "approved the held deploy"),
     "gate_request.rejected": Action("Held deploy rejected", "rejected the held deploy"),
+    "gitlab_deployment.approved": Action(
+        "GitLab deployment approved", "approved the blocked GitLab deployment"
+    ),
+    "gitlab_deployment.rejected": Action(
+        "GitLab deployment rejected", "rejected the blocked GitLab deployment"
+    ),
+    "gitlab_status_check.failed": Action(
+        "Merge request check failed",
+        "failed the status check of merge request !{object}",
+        key("merge_request_iid"),
+    ),
+    "gitlab_status_check.passed": Action(
+        "Merge request check passed",
+        "passed the status check of merge request !{object}",
+        key("merge_request_iid"),
+    ),
     "email_preference.changed": Action(
         "Email preferences changed", "changed their email preferences"
     ),

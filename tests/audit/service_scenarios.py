@@ -19,6 +19,7 @@ from apps.contacts import services as contacts
 from apps.contacts.models import Contact, SupportResource
 from apps.incidents import services as incidents
 from apps.integrations import services as integrations
+from apps.integrations.gitlab import BlockedDeployment
 from apps.integrations.services import ci, gates
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
@@ -701,6 +702,24 @@ def _(w: World) -> Call:
 def _(w: World) -> Call:
     caller = _ci_caller(w, w.release.version)
     return partial(ci.ci_claims_record, caller=caller, release=w.release)
+
+
+@scenario(integrations.gitlab_deployment_open)
+def _(w: World) -> Call:
+    blocked = BlockedDeployment(
+        id=501,
+        environment="production",
+        sha="d" * 40,
+        ref=w.release.version,
+        tag=True,
+        job_id=7,
+        pipeline_id=6,
+    )
+    return partial(
+        integrations.gitlab_deployment_open,
+        mapping=_gitlab_mapping(w),
+        deployment=blocked,
+    )
 
 
 @scenario(releases.release_gate_request_set)

@@ -64,6 +64,10 @@ PUBLIC = {
     # and Flagger's gate (an API token in its metadata); tests/integrations.
     "integrations:github-webhook",
     "integrations:flagger-gate",
+    # GitLab's signed callers: the status check (X-Gitlab-Signature) and its
+    # webhooks (X-Gitlab-Token or Standard Webhooks); 401 unsigned.
+    "integrations:gitlab-status-check",
+    "integrations:gitlab-webhook",
     # The identity provider's sign-in flow (404 while single sign-on is off);
     # tests/accounts/test_sso*.py.
     "oidc_authentication_init",

@@ -99,6 +99,7 @@ class GitLabMappingSerializer(serializers.ModelSerializer):
             "environment_name",
             "service",
             "environment",
+            "represented_as",
             "has_token",
             "created_at",
         ]
@@ -122,6 +123,12 @@ class GitLabMappingCreateSerializer(serializers.Serializer):
         allow_blank=True,
         write_only=True,
         help_text="A project or group access token (api scope); stored encrypted.",
+    )
+    represented_as = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="The approval rule or group the bot approves as.",
     )
 
 

@@ -133,38 +133,53 @@ def ci_release_find(caller: CiCaller, *, version: str = "") -> Release | None:
     )
 
 
+def mapped_release_open(
+    *, mapping: GitLabMapping | GitHubMapping, version: str, notes: str
+) -> tuple[Release, bool]:
+    """The mapped environment's live release of `version`, or a new one from the
+    team's default checklist in the name of the mapping's lead; (release, created).
+    Refuses a team without a default checklist."""
+    release = (
+        Release.objects.filter(environment=mapping.environment, version=version)
+        .exclude(status=Release.Status.CANCELLED)
+        .order_by("-created_at")
+        .first()
+    )
+    if release is not None:
+        return release, False
+    template = checklist_selectors.template_default_for_team(mapping.team_id)
+    if template is None:
+        raise ValidationError(
+            "The team has no default checklist to create a release from."
+        )
+    try:
+        release = release_services.release_create(
+            service=mapping.service,
+            environment=mapping.environment,
+            template=template,
+            version=version,
+            by=mapping.created_by,
+            notes=notes,
+        )
+    except PermissionDenied:
+        raise PermissionDenied(
+            "The lead who made the mapping may no longer create releases."
+        ) from None
+    return release, True
+
+
 @transaction.atomic
 def ci_release_open(
     *, caller: CiCaller, version: str = "", notes: str = ""
 ) -> tuple[Release, bool]:
     """Find or create the release the job deploys, and keep its claims on it;
     (release, created). Refuses a team without a default checklist."""
-    release = ci_release_find(caller, version=version)
-    created = release is None
-    if release is None:
-        mapping = caller.mapping
-        template = checklist_selectors.template_default_for_team(mapping.team_id)
-        if template is None:
-            raise ValidationError(
-                "The team has no default checklist to create a release from."
-            )
-        try:
-            release = release_services.release_create(
-                service=mapping.service,
-                environment=mapping.environment,
-                template=template,
-                version=version or caller.version,
-                by=mapping.created_by,
-                notes=notes
-                or (
-                    f"Created by {caller.label} "
-                    f"({caller.ref or 'no ref'} at {caller.sha[:7]})."
-                ),
-            )
-        except PermissionDenied:
-            raise PermissionDenied(
-                "The lead who made the mapping may no longer create releases."
-            ) from None
+    release, created = mapped_release_open(
+        mapping=caller.mapping,
+        version=version or caller.version,
+        notes=notes
+        or f"Created by {caller.label} ({caller.ref or 'no ref'} at {caller.sha[:7]}).",
+    )
     release = ci_claims_record(caller=caller, release=release)
     return release, created
 

@@ -136,6 +136,7 @@ def gitlab_mapping_create(
     environment: Environment,
     by: User,
     access_token: str = "",
+    represented_as: str = "",
 ) -> GitLabMapping:
     """Map a GitLab project's environment to a service's environment; leads.
 
@@ -147,6 +148,7 @@ def gitlab_mapping_create(
     project_path = (project_path or "").strip().strip("/")
     environment_name = (environment_name or "").strip()
     access_token = (access_token or "").strip()
+    represented_as = (represented_as or "").strip()
     errors = {}
     if not PROJECT_PATH.match(project_path) or len(project_path) > 255:
         errors["project_path"] = "Give the project's full path, e.g. acme/shop."
@@ -158,6 +160,8 @@ def gitlab_mapping_create(
         )
     if refusal := _token_error(access_token):
         errors["access_token"] = refusal
+    if len(represented_as) > 255:
+        errors["represented_as"] = "Name the approval rule in at most 255 characters."
     if errors:
         raise ValidationError(errors)
     taken = {
@@ -176,6 +180,7 @@ def gitlab_mapping_create(
                 service=service,
                 environment=environment,
                 access_token_encrypted=gitlab_token_encrypt(access_token),
+                represented_as=represented_as,
                 created_by=by,
             )
     except IntegrityError:
@@ -198,6 +203,7 @@ def _gitlab_facts(mapping: GitLabMapping) -> dict[str, Any]:
         "service": mapping.service.name,
         "environment": mapping.environment.name,
         "credential": "stored" if mapping.has_token else "none",
+        "represented_as": mapping.represented_as,
     }
 
 
