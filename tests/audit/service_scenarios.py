@@ -698,6 +698,16 @@ def _(w: World) -> Call:
     return partial(ci.ci_release_open, caller=_ci_caller(w, "v7.7.7"))
 
 
+@scenario(ci.mapped_release_open)
+def _(w: World) -> Call:
+    return partial(
+        ci.mapped_release_open,
+        mapping=_gitlab_mapping(w),
+        version="v8.8.8",
+        notes="Created for a test.",
+    )
+
+
 @scenario(ci.ci_claims_record)
 def _(w: World) -> Call:
     caller = _ci_caller(w, w.release.version)
