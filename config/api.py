@@ -23,7 +23,10 @@ from apps.incidents.api.views import IncidentViewSet
 from apps.insights.api.views import DeliveryMetricsView
 from apps.integrations.api.views import (
     AttestationView,
+    CiGateView,
+    CiReleaseView,
     GitHubMappingViewSet,
+    GitLabMappingViewSet,
     ReadinessLookupView,
 )
 from apps.maintenance.api.views import ChecklistViewSet, ItemViewSet, PlanViewSet
@@ -119,6 +122,9 @@ router.register(
     "integrations/github/mappings", GitHubMappingViewSet, basename="github-mapping"
 )
 router.register(
+    "integrations/gitlab/mappings", GitLabMappingViewSet, basename="gitlab-mapping"
+)
+router.register(
     "webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery"
 )
 router.register(
@@ -147,6 +153,8 @@ urlpatterns = [
     # last of them). No resource's route matches these paths.
     path("v1/", include(readiness_router.urls)),
     path("v1/readiness/", ReadinessLookupView.as_view(), name="readiness-lookup"),
+    path("v1/integrations/ci/gate/", CiGateView.as_view(), name="ci-gate"),
+    path("v1/integrations/ci/releases/", CiReleaseView.as_view(), name="ci-release"),
     path("v1/", include(router.urls)),
     path("v1/me/", MeView.as_view(), name="me"),
     path(

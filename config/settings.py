@@ -363,6 +363,8 @@ STORAGES = {
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # A CI job's OIDC ID token (a JWT) first: an API token is no JWT.
+        "apps.integrations.ci_auth.CiOidcAuthentication",
         "apps.accounts.tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -563,6 +565,17 @@ try:
     INBOUND_WEBHOOK_RETENTION_DAYS = env_int("INBOUND_WEBHOOK_RETENTION_DAYS", 30)
     # The Ed25519 key (PEM, PKCS#8) that signs release attestations.
     ATTESTATION_KEY = env_secret("ATTESTATION_KEY")
+    # Keyless CI: issuers whose ID tokens a CI job may send instead of an API token.
+    CI_OIDC_ISSUERS = [url.rstrip("/") for url in env_list("CI_OIDC_ISSUERS")]
+    CI_OIDC_AUDIENCE = env_str("CI_OIDC_AUDIENCE")
+    GITLAB_URL = env_str("GITLAB_URL", "https://gitlab.com").rstrip("/")
+    GITLAB_RECONCILE_SECONDS = env_int("GITLAB_RECONCILE_SECONDS", 30)
+    # The shared secret of GitLab's external status check (X-Gitlab-Signature).
+    GITLAB_STATUS_CHECK_SECRET = env_secret("GITLAB_STATUS_CHECK_SECRET")
+    # Inbound GitLab webhooks: the classic secret token and/or a Standard
+    # Webhooks signing token (whsec_…).
+    GITLAB_WEBHOOK_TOKEN = env_secret("GITLAB_WEBHOOK_TOKEN")
+    GITLAB_WEBHOOK_SIGNING_TOKEN = env_secret("GITLAB_WEBHOOK_SIGNING_TOKEN")
 except ConfigurationError as error:
     raise ImproperlyConfigured(str(error)) from None
 CELERY_BEAT_SCHEDULE.update(
@@ -574,6 +587,10 @@ CELERY_BEAT_SCHEDULE.update(
         "prune-inbound-deliveries": {
             "task": "apps.integrations.tasks.prune_inbound_deliveries",
             "schedule": 3600.0,
+        },
+        "answer-gitlab-deployments": {
+            "task": "apps.integrations.tasks.answer_gitlab_deployments",
+            "schedule": float(GITLAB_RECONCILE_SECONDS),
         },
     }
 )

@@ -1,4 +1,4 @@
-"""Encryption at rest for secrets the app must read back (probe and webhook secrets).
+"""Encryption at rest for secrets the app reads back (probes, webhooks, GitLab).
 
 The key comes from PROBE_SECRET_KEY, or is derived from SECRET_KEY so a bare
 checkout works. Each use passes its own label, so a secret stored for one

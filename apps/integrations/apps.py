@@ -15,3 +15,5 @@ class IntegrationsConfig(AppConfig):
         from apps.releases import writes
 
         writes.on_change(services.gate_release_changed)
+        writes.on_change(services.gitlab_release_changed)
+        writes.on_change(services.gitlab_status_checks_changed)

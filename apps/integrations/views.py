@@ -1,5 +1,5 @@
 """Deploy platforms calling in (GitHub's webhook, Flagger's gate), and the
-GitHub mappings page for leads."""
+GitHub and GitLab mappings pages for leads."""
 
 import json
 import logging
@@ -56,6 +56,60 @@ def github_webhook(request: HttpRequest) -> HttpResponse:
     if event == "ping":
         return JsonResponse({"detail": "pong"})
     delivery, created = services.github_delivery_receive(
+        delivery_id=delivery_id, event=event, payload=payload
+    )
+    answer = {"delivery": delivery.delivery_id, "duplicate": not created}
+    return JsonResponse(answer, status=202 if created else 200)
+
+
+@csrf_exempt
+@require_POST
+def gitlab_status_check(request: HttpRequest) -> HttpResponse:
+    """A merge request's external status check: X-Gitlab-Signature verified
+    (401 and nothing written otherwise), kept once per head commit, answered
+    by a task (failed at once while not ready, passed later)."""
+    if not settings.GITLAB_STATUS_CHECK_SECRET:
+        return JsonResponse({"detail": "GitLab is not configured."}, status=503)
+    body = request.body
+    signature = request.headers.get("X-Gitlab-Signature", "")
+    if not services.gitlab_signature_valid(body, signature):
+        return JsonResponse(
+            {"detail": "Bad or missing X-Gitlab-Signature."}, status=401
+        )
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return JsonResponse({"detail": "Not a status check request."}, status=400)
+    outcome, row_id = services.gitlab_status_check_receive(payload)
+    return JsonResponse({"detail": outcome, "check": row_id}, status=202)
+
+
+@csrf_exempt
+@require_POST
+def gitlab_webhook(request: HttpRequest) -> HttpResponse:
+    """GitLab webhooks: X-Gitlab-Token or a Standard Webhooks signature, kept
+    once per Idempotency-Key (webhook-id); 401 and nothing written otherwise."""
+    if not (settings.GITLAB_WEBHOOK_TOKEN or settings.GITLAB_WEBHOOK_SIGNING_TOKEN):
+        return JsonResponse({"detail": "GitLab is not configured."}, status=503)
+    body = request.body
+    if not services.gitlab_webhook_authentic(request.headers, body):
+        return JsonResponse(
+            {"detail": "Bad or missing X-Gitlab-Token or webhook-signature."},
+            status=401,
+        )
+    delivery_id = request.headers.get("webhook-id") or request.headers.get(
+        "Idempotency-Key", ""
+    )
+    event = request.headers.get("X-Gitlab-Event", "")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not delivery_id or not event or not isinstance(payload, dict):
+        return JsonResponse({"detail": "Not a GitLab delivery."}, status=400)
+    delivery, created = services.gitlab_delivery_receive(
         delivery_id=delivery_id, event=event, payload=payload
     )
     answer = {"delivery": delivery.delivery_id, "duplicate": not created}
@@ -206,6 +260,106 @@ def github_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.github_mapping_delete(mapping=mapping, by=request.user)
     messages.success(request, "Mapping removed.")
     return redirect("integrations:github-mappings")
+
+
+def _managed_environments(user) -> list[Environment]:
+    return [
+        environment
+        for environment in Environment.objects.select_related("service__team")
+        .filter(service__team__in=teams_for_user(user))
+        .order_by("service__name", "name")
+        if can(user, "manage_catalog", environment.service.team)
+    ]
+
+
+@login_required
+@require_GET
+def gitlab_mappings(request: HttpRequest) -> HttpResponse:
+    """The GitLab mappings of the user's teams; leads add and remove them and
+    store each one's access token (never shown again)."""
+    mappings = list(selectors.gitlab_mapping_list_for_user(request.user))
+    managed = {
+        mapping.team_id
+        for mapping in mappings
+        if can(request.user, "manage_catalog", mapping.team)
+    }
+    context = {
+        "mappings": mappings,
+        "managed": managed,
+        "environments": _managed_environments(request.user),
+        "gitlab_url": settings.GITLAB_URL,
+        "keyless": bool(settings.CI_OIDC_ISSUERS and settings.CI_OIDC_AUDIENCE),
+    }
+    return render(request, "integrations/gitlab_mappings.html", context)
+
+
+def _error_text(error: Exception) -> str:
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+@login_required
+@require_POST
+def gitlab_mapping_create(request: HttpRequest) -> HttpResponse:
+    """Add a mapping (the API: POST /api/v1/integrations/gitlab/mappings/)."""
+    if not may_somewhere(request.user, "manage_catalog"):
+        raise PermissionDenied("Only a team's leads map its GitLab projects.")
+    chosen = request.POST.get("environment") or ""
+    environment = (
+        Environment.objects.select_related("service__team")
+        .filter(pk=chosen, service__team__in=teams_for_user(request.user))
+        .first()
+        if chosen.isdigit()
+        else None
+    )
+    if environment is None:
+        messages.error(request, "Choose an environment of one of your services.")
+        return redirect("integrations:gitlab-mappings")
+    try:
+        services.gitlab_mapping_create(
+            project_path=request.POST.get("project_path", ""),
+            environment_name=request.POST.get("environment_name", ""),
+            service=environment.service,
+            environment=environment,
+            access_token=request.POST.get("access_token", ""),
+            represented_as=request.POST.get("represented_as", ""),
+            by=request.user,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error) or "Only leads map projects.")
+    else:
+        messages.success(request, "Mapping added.")
+    return redirect("integrations:gitlab-mappings")
+
+
+@login_required
+@require_POST
+def gitlab_mapping_token(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace or forget a mapping's access token
+    (PUT /api/v1/integrations/gitlab/mappings/{id}/token/)."""
+    mapping = selectors.gitlab_mapping_get_for_user(request.user, pk)
+    try:
+        services.gitlab_mapping_set_token(
+            mapping=mapping,
+            access_token=request.POST.get("access_token", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, "Token stored." if mapping.has_token else "Token forgotten."
+        )
+    return redirect("integrations:gitlab-mappings")
+
+
+@login_required
+@require_POST
+def gitlab_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a mapping (DELETE /api/v1/integrations/gitlab/mappings/{id}/)."""
+    mapping = selectors.gitlab_mapping_get_for_user(request.user, pk)
+    services.gitlab_mapping_delete(mapping=mapping, by=request.user)
+    messages.success(request, "Mapping removed.")
+    return redirect("integrations:gitlab-mappings")
 
 
 @require_GET

@@ -353,6 +353,20 @@ ACTIONS: dict[str, Action] = {
         "removed the GitHub mapping of {object}",
         key("repository"),
     ),
+    "gitlab_mapping.created": Action(
+        "GitLab mapping added",
+        "mapped the GitLab project {object}",
+        key("project_path"),
+    ),
+    "gitlab_mapping.deleted": Action(
+        "GitLab mapping removed",
+        "removed the GitLab mapping of {object}",
+        key("project_path"),
+    ),
+    "gitlab_mapping.token_changed": Action(
+        "GitLab access token changed",
+        "changed the access token of GitLab mapping #{target_id}",
+    ),
     "release.gate_requested": Action(
         "Deploy held by a platform", "held a deploy until the release is ready"
     ),
@@ -366,6 +380,22 @@ ACTIONS: dict[str, Action] = {
     ),
     "gate_request.approved": Action("Held deploy approved", "approved the held deploy"),
     "gate_request.rejected": Action("Held deploy rejected", "rejected the held deploy"),
+    "gitlab_deployment.approved": Action(
+        "GitLab deployment approved", "approved the blocked GitLab deployment"
+    ),
+    "gitlab_deployment.rejected": Action(
+        "GitLab deployment rejected", "rejected the blocked GitLab deployment"
+    ),
+    "gitlab_status_check.failed": Action(
+        "Merge request check failed",
+        "failed the status check of merge request !{object}",
+        key("merge_request_iid"),
+    ),
+    "gitlab_status_check.passed": Action(
+        "Merge request check passed",
+        "passed the status check of merge request !{object}",
+        key("merge_request_iid"),
+    ),
     "email_preference.changed": Action(
         "Email preferences changed", "changed their email preferences"
     ),

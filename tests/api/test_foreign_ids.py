@@ -20,7 +20,7 @@ from apps.accounts import services as accounts
 from apps.checklists import services as checklists
 from apps.contacts.models import Contact, SupportResource
 from apps.incidents.models import Incident
-from apps.integrations.models import GitHubMapping
+from apps.integrations.models import GitHubMapping, GitLabMapping
 from apps.notifications.models import Webhook, WebhookDelivery
 from apps.oncall.models import Override
 from apps.policy.models import EmergencyException, FreezeWindow, Waiver
@@ -61,6 +61,18 @@ BODIES = {
     },
     ("post", "/api/v1/integrations/github/mappings/", "environment"): lambda w, pk: {
         "repository": "acme/shop",
+        "environment_name": "production",
+        "service": w["environment"].service_id,
+        "environment": pk,
+    },
+    ("post", "/api/v1/integrations/gitlab/mappings/", "service"): lambda w, pk: {
+        "project_path": "acme/shop",
+        "environment_name": "production",
+        "service": pk,
+        "environment": w["environment"].pk,
+    },
+    ("post", "/api/v1/integrations/gitlab/mappings/", "environment"): lambda w, pk: {
+        "project_path": "acme/shop",
         "environment_name": "production",
         "service": w["environment"].service_id,
         "environment": pk,
@@ -354,6 +366,14 @@ def _team_world(template) -> dict:
             starts_at=later,
             ends_at=later + timedelta(days=1),
         ),
+        "gitlab_mapping": GitLabMapping.objects.create(
+            team=team,
+            project_path=f"acme/shop-{team.pk}",
+            environment_name="production",
+            service=environment.service,
+            environment=environment,
+            created_by=lead,
+        ),
     }
 
 
@@ -444,6 +464,8 @@ PATHS = {
     ("delete", "/api/v1/freeze-windows/{id}/"): "freeze",
     ("delete", "/api/v1/webhooks/{id}/"): "webhook",
     ("delete", "/api/v1/integrations/github/mappings/{id}/"): "mapping",
+    ("delete", "/api/v1/integrations/gitlab/mappings/{id}/"): "gitlab_mapping",
+    ("put", "/api/v1/integrations/gitlab/mappings/{id}/token/"): "gitlab_mapping",
     ("post", "/api/v1/webhook-deliveries/{id}/resend/"): "attempt",
     ("post", "/api/v1/templates/{id}/options/"): "template",
     ("patch", "/api/v1/signoff-groups/{id}/"): "group",

@@ -94,6 +94,18 @@ COUNTERPARTS = {
         "apps.integrations.services.github_mapping_create",
         ("post", "/api/v1/integrations/github/mappings/"),
     ),
+    "integrations:gitlab-mapping-create": (
+        "apps.integrations.services.gitlab_mapping_create",
+        ("post", "/api/v1/integrations/gitlab/mappings/"),
+    ),
+    "integrations:gitlab-mapping-token": (
+        "apps.integrations.services.gitlab_mapping_set_token",
+        ("put", "/api/v1/integrations/gitlab/mappings/{id}/token/"),
+    ),
+    "integrations:gitlab-mapping-delete": (
+        "apps.integrations.services.gitlab_mapping_delete",
+        ("delete", "/api/v1/integrations/gitlab/mappings/{id}/"),
+    ),
     "integrations:github-mapping-delete": (
         "apps.integrations.services.github_mapping_delete",
         ("delete", "/api/v1/integrations/github/mappings/{id}/"),
@@ -276,6 +288,9 @@ NOT_ACTIONS = {
     # Deploy platforms call these, signed or with a token; no person acts.
     "integrations:github-webhook": "GitHub's webhook deliveries, signed by GitHub",
     "integrations:flagger-gate": "Flagger asks, Shipshape answers; writes nothing",
+    "integrations:gitlab-webhook": "GitLab's webhook deliveries, signed by GitLab",
+    "integrations:gitlab-status-check": "GitLab's status check requests, signed "
+    "by GitLab",
     # The incident webhook is itself an API endpoint (a token, JSON, in the
     # OpenAPI schema), served outside /api/v1/ at the path tools post to.
     "integrations-incidents": "is itself a token-authenticated API endpoint",

@@ -19,8 +19,9 @@ from apps.contacts import services as contacts
 from apps.contacts.models import Contact, SupportResource
 from apps.incidents import services as incidents
 from apps.integrations import services as integrations
+from apps.integrations.gitlab import BlockedDeployment
 from apps.integrations.models import WebhookDelivery as InboundDelivery
-from apps.integrations.services import gates
+from apps.integrations.services import ci, gates
 from apps.maintenance import services as maintenance
 from apps.monitoring import services as monitoring
 from apps.notifications import services as notifications
@@ -661,6 +662,102 @@ def _(w: World) -> Call:
         delivery_id="d-1",
     )
     return partial(integrations.gate_request_open, ask)
+
+
+@scenario(integrations.gitlab_mapping_create)
+def _(w: World) -> Call:
+    return partial(
+        integrations.gitlab_mapping_create,
+        project_path="acme/shop",
+        environment_name="production",
+        service=w.environment.service,
+        environment=w.environment,
+        access_token="glpat-scenario",
+        by=w.lead,
+    )
+
+
+def _gitlab_mapping(w: World):
+    return integrations.gitlab_mapping_create(
+        project_path="acme/shop",
+        environment_name="production",
+        service=w.environment.service,
+        environment=w.environment,
+        by=w.lead,
+    )
+
+
+@scenario(integrations.gitlab_mapping_set_token)
+def _(w: World) -> Call:
+    return partial(
+        integrations.gitlab_mapping_set_token,
+        mapping=_gitlab_mapping(w),
+        access_token="glpat-new",
+        by=w.lead,
+    )
+
+
+@scenario(integrations.gitlab_mapping_delete)
+def _(w: World) -> Call:
+    return partial(
+        integrations.gitlab_mapping_delete, mapping=_gitlab_mapping(w), by=w.lead
+    )
+
+
+def _ci_caller(w: World, version: str):
+    _gitlab_mapping(w)
+    return ci.ci_caller_from_claims(
+        {
+            "iss": "https://gitlab.test",
+            "sub": "project_path:acme/shop:ref_type:tag:ref:" + version,
+            "project_path": "acme/shop",
+            "environment": "production",
+            "ref": version,
+            "ref_path": f"refs/tags/{version}",
+            "sha": "c" * 40,
+            "pipeline_id": "12",
+            "job_id": "34",
+        }
+    )
+
+
+@scenario(ci.ci_release_open)
+def _(w: World) -> Call:
+    return partial(ci.ci_release_open, caller=_ci_caller(w, "v7.7.7"))
+
+
+@scenario(ci.mapped_release_open)
+def _(w: World) -> Call:
+    return partial(
+        ci.mapped_release_open,
+        mapping=_gitlab_mapping(w),
+        version="v8.8.8",
+        notes="Created for a test.",
+    )
+
+
+@scenario(ci.ci_claims_record)
+def _(w: World) -> Call:
+    caller = _ci_caller(w, w.release.version)
+    return partial(ci.ci_claims_record, caller=caller, release=w.release)
+
+
+@scenario(integrations.gitlab_deployment_open)
+def _(w: World) -> Call:
+    blocked = BlockedDeployment(
+        id=501,
+        environment="production",
+        sha="d" * 40,
+        ref=w.release.version,
+        tag=True,
+        job_id=7,
+        pipeline_id=6,
+    )
+    return partial(
+        integrations.gitlab_deployment_open,
+        mapping=_gitlab_mapping(w),
+        deployment=blocked,
+    )
 
 
 @scenario(releases.release_gate_request_set)

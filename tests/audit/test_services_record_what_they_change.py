@@ -97,9 +97,12 @@ DERIVED = {
 RECORDS_THEMSELVES = {
     "integrations.gaterequest": "a platform's held deploy, recorded as "
     "release.gate_requested on its release",
-    "integrations.githubdelivery": "the inbound delivery log",
     "integrations.webhookdelivery": "the inbound delivery log; pruning counts "
     "the deleted in integrations.deliveries_pruned",
+    "integrations.gitlabdeployment": "a GitLab deployment held on a release, "
+    "recorded as release.gate_requested on its release",
+    "integrations.gitlabstatuscheck": "a merge request's status check request, "
+    "kept once per head; its answers are gitlab_status_check.<status> events",
     "releases.releaseitem": "the template's checklist, copied; release.created "
     "names the template and counts the items",
     "releases.releasecommit": "the commits a release carries; release.created and "
@@ -146,6 +149,18 @@ END_TO_END = {
     "apps.integrations.services.gates.gate_request_commits_fill": "reads commits "
     "from GitHub and writes them through release_commits_fill (scenario below); "
     "its outcome on the gate request is the integration's bookkeeping",
+    "apps.integrations.services.approvals.gitlab_deployment_answer": "answers "
+    "GitLab; its gitlab_deployment.<state> event is checked in tests/integrations",
+    "apps.integrations.services.approvals.gitlab_deployments_poll": "lists blocked "
+    "deployments at GitLab, then gitlab_deployment_open (scenario below)",
+    "apps.integrations.services.status_checks.gitlab_status_check_receive": "keeps "
+    "a verified status check request once, in its own row",
+    "apps.integrations.services.status_checks.gitlab_status_check_answer": "answers "
+    "GitLab; its gitlab_status_check.<status> event is checked in tests/integrations",
+    "apps.integrations.services.gitlab_deliveries.gitlab_delivery_receive": "stores "
+    "an inbound delivery once, in its own row (the delivery log)",
+    "apps.integrations.services.gitlab_deliveries.gitlab_delivery_process": "hands "
+    "a stored delivery to release_gate_request_set (scenario below)",
 }
 # Writers whose scenario changes no row but the trail's own, or bookkeeping.
 CHANGES_NOTHING_RECORDED = {

@@ -89,6 +89,14 @@ def _expansions() -> dict[str, set[str]]:
             "gate_request.approved",
             "gate_request.rejected",
         },
+        "f'gitlab_status_check.{status}'": {
+            "gitlab_status_check.passed",
+            "gitlab_status_check.failed",
+        },
+        "f'gitlab_deployment.{answer.state}'": {
+            "gitlab_deployment.approved",
+            "gitlab_deployment.rejected",
+        },
         "f\"{obj._meta.model_name}.{('changed' if change else 'created')}\"": {
             f"{model}.{verb}" for model in models for verb in ("created", "changed")
         },

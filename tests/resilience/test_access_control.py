@@ -65,6 +65,10 @@ PUBLIC = {
     # and Flagger's gate (an API token in its metadata); tests/integrations.
     "integrations:github-webhook",
     "integrations:flagger-gate",
+    # GitLab's signed callers: the status check (X-Gitlab-Signature) and its
+    # webhooks (X-Gitlab-Token or Standard Webhooks); 401 unsigned.
+    "integrations:gitlab-status-check",
+    "integrations:gitlab-webhook",
     # The identity provider's sign-in flow (404 while single sign-on is off);
     # tests/accounts/test_sso*.py.
     "oidc_authentication_init",
@@ -135,6 +139,13 @@ LISTS = {
     "integrations:github-mappings",
     "integrations:github-mapping-create",
     "api:github-mapping-list",
+    "integrations:gitlab-mappings",
+    "integrations:gitlab-mapping-create",
+    "api:gitlab-mapping-list",
+    # Keyless CI: only a CI job's verified ID token (tests/integrations/
+    # test_ci_oidc.py); a session or an API token is a 403, anonymous a 401.
+    "api:ci-gate",
+    "api:ci-release",
     "incidents:list",
     "incidents:new",
     "insights:page",
@@ -215,6 +226,10 @@ ARGUMENTS = {
     "api:release-attestation": lambda w: {"pk": w["release"].pk},
     "api:github-mapping-detail": lambda w: {"pk": w["mapping"].pk},
     "integrations:github-mapping-delete": lambda w: {"pk": w["mapping"].pk},
+    "api:gitlab-mapping-detail": lambda w: {"pk": w["gitlab_mapping"].pk},
+    "api:gitlab-mapping-token": lambda w: {"pk": w["gitlab_mapping"].pk},
+    "integrations:gitlab-mapping-token": lambda w: {"pk": w["gitlab_mapping"].pk},
+    "integrations:gitlab-mapping-delete": lambda w: {"pk": w["gitlab_mapping"].pk},
     "monitoring:environment": lambda w: {"pk": w["environment"].pk},
     "monitoring:schedule": lambda w: {"config_id": w["config"].pk},
     "maintenance:environment": lambda w: {"pk": w["environment"].pk},
@@ -381,7 +396,7 @@ def world(db, template):
     webhook = Webhook.objects.create(
         team=team, name="theirs", url="https://hooks.example.com/x", created_by=lead
     )
-    from apps.integrations.models import GitHubMapping
+    from apps.integrations.models import GitHubMapping, GitLabMapping
     from apps.notifications.models import WebhookDelivery
 
     delivery = WebhookDelivery.objects.create(
@@ -430,6 +445,14 @@ def world(db, template):
         "webhook": webhook,
         "delivery": delivery,
         "mapping": mapping,
+        "gitlab_mapping": GitLabMapping.objects.create(
+            team=team,
+            project_path="theirs/app",
+            environment_name="production",
+            service=environment.service,
+            environment=environment,
+            created_by=lead,
+        ),
         "template": checklists.template_import(
             source=checklists.template_export(template),
             name="theirs",

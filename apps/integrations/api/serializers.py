@@ -5,7 +5,7 @@ from rest_framework import serializers
 from apps.accounts.api.fields import TeamObjectField
 from apps.catalog.api.fields import environment_field
 from apps.catalog.models import Service
-from apps.integrations.models import GitHubMapping
+from apps.integrations.models import GitHubMapping, GitLabMapping
 
 
 class GitHubMappingSerializer(serializers.ModelSerializer):
@@ -66,3 +66,73 @@ class EnvelopeSerializer(serializers.Serializer):
     payloadType = serializers.CharField()  # noqa: N815 (DSSE's field name)
     payload = serializers.CharField(help_text="Base64 of the Statement's JSON.")
     signatures = SignatureSerializer(many=True)
+
+
+class CiReleaseSerializer(serializers.Serializer):
+    """What a CI job may add to the release its token names."""
+
+    version = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$",
+        required=False,
+        help_text="Defaults to the tag in the job's ref, else its short sha.",
+    )
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class CiGateQuerySerializer(serializers.Serializer):
+    version = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$", required=False
+    )
+
+
+class GitLabMappingSerializer(serializers.ModelSerializer):
+    has_token = serializers.BooleanField(
+        read_only=True, help_text="Whether an access token is stored (never shown)."
+    )
+
+    class Meta:
+        model = GitLabMapping
+        fields = [
+            "id",
+            "team",
+            "project_path",
+            "environment_name",
+            "service",
+            "environment",
+            "represented_as",
+            "has_token",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class GitLabMappingCreateSerializer(serializers.Serializer):
+    """A GitLab project's environment and the service environment gating it."""
+
+    project_path = serializers.CharField(max_length=255)
+    environment_name = serializers.CharField(max_length=255)
+    service = TeamObjectField(
+        queryset=Service.objects.select_related("team"),
+        team_field="team_id",
+        noun="service",
+    )
+    environment = environment_field()
+    access_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="A project or group access token (api scope); stored encrypted.",
+    )
+    represented_as = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="The approval rule or group the bot approves as.",
+    )
+
+
+class GitLabTokenSerializer(serializers.Serializer):
+    access_token = serializers.CharField(
+        max_length=255, allow_blank=True, write_only=True, help_text="Empty: forget it."
+    )

@@ -1,6 +1,13 @@
-"""GitHub deployment protection rules: mappings, deliveries, gate requests and
-their answers; one module per subject, every service importable from here."""
+"""Deploy platforms: GitHub and GitLab mappings, deliveries, gate requests and
+their answers, keyless CI (services.ci); one module per subject, every service
+importable from here."""
 
+from apps.integrations.services.approvals import (
+    gitlab_deployment_answer,
+    gitlab_deployment_open,
+    gitlab_deployments_poll,
+    gitlab_release_changed,
+)
 from apps.integrations.services.deliveries import (
     github_delivery_process,
     github_delivery_receive,
@@ -19,9 +26,25 @@ from apps.integrations.services.gates import (
     gate_request_open,
     release_version,
 )
+from apps.integrations.services.gitlab_deliveries import (
+    gitlab_delivery_process,
+    gitlab_delivery_receive,
+    gitlab_webhook_authentic,
+)
 from apps.integrations.services.mappings import (
     github_mapping_create,
     github_mapping_delete,
+    gitlab_mapping_create,
+    gitlab_mapping_delete,
+    gitlab_mapping_set_token,
+    gitlab_token_decrypt,
+)
+from apps.integrations.services.status_checks import (
+    gitlab_signature_valid,
+    gitlab_status_check_answer,
+    gitlab_status_check_receive,
+    gitlab_status_checks_changed,
+    gitlab_status_checks_reconcile,
 )
 
 __all__ = [
@@ -40,5 +63,21 @@ __all__ = [
     "github_mapping_delete",
     "github_signature_valid",
     "inbound_deliveries_prune",
+    "gitlab_delivery_process",
+    "gitlab_delivery_receive",
+    "gitlab_deployment_answer",
+    "gitlab_deployment_open",
+    "gitlab_deployments_poll",
+    "gitlab_release_changed",
+    "gitlab_signature_valid",
+    "gitlab_status_check_answer",
+    "gitlab_status_check_receive",
+    "gitlab_status_checks_changed",
+    "gitlab_status_checks_reconcile",
+    "gitlab_mapping_create",
+    "gitlab_mapping_delete",
+    "gitlab_mapping_set_token",
+    "gitlab_token_decrypt",
+    "gitlab_webhook_authentic",
     "release_version",
 ]
