@@ -459,7 +459,7 @@ def test_pages_stay_small(client, lead, release, path):
     assert len(client.get(path).content) < 60_000
 
 
-def test_release_page_with_css_and_js_stays_under_100_kb(
+def test_release_page_with_css_and_js_stays_under_105_kb(
     client, lead, engineer, release
 ):
     from pathlib import Path
@@ -487,8 +487,12 @@ def test_release_page_with_css_and_js_stays_under_100_kb(
     for item in release.items.all():
         services.release_item_set_state(item=item, state="done", by=engineer)
     all_done = client.get(release.get_absolute_url()).content
-    assert len(all_open) + assets < 100_000
-    assert len(all_done) + assets < 100_000
+    # 109 items, 100 probe results and the assets: 98.1 kB on a fresh test
+    # database (ids of one digit). Every item row repeats its id seven times,
+    # so on a long-lived database (six-digit ids, as in the whole suite) the
+    # same page is about 4 kB larger: the budget allows for that.
+    assert len(all_open) + assets < 105_000
+    assert len(all_done) + assets < 105_000
 
 
 def test_dashboard_leaves_cancelled_releases_to_the_history(
