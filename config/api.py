@@ -21,6 +21,7 @@ from apps.checklists.api.views import SignOffEligibilityViewSet, TemplateViewSet
 from apps.contacts.api.views import ContactViewSet, SupportResourceViewSet
 from apps.incidents.api.views import IncidentViewSet
 from apps.insights.api.views import DeliveryMetricsView
+from apps.integrations.api import schema as _ci_schema  # noqa: F401 (registers)
 from apps.integrations.api.views import (
     AttestationView,
     CiGateView,

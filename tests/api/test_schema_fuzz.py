@@ -120,6 +120,7 @@ PATH_OBJECTS = {
     "freeze-windows": "freeze",
     "verification-settings": "environment",
     "incidents": "incident",
+    "integrations": "gitlab_mapping",  # …/integrations/gitlab/mappings/{id}/token/
 }
 
 
@@ -200,6 +201,7 @@ def owned(db, settings, template) -> dict:
     from apps.accounts import services as accounts
     from apps.contacts.models import Contact, SupportResource
     from apps.incidents.models import Incident
+    from apps.integrations.models import GitLabMapping
     from apps.notifications.models import Webhook
     from apps.policy import services as policy
     from apps.probes.models import ProbeConfig
@@ -260,6 +262,14 @@ def owned(db, settings, template) -> dict:
     rows["check"] = factories.maintenance_check(environment, template, lead)
     rows["incident"] = Incident.objects.create(
         team=team, service=environment.service, title="fuzz", started_at=later
+    )
+    rows["gitlab_mapping"] = GitLabMapping.objects.create(
+        team=team,
+        project_path="acme/fuzz",
+        environment_name="production",
+        service=environment.service,
+        environment=environment,
+        created_by=lead,
     )
     _token, secret = tokens.token_create(user=lead, name="fuzz", expires_at=None)
     # A deployed release too, for the operations that want one (verification).

@@ -27,8 +27,14 @@ AUDIT = {"/records/audit/", "/records/audit-events/"}
 @pytest.mark.parametrize(
     ("role", "extra"),
     [
-        ("lead", {"/webhooks/", "/integrations/github/", *AUDIT}),
-        ("admin", {"/webhooks/", "/integrations/github/", *AUDIT}),
+        (
+            "lead",
+            {"/webhooks/", "/integrations/github/", "/integrations/gitlab/", *AUDIT},
+        ),
+        (
+            "admin",
+            {"/webhooks/", "/integrations/github/", "/integrations/gitlab/", *AUDIT},
+        ),
         ("auditor", AUDIT),
         ("engineer", set()),
     ],
