@@ -9,11 +9,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        # A committed change of a release may move its verdict: the gates waiting
-        # on it are answered again. Imported here: both modules read models.
+        # A committed change of a release may move its verdict: whatever waits
+        # on it (GitHub gates, GitLab deployments and status checks, found in
+        # one query) is answered again. Imported here: both modules read models.
         from apps.integrations import services
         from apps.releases import writes
 
-        writes.on_change(services.gate_release_changed)
-        writes.on_change(services.gitlab_release_changed)
-        writes.on_change(services.gitlab_status_checks_changed)
+        writes.on_change(services.release_changed)

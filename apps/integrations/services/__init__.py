@@ -6,7 +6,6 @@ from apps.integrations.services.approvals import (
     gitlab_deployment_answer,
     gitlab_deployment_open,
     gitlab_deployments_poll,
-    gitlab_release_changed,
 )
 from apps.integrations.services.deliveries import (
     github_delivery_process,
@@ -19,7 +18,6 @@ from apps.integrations.services.gates import (
     Answer,
     GateAsk,
     gate_answer,
-    gate_release_changed,
     gate_request_answer,
     gate_request_commits_fill,
     gate_request_facts,
@@ -43,15 +41,14 @@ from apps.integrations.services.status_checks import (
     gitlab_signature_valid,
     gitlab_status_check_answer,
     gitlab_status_check_receive,
-    gitlab_status_checks_changed,
     gitlab_status_checks_reconcile,
 )
+from apps.integrations.services.waiting import release_changed, release_waiting
 
 __all__ = [
     "Answer",
     "GateAsk",
     "gate_answer",
-    "gate_release_changed",
     "gate_request_answer",
     "gate_request_commits_fill",
     "gate_request_facts",
@@ -63,16 +60,16 @@ __all__ = [
     "github_mapping_delete",
     "github_signature_valid",
     "inbound_deliveries_prune",
+    "release_changed",
+    "release_waiting",
     "gitlab_delivery_process",
     "gitlab_delivery_receive",
     "gitlab_deployment_answer",
     "gitlab_deployment_open",
     "gitlab_deployments_poll",
-    "gitlab_release_changed",
     "gitlab_signature_valid",
     "gitlab_status_check_answer",
     "gitlab_status_check_receive",
-    "gitlab_status_checks_changed",
     "gitlab_status_checks_reconcile",
     "gitlab_mapping_create",
     "gitlab_mapping_delete",

@@ -136,15 +136,6 @@ def gitlab_deployment_answer(*, row_id: int) -> str:
         return answer.state
 
 
-def gitlab_release_changed(release_id: int) -> None:
-    """After a committed change of a release: answer its held deployments again."""
-    waiting = GitLabDeployment.objects.filter(
-        release_id=release_id, state=GitLabDeployment.State.WAITING
-    ).values_list("pk", flat=True)
-    for row_id in waiting:
-        enqueue(tasks.answer_gitlab_deployment, row_id)
-
-
 def gitlab_deployments_poll() -> dict[str, int]:
     """Beat: list the blocked deployments of every mapped project with a token,
     keep the new ones, and answer every one still blocked (a freeze ending

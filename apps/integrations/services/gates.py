@@ -238,15 +238,6 @@ def gate_request_facts(gate: GateRequest) -> dict[str, Any]:
     }
 
 
-def gate_release_changed(release_id: int) -> None:
-    """After a committed change of a release: answer its waiting gates again."""
-    waiting = GateRequest.objects.filter(
-        release_id=release_id, state=GateRequest.State.WAITING
-    ).values_list("pk", flat=True)
-    for gate_id in waiting:
-        enqueue(tasks.answer_gate_request, gate_id)
-
-
 @dataclass(frozen=True)
 class Answer:
     """What to tell GitHub: a decision (`state`) or a status comment (None)."""

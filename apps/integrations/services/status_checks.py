@@ -141,23 +141,6 @@ def gitlab_status_check_answer(*, row_id: int) -> str:
         return status
 
 
-def gitlab_status_checks_changed(release_id: int) -> None:
-    """After a committed change of a release: answer the status checks of its
-    commit again (those found before the release existed too)."""
-    release = Release.objects.filter(pk=release_id).first()
-    if release is None:
-        return
-    sha = str((release.gate_request or {}).get("sha", ""))
-    match = Q(release_id=release_id) | Q(release=None, sha__startswith=release.version)
-    if sha:
-        match |= Q(release=None, sha=sha)
-    rows = GitLabStatusCheck.objects.filter(
-        match, environment_id=release.environment_id
-    ).exclude(state=GitLabStatusCheck.State.PASSED)
-    for row_id in rows.values_list("pk", flat=True):
-        enqueue(tasks.answer_gitlab_status_check, row_id)
-
-
 def gitlab_status_checks_reconcile() -> int:
     """Beat: answer every check not yet passed again (a freeze ending, a lost task)."""
     rows = GitLabStatusCheck.objects.exclude(
