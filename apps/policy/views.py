@@ -54,12 +54,21 @@ def _refusal(error: ValidationError | PermissionDenied) -> str:
 @require_GET
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The release page's policy panel alone: htmx polls it while a verification
-    window measures; without htmx, the release page at the panel."""
+    window measures or a waiver waits; without htmx, the release page at the panel.
+
+    The poll names the revision the page shows (`seen`). When the release has
+    changed since (a waiver approved by another lead, an exception, a tick
+    elsewhere), the readiness bar comes along out of band, so the verdict on
+    screen never lags the panel that explains it."""
     release = release_selectors.release_get_for_user(request.user, pk)
     if not wants_fragment(request):
         return _back(release)
-    context = {"release": release}
-    return render(request, "policy/partials/policy_panel.html", context)
+    seen = request.GET.get("seen")
+    if seen is None or seen == str(release.revision):
+        context = {"release": release}
+        return render(request, "policy/partials/policy_panel.html", context)
+    context = {"release": release, "readiness": verdict.readiness(release), "oob": True}
+    return render(request, "policy/partials/policy_changed.html", context)
 
 
 @require_POST

@@ -126,3 +126,38 @@ def test_a_probe_changed_after_the_page_was_seen_is_not_answered_304(
     again = client.get(url, headers={"if-none-match": etag})
     assert again.status_code == 200
     assert again.headers["ETag"] != etag
+
+
+def test_a_waiver_approved_elsewhere_moves_the_readiness_bar_at_the_next_poll(
+    client, release, lead, second_lead
+):
+    item = release.items.filter(phase="pre_deployment", kind="check").first()
+    waiver = services.waiver_request(
+        release=release,
+        blocker_type="item",
+        blocker_id=item.pk,
+        reason="Checked in staging",
+        expires_at=timezone.now() + timedelta(hours=3),
+        by=lead,
+    )
+    client.force_login(lead)
+    page = client.get(release.get_absolute_url()).text
+    release.refresh_from_db()
+    poll = f"/policy/releases/{release.pk}/policy/?seen={release.revision}"
+    assert f'hx-get="{poll}"' in page.replace("&amp;", "&")
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    unchanged = client.get(poll, **htmx).text
+    assert 'id="readiness-bar"' not in unchanged  # nothing moved: the panel alone
+
+    services.waiver_approve(waiver=waiver, by=second_lead)  # another lead, elsewhere
+    moved = client.get(poll, **htmx).text
+
+    assert "approved by" in moved
+    bar = moved[moved.index('id="readiness-bar"') :]
+    assert (
+        'hx-swap-oob="true"'
+        in moved[moved.index('<section id="readiness-bar"') :][:300]
+    )
+    assert "1 waived blocker" in bar
+    assert "hx-trigger" not in moved  # nothing waits any more: polling stops
