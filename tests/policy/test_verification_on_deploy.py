@@ -210,7 +210,8 @@ def test_the_release_page_charts_a_window_and_polls_it_while_it_measures(
     assert chart.count("<rect ") == 3
     assert 'fill="#b3261e"' in page and 'height="40.0"' in page
     assert "<title>#1: success, 120 ms</title>" in page
-    assert f'hx-get="{poll}" hx-trigger="every 10s"' in page
+    release.refresh_from_db()
+    assert f'hx-get="{poll}?seen={release.revision}" hx-trigger="every 10s"' in page
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert summary in fragment.text

@@ -115,7 +115,8 @@ def event_words(event) -> str:
         return words
     if event.action == "signoff.recorded":
         decision = "approved" if after.get("decision") == "approve" else "rejected"
-        return f"{decision} as {after.get('role', '').replace('-', ' ')}"
+        role = str(after.get("role", "")).replace("_", " ").replace("-", " ")
+        return f"{decision} as {role}"
     return EVENT_WORDS.get(event.action, event.action.replace("_", " "))
 
 
