@@ -181,6 +181,10 @@ class Release(models.Model):
             models.Index(
                 fields=["environment", "deployed_at"], name="release_env_deployed"
             ),
+            # The readiness lookup (a version of an environment, cancelled ones
+            # included, which the partial unique constraint leaves out): deploy
+            # platforms poll it every few seconds.
+            models.Index(fields=["environment", "version"], name="release_env_version"),
         ]
 
     def __str__(self) -> str:

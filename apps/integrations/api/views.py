@@ -104,11 +104,8 @@ class ReadinessLookupView(APIView):
     def get(self, request: Request) -> HttpResponse:
         """The same answer as /api/v1/releases/{id}/readiness/, for the live
         release of that service, environment and version (or commit)."""
-        query = serializers.ReadinessLookupSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        pk, revision = lookups.release_found_for_user(
-            request.user, **query.validated_data
-        )
+        query = serializers.readiness_lookup_query(request.query_params)
+        pk, revision = lookups.release_found_for_user(request.user, **query)
         # The release endpoint's key: one cached answer (and ETag) for both;
         # the release itself is read only when the answer is not cached.
         key = caching.fragment_key("readiness", pk, revision)
