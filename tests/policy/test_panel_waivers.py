@@ -173,5 +173,8 @@ def test_the_panel_polls_while_a_decision_is_awaited(client, release, lead):
     _item_waiver(release, lead)
     waiting = client.get(panel, **HTMX).text
 
-    assert f'hx-get="{panel}"' not in quiet
-    assert f'hx-get="{panel}" hx-trigger="every 20s"' in waiting
+    release.refresh_from_db()
+    assert f'hx-get="{panel}' not in quiet
+    assert (
+        f'hx-get="{panel}?seen={release.revision}"\n  hx-trigger="every 20s"' in waiting
+    )

@@ -211,7 +211,8 @@ def test_the_release_page_charts_a_window_and_polls_it_while_it_measures(
     assert 'fill="#b3261e"' in page and 'height="40.0"' in page
     assert "<title>#1: success, 120 ms</title>" in page
     release.refresh_from_db()
-    assert f'hx-get="{poll}?seen={release.revision}" hx-trigger="every 10s"' in page
+    polled = f'hx-get="{poll}?seen={release.revision}"\n  hx-trigger="every 10s"'
+    assert polled in page
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert summary in fragment.text
