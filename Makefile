@@ -22,8 +22,10 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 	@bash scripts/run.sh
 
-# Two workers (pytest-xdist), one test file each at a time; TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+# Three workers (pytest-xdist), one test file each at a time; TEST_WORKERS=0 runs in
+# one process. Three on two cores: a third of the suite's time is spent waiting
+# (outages, real workers, browsers), and the third worker fills it.
+TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

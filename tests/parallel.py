@@ -1,6 +1,6 @@
 """Each pytest-xdist worker gets its own Redis database.
 
-`make test` runs the suite on two workers (`-n 2`). pytest-django already gives
+`make test` runs the suite on three workers (`-n 3`). pytest-django already gives
 each worker its own test database (``test_<name>_gw0``, ``_gw1``); this plugin
 does the same for Redis, so one worker's ``cache.clear()``, throttle budgets and
 Celery queues never reach the other's. It is loaded with ``-p tests.parallel``
@@ -15,8 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 def worker_redis_url(url: str, worker: str) -> str:
     """The URL with its database number moved by the worker's index.
 
-    gw0 keeps the configured database; gw1 takes the next one down (or up from
-    0), so CI's ``/15`` becomes ``/15`` and ``/14``.
+    gw0 keeps the configured database; gw1, gw2 take the next ones down (or up
+    from 0), so CI's ``/15`` becomes ``/15``, ``/14`` and ``/13``.
     """
     if not url or not worker.startswith("gw"):
         return url
