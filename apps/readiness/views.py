@@ -132,7 +132,12 @@ def _release_context(request: HttpRequest, release: Release) -> dict:
             "actions": _status_actions(release, readiness, request.user),
             "contacts": list(contact_selectors.contacts_for_service(release.service)),
             "resources": list(contact_selectors.resources_for_service(release.service)),
-            "events": list(audit_events_for_release(release.pk)[:TIMELINE_LENGTH]),
+            # With their people, so the timeline names them as the page does.
+            "events": list(
+                audit_events_for_release(release.pk).select_related("actor")[
+                    :TIMELINE_LENGTH
+                ]
+            ),
             "nav": "releases",
         }
     )

@@ -193,7 +193,9 @@ def test_a_team_admin_onboards_a_second_team_from_nothing(
     # Back on the lead's page: all green, and she marks it ready.
     lena.reload()
     expect(bar).to_contain_text("100%")
-    expect(lena.locator("#timeline")).to_contain_text("approved as technical lead")
+    expect(lena.locator("#timeline")).to_contain_text(
+        "Eli Engineer approved as technical lead"
+    )
     lena.get_by_role("button", name="Mark ready").click()
     expect(lena.locator("#status-actions")).to_contain_text("Ready")
     release.refresh_from_db()

@@ -542,3 +542,20 @@ def test_dashboard_queries_stay_bounded_by_the_page_size(
     with django_assert_max_num_queries(12 + 3 * 20):
         response = client.get(reverse("releases:dashboard"))
     assert response.text.count('class="release-row"') == 20
+
+
+def test_the_timeline_names_people_by_their_names_as_the_page_does(
+    client, lead, release
+):
+    from apps.releases import services as release_services
+
+    lead.first_name, lead.last_name = "Lena", "Lead"
+    lead.save(update_fields=["first_name", "last_name"])
+    item = release.items.filter(kind="check").order_by("position").first()
+    release_services.release_item_set_state(item=item, state="done", by=lead)
+    client.force_login(lead)
+
+    timeline = client.get(release.get_absolute_url()).text.split('id="timeline"')[1]
+
+    assert f"Lena Lead</span>\n    ticked “{item.text}”" in timeline
+    assert f">{lead.username}</span>" not in timeline
