@@ -10,6 +10,7 @@ COLUMNS = (
     ("p99_ms", "p99 ms", ">"),
     ("errors", "errors", ">"),
     ("ratio", "× baseline", ">"),
+    ("baseline_rps", "of req/s", ">"),
     ("queries", "SQL/req", ">"),
     ("goal", "goal", "<"),
 )
@@ -49,7 +50,7 @@ def _cell(row: dict, key: str) -> str:
         return "–"
     if key == "ratio":
         return f"{value * 100:.1f} %"
-    if key == "rps":
+    if key in ("rps", "baseline_rps"):
         return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
     return str(value)
 

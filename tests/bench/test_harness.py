@@ -53,13 +53,21 @@ def test_wrk_summary_becomes_requests_per_second_and_milliseconds():
 def test_table_shows_ratio_to_baseline_and_missing_values_as_dashes():
     rows = [
         {"scenario": "baseline", "rps": 4000.0, "p99_ms": 8.0, "ratio": 1.0},
-        {"scenario": "release page", "rps": 950.7, "ratio": 0.2376, "queries": 4},
+        {
+            "scenario": "release page",
+            "rps": 950.7,
+            "ratio": 0.2376,
+            "baseline_rps": 4001.2,
+            "queries": 4,
+        },
     ]
     text = report.table(rows)
     lines = text.splitlines()
     assert lines[0].split()[:2] == ["scenario", "req/s"]
     assert "4,000" in lines[2] and "100.0 %" in lines[2]
     assert "951" in lines[3] and "23.8 %" in lines[3]
+    # The baseline the ratio was read against, measured just before the row.
+    assert "4,001" in lines[3] and "4,001" not in lines[2]
     assert "–" in lines[3]
     assert report.markdown(rows).count("\n") == 3
 
