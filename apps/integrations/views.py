@@ -24,8 +24,8 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import can, may_somewhere
 from apps.accounts.tokens import BearerTokenAuthentication
+from apps.catalog import selectors as catalog_selectors
 from apps.catalog.models import Environment
-from apps.checklists.selectors import teams_for_user
 from apps.integrations import attestation, lookups, selectors, services
 from apps.policy.models import VerificationWindow
 
@@ -196,13 +196,7 @@ flagger_gate = FlaggerGateView.as_view()
 def github_mappings(request: HttpRequest) -> HttpResponse:
     """The GitHub mappings of the user's teams; leads add and remove them."""
     mappings = list(selectors.github_mapping_list_for_user(request.user))
-    environments = [
-        environment
-        for environment in Environment.objects.select_related("service__team")
-        .filter(service__team__in=teams_for_user(request.user))
-        .order_by("service__name", "name")
-        if can(request.user, "manage_catalog", environment.service.team)
-    ]
+    environments = _managed_environments(request.user)
     managed = {
         mapping.team_id
         for mapping in mappings
@@ -223,16 +217,7 @@ def github_mapping_create(request: HttpRequest) -> HttpResponse:
     """Add a mapping from the page (the API: POST .../integrations/github/mappings/)."""
     if not may_somewhere(request.user, "manage_catalog"):
         raise PermissionDenied("Only a team's leads map its GitHub repositories.")
-    environment = (
-        Environment.objects.select_related("service__team")
-        .filter(
-            pk=request.POST.get("environment") or 0,
-            service__team__in=teams_for_user(request.user),
-        )
-        .first()
-        if (request.POST.get("environment") or "").isdigit()
-        else None
-    )
+    environment = _chosen_environment(request)
     if environment is None:
         messages.error(request, "Choose an environment of one of your services.")
         return redirect("integrations:github-mappings")
@@ -263,13 +248,24 @@ def github_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _managed_environments(user) -> list[Environment]:
+    """The environments a mapping form offers: those whose team the user leads."""
     return [
         environment
-        for environment in Environment.objects.select_related("service__team")
-        .filter(service__team__in=teams_for_user(user))
-        .order_by("service__name", "name")
+        for environment in catalog_selectors.environments_for_user(user).order_by(
+            "service__name", "name"
+        )
         if can(user, "manage_catalog", environment.service.team)
     ]
+
+
+def _chosen_environment(request: HttpRequest) -> Environment | None:
+    """The environment a mapping form posted, if it is one of the user's teams'."""
+    chosen = request.POST.get("environment") or ""
+    if not chosen.isdigit():
+        return None
+    return (
+        catalog_selectors.environments_for_user(request.user).filter(pk=chosen).first()
+    )
 
 
 @login_required
@@ -303,14 +299,7 @@ def gitlab_mapping_create(request: HttpRequest) -> HttpResponse:
     """Add a mapping (the API: POST /api/v1/integrations/gitlab/mappings/)."""
     if not may_somewhere(request.user, "manage_catalog"):
         raise PermissionDenied("Only a team's leads map its GitLab projects.")
-    chosen = request.POST.get("environment") or ""
-    environment = (
-        Environment.objects.select_related("service__team")
-        .filter(pk=chosen, service__team__in=teams_for_user(request.user))
-        .first()
-        if chosen.isdigit()
-        else None
-    )
+    environment = _chosen_environment(request)
     if environment is None:
         messages.error(request, "Choose an environment of one of your services.")
         return redirect("integrations:gitlab-mappings")

@@ -9,13 +9,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from apps.audit import services as audit
 from apps.integrations import gitlab, tasks
 from apps.integrations.models import GitLabDeployment, GitLabMapping
 from apps.integrations.services.ci import mapped_release_open
-from apps.integrations.services.gates import SHA, enqueue, gate_answer, release_version
+from apps.integrations.services.gates import (
+    SHA,
+    _platform_answered,
+    enqueue,
+    gate_answer,
+    release_version,
+)
 from apps.integrations.services.mappings import gitlab_token_decrypt
 from apps.releases import services as release_services
 
@@ -116,16 +120,13 @@ def gitlab_deployment_answer(*, row_id: int) -> str:
             comment=answer.comment,
             represented_as=row.mapping.represented_as if row.mapping else "",
         )
-        row.state, row.decided_at = answer.state, timezone.now()
-        row.save(update_fields=["state", "decided_at"])
-        audit.record(
-            actor=None,
+        _platform_answered(
+            row,
+            state=answer.state,
             actor_label=ACTOR,
             action=f"gitlab_deployment.{answer.state}",
-            target=row,
             team_id=row.release.team_id,
-            release_id=row.release_id,
-            after={
+            facts={
                 "project_path": row.project_path,
                 "environment_name": row.environment_name,
                 "deployment_id": row.deployment_id,

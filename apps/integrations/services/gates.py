@@ -51,6 +51,34 @@ def enqueue(task: Any, row_id: int) -> None:
         log.exception("could not run %s for %s; beat will", task.name, row_id)
 
 
+def _platform_answered(
+    row: Any,
+    *,
+    state: str,
+    actor_label: str,
+    action: str,
+    team_id: int,
+    facts: dict[str, Any],
+    at_field: str = "decided_at",
+) -> None:
+    """After a deploy platform was told `state`: keep it on the platform's row
+    (its state and when) and in the audit trail, by the integration itself.
+    The GitHub gate, the GitLab deployment approval and the GitLab status
+    check all record their answer this way."""
+    row.state = state
+    setattr(row, at_field, timezone.now())
+    row.save(update_fields=["state", at_field])
+    audit.record(
+        actor=None,
+        actor_label=actor_label,
+        action=action,
+        target=row,
+        team_id=team_id,
+        release_id=row.release_id,
+        after=facts,
+    )
+
+
 @dataclass(frozen=True)
 class GateAsk:
     """What GitHub asks about one deployment: a run waiting on an environment."""
@@ -327,16 +355,13 @@ def gate_request_answer(*, gate_id: int) -> str:
             comment=answer.comment,
             state=answer.state,
         )
-        gate.state, gate.decided_at = answer.state, timezone.now()
-        gate.save(update_fields=["state", "decided_at"])
-        audit.record(
-            actor=None,
+        _platform_answered(
+            gate,
+            state=answer.state,
             actor_label=ACTOR,
             action=f"gate_request.{answer.state}",
-            target=gate,
             team_id=gate.release.team_id,
-            release_id=gate.release_id,
-            after={
+            facts={
                 "repository": gate.repository,
                 "environment_name": gate.environment_name,
                 "run_id": gate.run_id,

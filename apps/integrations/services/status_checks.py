@@ -11,13 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from apps.audit import services as audit
 from apps.integrations import gitlab, tasks
 from apps.integrations.models import GitLabMapping, GitLabStatusCheck
 from apps.integrations.services.approvals import gitlab_project_token
-from apps.integrations.services.gates import SHA, enqueue
+from apps.integrations.services.gates import SHA, _platform_answered, enqueue
 from apps.readiness.readiness import compute_readiness
 from apps.releases.models import Release
 
@@ -121,16 +119,14 @@ def gitlab_status_check_answer(*, row_id: int) -> str:
             check_id=row.check_id,
             status=status,
         )
-        row.state, row.answered_at = status, timezone.now()
-        row.save(update_fields=["state", "answered_at"])
-        audit.record(
-            actor=None,
+        _platform_answered(
+            row,
+            state=status,
             actor_label=ACTOR,
             action=f"gitlab_status_check.{status}",
-            target=row,
             team_id=row.environment.service.team_id,
-            release_id=row.release_id,
-            after={
+            at_field="answered_at",
+            facts={
                 "project_path": row.project_path,
                 "merge_request_iid": row.merge_request_iid,
                 "sha": row.sha,
