@@ -132,6 +132,10 @@ TEMPLATES = [
 # Database
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that polls the socket instead of
+    # sending SELECT 1 before every request (apps/core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
     # Server-side parameters let psycopg prepare a statement the third time a
