@@ -413,33 +413,8 @@ def http_benchmarks(
                 row["goal"] = _goal(row, ratio=scenario["goal_ratio"])
                 rows.append(row)
         tick = next((s for s in scenarios if s.get("post")), None)
-        if tick is None:
-            return rows
-        bodies = ["state=done", "state=open"]
-        tick_headers = viewer.headers(
-            **{
-                "X-CSRFToken": viewer.csrf,
-                "HX-Request": "true",
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
-        )
-        queries, _ = viewer.queries(
-            tick["path"],
-            method="post",
-            data={"state": "done"},
-            headers={"HX-Request": "true"},
-        )
-        measured = wrk(
-            server.url + tick["path"],
-            connections=8,
-            duration=duration,
-            headers=tick_headers,
-            method="POST",
-            bodies=bodies,
-        )
-        row = _row(tick["name"] + ", 8 conn.", measured, base["rps"], queries=queries)
-        row["goal"] = _goal(row, p99=50)
-        rows.append(row)
+        if tick is not None:
+            rows.append(_tick_row(server, viewer, tick, base, duration))
     finally:
         server.stop()
 
@@ -488,6 +463,35 @@ def http_benchmarks(
     finally:
         server.stop()
     return rows
+
+
+def _tick_row(server, viewer, tick: dict, base: dict, duration: int) -> dict:
+    """The tick row: 8 connections ticking and unticking one item."""
+    bodies = ["state=done", "state=open"]
+    tick_headers = viewer.headers(
+        **{
+            "X-CSRFToken": viewer.csrf,
+            "HX-Request": "true",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+    )
+    queries, _ = viewer.queries(
+        tick["path"],
+        method="post",
+        data={"state": "done"},
+        headers={"HX-Request": "true"},
+    )
+    measured = wrk(
+        server.url + tick["path"],
+        connections=8,
+        duration=duration,
+        headers=tick_headers,
+        method="POST",
+        bodies=bodies,
+    )
+    row = _row(tick["name"] + ", 8 conn.", measured, base["rps"], queries=queries)
+    row["goal"] = _goal(row, p99=50)
+    return row
 
 
 def _start_of_a_minute(duration: int) -> None:
