@@ -181,8 +181,15 @@ class ProbeResult(models.Model):
 
     @property
     def failing(self) -> bool:
-        return self.status in (self.Status.FAIL, self.Status.ERROR)
+        return self.status in FAILING
 
     @property
     def label(self) -> str:
         return self.name
+
+
+# The statuses that fail a probe, as plain strings (a set of enum members would
+# not match a status read from a row): `failing` is asked 4,000 times a page.
+FAILING = frozenset(
+    status.value for status in (ProbeResult.Status.FAIL, ProbeResult.Status.ERROR)
+)

@@ -77,16 +77,17 @@ def readiness_inputs_many(
 def item_input(item, facts: PolicyFacts) -> ItemInput:
     """An item (a model instance or a `GatingItem`) as the verdict sees it; its
     severity and probe evidence come from the policy facts' one query."""
+    # Positional, in the fields' order: a dashboard builds over a thousand.
     return ItemInput(
-        id=item.pk,
-        text=item.text,
-        note=item.note,
-        gates_readiness=item.gates_readiness,
-        settled=item.settled,
-        blocked=item.state == ReleaseItem.State.BLOCKED,
-        warned=item.evidence_status == "warn",
-        advisory=item.pk in facts.advisory_items,
-        evidence_result_id=facts.item_evidence.get(item.pk),
+        item.pk,
+        item.text,
+        item.note,
+        item.gates_readiness,
+        item.settled,
+        item.state == ReleaseItem.State.BLOCKED,
+        item.evidence_status == "warn",
+        item.pk in facts.advisory_items,
+        facts.item_evidence.get(item.pk),
     )
 
 
@@ -115,15 +116,17 @@ def _inputs(release, items, evidence, decisions, facts) -> ReadinessInputs:
             for role in release.signoff_roles
         ),
         items=tuple(item_input(item, facts) for item in items),
+        # Positional, in the fields' order (id, config_id, label, summary,
+        # failing, warned, recorded): a dashboard builds 4,000.
         evidence=tuple(
             EvidenceInput(
-                id=result.pk,
-                config_id=result.config_id,
-                label=result.label,
-                summary=result.summary,
-                failing=result.failing,
-                warned=result.status == "warn",
-                recorded=result.recorded,
+                result.pk,
+                result.config_id,
+                result.label,
+                result.summary,
+                result.failing,
+                result.status == "warn",
+                result.recorded,
             )
             for result in evidence
         ),
