@@ -47,6 +47,11 @@ from apps.releases.models import Release, ReleaseItem
 CACHE_SECONDS = 15 * 60
 # Items written since a base before the entry is stored as a base of its own.
 MAX_CHANGES = 24
+# In every key: entries of processes running another shape of the cached
+# classes are never read. Unpickling one can succeed and give a broken object
+# (a named tuple read back as a dataclass has no fields), so a version that
+# changes their shape bumps this. 2: ItemInput and EvidenceInput named tuples.
+FORMAT = 2
 # Bases kept unpickled in each process (about 100 kB each): one per release
 # being ticked.
 BASES_KEPT = 32
@@ -243,7 +248,7 @@ def _read(key: str) -> object:
 
 
 def _digest(stamp: stamps.TickStamp, revision: int) -> str:
-    text = f"{stamp.release_id}:{revision}:{stamp.activity}:{stamp.facts}"
+    text = f"{FORMAT}:{stamp.release_id}:{revision}:{stamp.activity}:{stamp.facts}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

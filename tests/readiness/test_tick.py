@@ -315,6 +315,25 @@ def test_a_cached_entry_of_an_earlier_deploy_is_gathered_again(
     assert "tick cache entry unreadable" in caplog.text
 
 
+def test_processes_running_another_shape_of_the_cached_classes_share_no_entry(
+    client, engineer, release, monkeypatch
+):
+    """A deploy that changes the pickled classes' shape bumps tick.FORMAT: an
+    entry the other version wrote can unpickle without an error into a broken
+    object (a named tuple read back as a dataclass has no fields), so the two
+    versions must never read each other's keys."""
+    from apps.readiness import stamps, tick
+
+    client.force_login(engineer)
+    _tick(client, _gating(release)[0])
+    stamp = stamps.tick_stamp(release.pk)
+    keys = {tick._key(stamp, stamp.revision)}
+    monkeypatch.setattr(tick, "FORMAT", tick.FORMAT - 1)
+    keys.add(tick._key(stamp, stamp.revision))
+
+    assert len(keys) == 2
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_people_ticking_one_release_at_once_each_see_their_tick_and_those_before(
