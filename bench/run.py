@@ -535,7 +535,6 @@ def export_benchmark(summary: dict) -> dict:
 
 
 def measure_export() -> dict:
-    import resource
 
     from django.contrib.auth.models import User
     from django.test import Client
@@ -549,7 +548,7 @@ def measure_export() -> dict:
     since = events.values_list("created_at", flat=True)[99_999]
     client = Client()
     client.force_login(admin)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = support.peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
     response = client.get(
         "/records/audit-events/",
@@ -566,9 +565,7 @@ def measure_export() -> dict:
         "cpu_seconds": round(time.process_time() - cpu, 2),
         "megabytes": round(size / 1e6, 1),
         "rss_before_mb": round(before, 1),
-        "rss_peak_mb": round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-        ),
+        "rss_peak_mb": round(support.peak_rss_mb(), 1),
     }
 
 

@@ -1,5 +1,6 @@
 """What the benchmark scripts share: a loopback port, their database, audit events."""
 
+import resource
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -66,3 +67,21 @@ def append_chain(events: Iterable[dict], prev: str) -> str:
             batch = []
     AuditEvent.objects.bulk_create(batch)
     return prev
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size, in MB.
+
+    Linux's `ru_maxrss` survives exec: a process started from a larger one
+    (the harness, with its data set builder loaded) reports the parent's peak
+    until it outgrows it. `VmHWM` is the high-water mark of this process's
+    own memory.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

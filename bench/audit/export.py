@@ -11,7 +11,6 @@ the machine's load disturbs less than wall time. Rows are discarded as they stre
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -28,7 +27,9 @@ URL = os.environ.get(
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from bench import support
+
+    return support.peak_rss_mb()
 
 
 def seed(count: int) -> None:

@@ -91,3 +91,26 @@ def test_the_insights_row_reads_the_tiny_data_sets_production_deploys(tiny, clie
     assert response.status_code == 200
     # Six releases, the two newest still in progress (probed_releases=2).
     assert "4 deploys in" in response.content.decode()
+
+
+def test_a_measured_process_reports_its_own_peak_memory_not_its_parents():
+    """The audit export is measured in a process the harness starts; Linux's
+    ru_maxrss would report the harness's own (larger) peak there."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    child = "from bench import support; print(support.peak_rss_mb())"
+    parent = (
+        "import subprocess, sys\n"
+        "ballast = bytearray(160 * 1024 * 1024)\n"
+        "for i in range(0, len(ballast), 4096): ballast[i] = 1\n"
+        f"print(subprocess.run([sys.executable, '-c', {child!r}], cwd={str(root)!r},"
+        " capture_output=True, text=True, check=True).stdout)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", parent], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert float(output) < 100  # the child's few MB, not the parent's 160+
