@@ -86,3 +86,21 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request():
         cursor.execute("SELECT pg_backend_pid()")
         new = cursor.fetchone()[0]
     assert new != old
+
+
+@pytest.mark.usefixtures("kept_connection")
+def test_inside_an_open_transaction_the_check_asks_the_server():
+    """A transaction already open on the connection is not the idle case the
+    socket can speak for: Django's own SELECT 1 decides."""
+    pid = _backend_pid()
+    connection.set_autocommit(False)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 'in a transaction'")
+        connection.health_check_done = False
+        connection.close_if_health_check_failed()
+        assert _last_statement_of(pid) == "SELECT 1"
+        assert _backend_pid() == pid
+    finally:
+        connection.rollback()
+        connection.set_autocommit(True)

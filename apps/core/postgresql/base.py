@@ -13,8 +13,8 @@ connection's socket instead:
   socket readable, so the connection is closed and the request opens a new
   one, as after a failed `SELECT 1`.
 - Whatever else is not the plain idle case (psycopg marked the connection
-  closed or broken, or a transaction is open on it) falls back to Django's
-  `SELECT 1`.
+  closed or broken, or a transaction is open on it), and a platform without
+  poll(), falls back to Django's `SELECT 1`.
 
 A server that vanishes without closing the socket (a host gone, a network cut)
 is not detected; neither does `SELECT 1` detect it before its own timeout.
@@ -37,7 +37,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         ):
             return super().close_if_health_check_failed()
         if (
-            connection.closed
+            not hasattr(select, "poll")  # not on every platform (Windows)
+            or connection.closed
             or connection.broken
             or connection.info.transaction_status != pq.TransactionStatus.IDLE
         ):
