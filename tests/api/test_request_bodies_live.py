@@ -9,18 +9,14 @@ committed (transactional_db) so that gunicorn's own connection sees them.
 import http.client
 import json
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from apps.accounts import tokens
+from tests.core import gunicorn as live
 from tests.core.private_redis import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 
@@ -45,29 +41,15 @@ def gunicorn(django_db_setup, django_db_blocker):
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_MAX_BODY_BYTES": "1048576",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
-         f"127.0.0.1:{port}", "--timeout", "30", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            probe.request("GET", "/health/")
-            probe.getresponse().read()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stderr.read()!r}")
-            time.sleep(0.2)
-    yield port
-    process.terminate()
-    process.wait(timeout=30)
+
+    def up() -> None:
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        probe.request("GET", "/health/")
+        probe.getresponse().read()
+
+    args = ("--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "30")
+    with live.started(env, (*args, "config.wsgi"), up):
+        yield port
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.core import gunicorn
 from tests.core.private_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,28 +158,13 @@ def gunicorn_server(tmp_path):
         # Command-line settings override the config file's bind 0.0.0.0.
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "docker/gunicorn.conf.py",
-         "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/health/", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stderr.read()!r}")
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    with gunicorn.started(
+        env,
+        gunicorn.IMAGE_ARGS,
+        lambda: urllib.request.urlopen(f"{base}/health/", timeout=1),
+    ):
+        yield base
 
 
 def test_gunicorn_config_serves_and_sums_metrics_across_its_workers(gunicorn_server):

@@ -11,7 +11,6 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 import trustme
 
 from apps.probes.kinds import run_kind
+from tests.core import gunicorn
 from tests.core.private_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,30 +60,15 @@ def https_app(tmp_path_factory):
         check=True,
         timeout=120,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "docker/gunicorn.conf.py",
-         "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
     ssl_context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(
-                f"https://localhost:{port}/health/", timeout=1, context=ssl_context
-            )
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stderr.read()!r}")
-            time.sleep(0.2)
-    yield {"port": port, "ca_file": str(folder / "ca.pem")}
-    process.terminate()
-    process.wait(timeout=30)
+
+    def up() -> None:
+        urllib.request.urlopen(
+            f"https://localhost:{port}/health/", timeout=1, context=ssl_context
+        )
+
+    with gunicorn.started(env, gunicorn.IMAGE_ARGS, up):
+        yield {"port": port, "ca_file": str(folder / "ca.pem")}
 
 
 def test_the_headers_probe_passes_against_the_sign_in_page(https_app):

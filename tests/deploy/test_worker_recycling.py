@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import pytest
 from django.db import connection
 
 from apps.accounts import tokens
+from tests.core import gunicorn
 from tests.core.private_redis import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 RECYCLE_AFTER = 3
 
@@ -53,29 +52,14 @@ def recycling_gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
             " --max-requests-jitter 0"
         ),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "docker/gunicorn.conf.py",
-         "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            probe.request("GET", "/health/")
-            probe.getresponse().read()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stderr.read()!r}")
-            time.sleep(0.2)
-    yield {"port": port, "master": process.pid}
-    process.terminate()
-    process.wait(timeout=30)
+
+    def up() -> None:
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        probe.request("GET", "/health/")
+        probe.getresponse().read()
+
+    with gunicorn.started(env, gunicorn.IMAGE_ARGS, up) as process:
+        yield {"port": port, "master": process.pid}
 
 
 def _workers(master: int) -> set[int]:
