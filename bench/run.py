@@ -535,7 +535,6 @@ def export_benchmark(summary: dict) -> dict:
 
 
 def measure_export() -> dict:
-
     from django.contrib.auth.models import User
     from django.test import Client
 

@@ -18,11 +18,12 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 # Load the app once, in the master: a recycled worker is then a fork of it, not
-# a fresh Django start-up (0.8 s of CPU). Without it, polling the readiness API
-# recycled each worker every few seconds: 20-29 % fewer answers and a p99 of
-# 1.2 s, against 15-69 ms with it (docs/benchmarks.md). Nothing connects to
-# PostgreSQL or Redis at import, and config/wsgi.py freezes the loaded objects
-# out of the collector's view before the fork, so the workers share them.
+# a fresh Django start-up (0.8 s of CPU). Polling the readiness API at 1,000+
+# answers/s recycled each worker every few seconds: without preload 20-29 %
+# fewer answers than without recycling and a p99 of 1.2 s; with it 6-12 % fewer
+# and a p99 of 69-233 ms (docs/benchmarks.md). Nothing connects to PostgreSQL
+# or Redis at import, and config/wsgi.py freezes the loaded objects out of the
+# collector's view before the fork, so the workers share them.
 preload_app = True
 # The root file system may be read-only: heartbeat files go to memory.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
