@@ -57,7 +57,6 @@ class Evidence(NamedTuple):
     summary: str
     recorded: int  # epoch seconds of created_at
     for_release: int
-    Status = ProbeResult.Status
     failing = ProbeResult.failing
     label = ProbeResult.label
 

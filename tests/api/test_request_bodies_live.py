@@ -8,7 +8,6 @@ committed (transactional_db) so that gunicorn's own connection sees them.
 
 import http.client
 import json
-import os
 
 import pytest
 from django.db import connection
@@ -25,30 +24,12 @@ def gunicorn(django_db_setup, django_db_blocker):
     """gunicorn serving the app on the test database, one worker, DEBUG off."""
     with django_db_blocker.unblock():
         database = connection.settings_dict
-    url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-        f"{database['NAME']}"
-    )
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": url,
-        "REDIS_URL": "",
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "SECRET_KEY": "request-bodies-test-" + "k" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "API_MAX_BODY_BYTES": "1048576",
-    }
-
-    def up() -> None:
-        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        probe.request("GET", "/health/")
-        probe.getresponse().read()
-
+    env = live.env_for_test_database(
+        database, "request-bodies", API_MAX_BODY_BYTES="1048576"
+    )
     args = ("--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "30")
-    with live.started(env, (*args, "config.wsgi"), up):
+    with live.started(env, (*args, "config.wsgi"), live.health(port)):
         yield port
 
 

@@ -6,6 +6,8 @@ runs gunicorn with the given arguments and returns once `up()` answers,
 failing the test with gunicorn's own error output if it never does.
 """
 
+import http.client
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +20,37 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The image's command (docker/Dockerfile, k8s/web.yaml).
 IMAGE_ARGS = ("--config", "docker/gunicorn.conf.py", "config.wsgi")
+
+
+def env_for_test_database(database: dict, name: str, **extra: str) -> dict:
+    """The environment of a gunicorn serving the test database (`database`:
+    Django's settings of it) with DEBUG off, no Redis, on 127.0.0.1."""
+    url = (
+        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": url,
+        "REDIS_URL": "",
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "SECRET_KEY": f"{name}-test-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        **extra,
+    }
+
+
+def health(port: int) -> Callable[[], None]:
+    """An `up` for started(): /health/ answers on 127.0.0.1:port."""
+
+    def up() -> None:
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        probe.request("GET", "/health/")
+        probe.getresponse().read()
+
+    return up
 
 
 @contextmanager

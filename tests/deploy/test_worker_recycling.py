@@ -9,7 +9,6 @@ of workers.
 
 import http.client
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -31,34 +30,18 @@ def recycling_gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
     requests, on the test database."""
     with django_db_blocker.unblock():
         database = connection.settings_dict
-    url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-        f"{database['NAME']}"
-    )
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": url,
-        "REDIS_URL": "",
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "SECRET_KEY": "worker-recycling-test-" + "k" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("prometheus")),
-        "GUNICORN_CMD_ARGS": (
+    env = gunicorn.env_for_test_database(
+        database,
+        "worker-recycling",
+        WEB_CONCURRENCY="2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("prometheus")),
+        GUNICORN_CMD_ARGS=(
             f"--bind 127.0.0.1:{port} --max-requests {RECYCLE_AFTER}"
             " --max-requests-jitter 0"
         ),
-    }
-
-    def up() -> None:
-        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        probe.request("GET", "/health/")
-        probe.getresponse().read()
-
-    with gunicorn.started(env, gunicorn.IMAGE_ARGS, up) as process:
+    )
+    with gunicorn.started(env, gunicorn.IMAGE_ARGS, gunicorn.health(port)) as process:
         yield {"port": port, "master": process.pid}
 
 
