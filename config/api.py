@@ -152,8 +152,9 @@ urlpatterns = [
     # The polled answers first: resolving a path tries every pattern before its
     # own, and the router's resources add about 180 (1 ms of matching for the
     # last of them). No resource's route matches these paths.
-    path("v1/", include(readiness_router.urls)),
+    # The lookup is one plain pattern; the readiness router adds several.
     path("v1/readiness/", ReadinessLookupView.as_view(), name="readiness-lookup"),
+    path("v1/", include(readiness_router.urls)),
     path("v1/integrations/ci/gate/", CiGateView.as_view(), name="ci-gate"),
     path("v1/integrations/ci/releases/", CiReleaseView.as_view(), name="ci-release"),
     path("v1/", include(router.urls)),

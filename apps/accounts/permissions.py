@@ -36,17 +36,31 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+def load_roles(user: User) -> dict[int, str]:
+    """Read the user's role in each of their teams and keep it on the user
+    object, where role_of() and known_team_ids() find it: for the request, or,
+    for an API token's owner, as long as the token's check is reused
+    (apps.accounts.tokens, at most API_AUTH_CACHE_MS)."""
+    roles = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+    user._shipshape_roles = roles
+    return roles
+
+
 def role_of(user: User | AnonymousUser, team: Team) -> str | None:
     """The user's role in the team, or None. Memberships are cached per request."""
     if not user.is_authenticated:
         return None
     cache = getattr(user, "_shipshape_roles", None)
     if cache is None:
-        cache = dict(
-            Membership.objects.filter(user=user).values_list("team_id", "role")
-        )
-        user._shipshape_roles = cache
+        cache = load_roles(user)
     return cache.get(team.pk)
+
+
+def known_team_ids(user: User | AnonymousUser) -> frozenset[int] | None:
+    """The user's teams if they were read already (see load_roles), else None:
+    no query."""
+    roles = getattr(user, "_shipshape_roles", None)
+    return None if roles is None else frozenset(roles)
 
 
 def may_somewhere(user: User | AnonymousUser, action: str) -> bool:

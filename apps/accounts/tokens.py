@@ -17,6 +17,7 @@ from rest_framework.request import Request
 
 from apps.accounts import checked as checks
 from apps.accounts.models import ApiToken
+from apps.accounts.permissions import load_roles
 from apps.accounts.sso import services as sso_services
 from apps.audit import services as audit
 from apps.core import moments
@@ -162,6 +163,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "This token's owner no longer has access to Shipshape."
             )
+        # The owner's roles are read with the token and relied on as long.
+        load_roles(token.user)
         checked = checks.Checked(
             token=token,
             user=token.user,

@@ -21,6 +21,13 @@ class SettingsRateThrottle(throttling.SimpleRateThrottle):
     per request. A window starts at the caller's first request, so a caller can
     spend their budget at the end of one window and again at the start of the
     next one, never more than twice the rate in any period of one window.
+
+    A view whose answer depends on a few values kept in Redis (a polled
+    release's revision, apps.releases.revisions) may name their keys in a
+    `throttle_reads()` method: they are read in the same round trip as the
+    count, and left in the view's `throttle_read` (key -> text or None). A
+    view must still read them itself when `throttle_read` was not set (no
+    throttle, no Redis).
     """
 
     # Not DRF's key: an entry it wrote (a list) must not meet an increment.
@@ -40,10 +47,13 @@ class SettingsRateThrottle(throttling.SimpleRateThrottle):
         self.now = self.timer()
         self.left = None
         if hasattr(self.cache, "count_in_window"):  # Redis: one round trip
-            counted = self.cache.count_in_window(self.key, self.duration)
+            also = view.throttle_reads() if hasattr(view, "throttle_reads") else []
+            counted = self.cache.count_in_window(self.key, self.duration, also)
             if counted is None:  # Redis unreachable: not enforced (resilience.md)
                 return True
-            count, self.left = counted
+            count, self.left, texts = counted
+            if also:
+                view.throttle_read = dict(zip(also, texts, strict=True))
         elif self.cache.add(self.key, 1, self.duration):
             # The first request of a window also records when the window began.
             self.cache.set(f"{self.key}:start", self.now, self.duration)

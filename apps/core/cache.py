@@ -17,6 +17,7 @@ not one per call. Once Redis answers again the cache works without a restart.
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -50,11 +51,29 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
 # One command (EVALSHA) instead of a MULTI/EXEC pipeline of five: the API
 # throttle runs it on every request, and packing and parsing each command of a
-# pipeline cost more than Redis running the script.
+# pipeline cost more than Redis running the script. Keys after the first are
+# read as they are (a missing one answers false, which arrives as None).
 _COUNT_IN_WINDOW = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
 local events = redis.call('INCR', KEYS[1])
-return {events, redis.call('PTTL', KEYS[1])}
+local answer = {events, redis.call('PTTL', KEYS[1])}
+for i = 2, #KEYS do
+  answer[i + 1] = redis.call('GET', KEYS[i])
+end
+return answer
+"""
+
+# A value that starts with a number that only grows (a release's revision),
+# stored unless the value held starts with a larger one: a writer that read
+# before a change and stores after it never puts the older number back.
+_RAISE_TO = """
+local held = redis.call('GET', KEYS[1])
+local number = held and tonumber(string.match(held, '^%d+'))
+if number and number > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
 """
 
 
@@ -72,7 +91,7 @@ class TolerantRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
         self._down_until = 0.0
-        self._count_scripts: dict[int, object] = {}
+        self._scripts: dict[tuple[int, str], object] = {}
         self._lock = threading.Lock()
         self.last_error = ""
 
@@ -151,23 +170,55 @@ class TolerantRedisCache(RedisCache):
 
         return self._call(super().incr, missing, key, delta, version=version)
 
-    def count_in_window(self, key, seconds: int) -> tuple[int, float] | None:
+    def count_in_window(
+        self, key, seconds: int, also: Sequence[str] = ()
+    ) -> tuple[int, float, list[str | None]] | None:
         """Count one more event in a window of `seconds` that starts with the
-        first event: (events so far, seconds left), in one round trip; None
-        while Redis is unreachable."""
+        first event, and read the texts stored under the keys `also` (as
+        get_text() does): (events so far, seconds left, texts), in one round
+        trip; None while Redis is unreachable."""
 
         def count():
-            redis_key = self.make_and_validate_key(key)
-            client = self._cache.get_client(redis_key, write=True)
-            script = self._count_scripts.get(id(client))
-            if script is None:
-                script = self._count_scripts[id(client)] = client.register_script(
-                    _COUNT_IN_WINDOW
-                )
-            events, left_ms = script(keys=[redis_key], args=[seconds])
-            return events, max(left_ms, 0) / 1000
+            redis_keys = [self.make_and_validate_key(name) for name in also]
+            events, left_ms, *texts = self._run(
+                _COUNT_IN_WINDOW, key, seconds, also=redis_keys
+            )
+            texts += [None] * (len(also) - len(texts))
+            return (
+                events,
+                max(left_ms, 0) / 1000,
+                [None if text is None else text.decode() for text in texts],
+            )
 
         return self._call(count, lambda: None)
+
+    def get_text(self, key) -> str | None:
+        """The text stored under key by raise_to(), or None (also while Redis
+        is unreachable): a plain GET, no unpickling."""
+
+        def get():
+            redis_key = self.make_and_validate_key(key)
+            value = self._cache.get_client(redis_key).get(redis_key)
+            return None if value is None else value.decode()
+
+        return self._call(get, lambda: None)
+
+    def raise_to(self, key, number: int, text: str, ms: int) -> bool:
+        """Store `text` (which starts with `number`) for `ms` milliseconds,
+        unless what key holds starts with a larger number; in one round trip.
+        False when it was not stored (or Redis is unreachable)."""
+        return self._call(
+            lambda: bool(self._run(_RAISE_TO, key, number, text, ms)),
+            lambda: False,
+        )
+
+    def _run(self, source: str, key, *args, also: Sequence[str] = ()):
+        redis_key = self.make_and_validate_key(key)
+        client = self._cache.get_client(redis_key, write=True)
+        script = self._scripts.get((id(client), source))
+        if script is None:
+            script = self._scripts[id(client), source] = client.register_script(source)
+        return script(keys=[redis_key, *also], args=list(args))
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call(

@@ -10,19 +10,30 @@ value is a bound parameter.
 
 # ruff: noqa: S608
 
+import time
+from collections.abc import Mapping
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.http import Http404
 
+from apps.accounts import permissions
 from apps.accounts import stamps as account_stamps
 from apps.catalog.models import Environment, Service
 from apps.core.rows import table
 from apps.readiness.readiness import compute_readiness
+from apps.releases import revisions
+from apps.releases import stamps as release_stamps
 from apps.releases.models import Release
 
 MAX_ID = 2**63 - 1
+
+# Lookups this process found for API token owners: (user id, service,
+# environment, version, sha) -> (release id, team id, until time.monotonic()).
+_found: dict[tuple, tuple[int, int, float]] = {}
+LIMIT = 1000
 
 
 def _named(column: str, value: str) -> tuple[str, object]:
@@ -65,11 +76,30 @@ def _find_sql(
         f" WHERE {' AND '.join(services)}),"
         f" e AS {materialized}(SELECT e.id FROM {table(Environment)} e"
         f" WHERE e.service_id IN (SELECT s.id FROM s) AND {environment})"
-        f" SELECT r.id, r.revision FROM {table(Release)} r"
+        f" SELECT r.id, r.revision, r.team_id FROM {table(Release)} r"
         f" WHERE r.environment_id IN (SELECT e.id FROM e) AND {release}"
         " ORDER BY CASE WHEN r.status = %s THEN 1 ELSE 0 END,"
         " r.created_at DESC, r.id DESC LIMIT 1"
     )
+
+
+def release_kept(
+    user: User, *, service: str, environment: str, version: str = "", sha: str = ""
+) -> int | None:
+    """The id of the release this lookup found for this user within the last
+    API_AUTH_CACHE_MS, if its team is still one of theirs; else None (and
+    release_found_for_user() asks the database). No query."""
+    teams = None if user.is_superuser else permissions.known_team_ids(user)
+    if not user.is_superuser and teams is None:
+        return None
+    kept = _found.get((user.pk, service, environment, version, sha))
+    if (
+        kept is not None
+        and kept[2] > time.monotonic()
+        and (teams is None or kept[1] in teams)
+    ):
+        return kept[0]
+    return None
 
 
 def release_found_for_user(
@@ -79,6 +109,7 @@ def release_found_for_user(
     environment: str,
     version: str = "",
     sha: str = "",
+    read: Mapping[str, str | None] | None = None,
 ) -> tuple[int, int]:
     """The id and revision of the live release of a service's environment for a
     version, or for a commit (a release whose gate request names it, or whose
@@ -86,7 +117,24 @@ def release_found_for_user(
 
     404 when the caller's teams have none; the newest when a version was
     cancelled and made again.
+
+    An API token's owner polls: which release a lookup names is kept by this
+    process for as long as the token's check (API_AUTH_CACHE_MS, at most a
+    second), and the revision is then read from its mirror
+    (apps.releases.revisions; `read` as for release_revision()), so a repeated
+    lookup costs no query. It names another release only when a version is
+    cancelled and made again, or a newer release of a commit is made: a poll
+    may name the previous one for that second, as if it had come a second
+    earlier. A lookup that found nothing is not kept.
     """
+    kept = release_kept(
+        user, service=service, environment=environment, version=version, sha=sha
+    )
+    if kept is not None:
+        return kept, release_stamps.release_revision(user, kept, read)
+    remembered = user.is_superuser or permissions.known_team_ids(user) is not None
+    key = (user.pk, service, environment, version, sha)
+    started = time.monotonic()
     service_condition, service_value = _named("s", service)
     environment_condition, environment_value = _named("e", environment)
     for value in (service_value, environment_value):
@@ -118,7 +166,13 @@ def release_found_for_user(
         row = cursor.fetchone()
     if row is None:
         raise Http404("No such release.")
-    return row[0], row[1]
+    pk, revision, team_id = row
+    revisions.mirror(pk, revision, team_id)
+    if remembered and settings.API_AUTH_CACHE_MS:
+        if len(_found) >= LIMIT:
+            _found.clear()
+        _found[key] = (pk, team_id, started + settings.API_AUTH_CACHE_MS / 1000)
+    return pk, revision
 
 
 def release_find_for_user(

@@ -12,6 +12,9 @@ emergency exception approval) runs inside `release_change(release_id)`:
    probe run's evidence sets several items inside the run's finish).
 3. Audit (`audit.record`) and announcements (`core.events.publish`) stay with
    the writer, inside the block; notifications send after commit.
+4. The revision's mirror in Redis (apps.releases.revisions), which polled
+   readiness answers read, is forgotten inside the transaction and stored again
+   after the commit.
 
 Why `FOR NO KEY UPDATE`: it conflicts with itself (and with `FOR UPDATE`), so
 writers of one release still run one after another, and `release_transition()`
@@ -43,6 +46,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.rows import table
+from apps.releases import revisions
 from apps.releases.lifecycle import OPEN_STATUSES
 from apps.releases.models import Release
 
@@ -175,6 +179,11 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
         if (change.changed or change.nested_changed) and not change.counted:
             change._count()
         if change.counted:
+            release = change.release
+            revisions.forget(release_id)
+            transaction.on_commit(
+                partial(revisions.mirror, release_id, release.revision, release.team_id)
+            )
             for listener in _listeners:
                 transaction.on_commit(partial(listener, release_id))
 

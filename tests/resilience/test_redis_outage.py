@@ -8,9 +8,12 @@ import time
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
+from apps.accounts import tokens
 from apps.probes import services as probes
 from apps.probes.models import ProbeRun
+from apps.releases import services as release_services
 from apps.releases.models import ReleaseItem
 from apps.signoffs.models import SignOff
 from tests.resilience.conftest import client_for
@@ -139,3 +142,37 @@ def test_a_hung_redis_costs_one_timeout_per_window_not_one_per_call(
         private_redis.process.send_signal(18)  # SIGCONT
     assert results == ["miss"] * 20
     assert took < 1.5  # one 0.5 s timeout, then misses without waiting
+
+
+def test_a_polled_readiness_answer_follows_a_tick_while_redis_is_down_and_after(
+    redis_everywhere, release, engineer, django_capture_on_commit_callbacks
+):
+    """The revision a poll is answered by comes from its mirror in Redis
+    (apps.releases.revisions): while Redis is down it is read from the
+    database, and once Redis is back the mirror follows writes again."""
+    _token, secret = tokens.token_create(
+        user=engineer, name="pipeline", expires_at=None
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    url = f"/api/v1/releases/{release.pk}/readiness/"
+    before = client.get(url).json()["score"]
+
+    redis_everywhere.stop()
+    open_items = release.items.filter(
+        phase="pre_deployment", kind="check", required=True, state="open"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        release_services.release_item_set_state(
+            item=open_items[0], state="done", by=engineer
+        )
+    during = client.get(url)
+    redis_everywhere.start()  # empty, as a restarted Redis is
+    with django_capture_on_commit_callbacks(execute=True):
+        release_services.release_item_set_state(
+            item=open_items[1], state="done", by=engineer
+        )
+    after = client.get(url).json()["score"]
+
+    assert during.status_code == 200
+    assert before < during.json()["score"] < after

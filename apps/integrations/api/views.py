@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ from apps.integrations.api import serializers
 from apps.integrations.models import GitHubMapping, GitLabMapping
 from apps.integrations.services import ci
 from apps.readiness.api.serializers import ReadinessSerializer
+from apps.releases import revisions
 from apps.releases import selectors as release_selectors
 
 
@@ -92,6 +93,19 @@ class GitLabMappingViewSet(
 class ReadinessLookupView(APIView):
     """GET /api/v1/readiness/?service=…&environment=…&version=…|sha=…"""
 
+    query: dict[str, str] | None = None
+
+    def throttle_reads(self) -> list[str]:
+        """The revision mirror of the release this process found for the same
+        lookup a moment ago, read with the throttle's count
+        (apps.core.api_defaults): a repeated poll makes one round trip."""
+        try:
+            self.query = serializers.readiness_lookup_query(self.request.query_params)
+        except ValidationError:
+            return []  # get() answers 400
+        pk = lookups.release_kept(self.request.user, **self.query)
+        return [] if pk is None else [revisions.key(pk)]
+
     @extend_schema(
         parameters=[
             OpenApiParameter("service", str, description="Service id or name."),
@@ -104,8 +118,10 @@ class ReadinessLookupView(APIView):
     def get(self, request: Request) -> HttpResponse:
         """The same answer as /api/v1/releases/{id}/readiness/, for the live
         release of that service, environment and version (or commit)."""
-        query = serializers.readiness_lookup_query(request.query_params)
-        pk, revision = lookups.release_found_for_user(request.user, **query)
+        query = self.query or serializers.readiness_lookup_query(request.query_params)
+        pk, revision = lookups.release_found_for_user(
+            request.user, read=getattr(self, "throttle_read", None), **query
+        )
         # The release endpoint's key: one cached answer (and ETag) for both;
         # the release itself is read only when the answer is not cached.
         key = caching.fragment_key("readiness", pk, revision)

@@ -9,7 +9,7 @@ from apps.core import caching
 from apps.core.api import ViewSet
 from apps.readiness.api import serializers
 from apps.readiness.readiness import compute_readiness
-from apps.releases import selectors, stamps
+from apps.releases import revisions, selectors, stamps
 from apps.releases.models import Release
 
 
@@ -22,6 +22,14 @@ class ReleaseReadinessViewSet(ViewSet):
 
     queryset = Release.objects.none()
 
+    def throttle_reads(self) -> list[str]:
+        """The polled release's revision mirror, read with the throttle's count
+        (apps.core.api_defaults): a poll makes one round trip to Redis."""
+        pk = self.kwargs.get("pk", "")
+        if self.action == "readiness" and pk.isdigit() and len(pk) < 20:
+            return [revisions.key(int(pk))]
+        return []
+
     @extend_schema(responses={200: serializers.ReadinessSerializer})
     @action(detail=True, methods=["get"])
     def readiness(self, request: Request, pk: str) -> Response:
@@ -29,9 +37,12 @@ class ReleaseReadinessViewSet(ViewSet):
 
         Pipelines poll this: the answer is cached by the release's revision (and
         the minute, as freeze windows and waivers change it without a write),
-        and carries an ETag, so an unchanged answer can be a 304.
+        and carries an ETag, so an unchanged answer can be a 304. The revision
+        comes from its mirror in Redis (apps.releases.revisions) when it can.
         """
-        revision = stamps.release_revision(request.user, int(pk))
+        revision = stamps.release_revision(
+            request.user, int(pk), getattr(self, "throttle_read", None)
+        )
         key = caching.fragment_key("readiness", pk, revision)
 
         def build() -> dict:
