@@ -57,11 +57,13 @@ def _tick(client, item: ReleaseItem, state: str = "done"):
     # On SQLite the view caches the inputs after its commit (on PostgreSQL
     # before it): run the commit's callbacks, as a request does outside the
     # test's transaction. Its queries are counted without them.
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        with CaptureQueriesContext(connection) as queries:
-            response = client.post(
-                reverse("releases:item-state", args=[item.pk]), {"state": state}, **HTMX
-            )
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.post(
+            reverse("releases:item-state", args=[item.pk]), {"state": state}, **HTMX
+        )
     assert response.status_code == 200
     response.queries = len(queries.captured_queries)
     return response
