@@ -1,10 +1,12 @@
-"""This process's reused token checks: which tokens were found valid, and until
-when that may be relied on without reading them again.
+"""This process's reused token checks and signed-in people: which tokens were
+found valid, which session users were read (with their roles), and until when
+that may be relied on without reading them again.
 
-Bearer authentication (apps.accounts.tokens) fills it; any write to tokens,
-users, memberships or single sign-on identities made in this process empties it
-(the models' querysets and the signals AccountsConfig.ready() connects), so a
-change is seen at once here and within API_AUTH_CACHE_MS in every other process.
+Bearer authentication (apps.accounts.tokens) and the session backends
+(apps.accounts.signed_in) fill it; any write to tokens, users, memberships or
+single sign-on identities made in this process empties it (the models'
+querysets and the signals AccountsConfig.ready() connects), so a change is seen
+at once here and within API_AUTH_CACHE_MS in every other process.
 """
 
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ class Checked:
 
 _checks: dict[str, Checked] = {}
 
+# Session users by id: (the user, with their roles, and until when).
+_users: dict[object, tuple[Any, float]] = {}
+
 
 def get(digest: str) -> Checked | None:
     return _checks.get(digest)
@@ -41,6 +46,17 @@ def drop(digest: str) -> None:
     _checks.pop(digest, None)
 
 
+def user_get(user_id: object) -> tuple[Any, float] | None:
+    return _users.get(user_id)
+
+
+def user_keep(user_id: object, user: Any, until: float) -> None:
+    if len(_users) >= LIMIT:
+        _users.clear()
+    _users[user_id] = (user, until)
+
+
 def forget(*_args: Any, **_kwargs: Any) -> None:
-    """Forget every check (a signal receiver too, hence the arguments)."""
+    """Forget every check and user (a signal receiver too, hence the arguments)."""
     _checks.clear()
+    _users.clear()

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from apps.accounts import sso
+from apps.accounts.signed_in import reused_user
 from apps.audit import services as audit
 from apps.core import context
 
@@ -121,6 +122,12 @@ class LockoutModelBackend(ModelBackend):
                 # superusers only (OIDC_LOCAL_LOGIN=break-glass).
                 return None
         return user
+
+    def get_user(self, user_id):
+        """The session's user, reused for a moment (apps.accounts.signed_in)."""
+        return reused_user(
+            user_id, lambda: super(LockoutModelBackend, self).get_user(user_id)
+        )
 
     @staticmethod
     def _username_field() -> str:

@@ -13,8 +13,9 @@ emergency exception approval) runs inside `release_change(release_id)`:
 3. Audit (`audit.record`) and announcements (`core.events.publish`) stay with
    the writer, inside the block; notifications send after commit.
 4. The revision's mirror in Redis (apps.releases.revisions), which polled
-   readiness answers read, is forgotten inside the transaction and stored again
-   after the commit.
+   readiness answers read, is forgotten inside the transaction (before the
+   lock is taken, so no writer waits for it) and stored again after the
+   commit.
 
 Why `FOR NO KEY UPDATE`: it conflicts with itself (and with `FOR UPDATE`), so
 writers of one release still run one after another, and `release_transition()`
@@ -170,6 +171,9 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
             if inner.changed:
                 outer.nested_changed = True
             return
+        # Forget the revision's mirror before waiting for the lock, not under
+        # it: a poll from now until the commit reads the database.
+        revisions.forget(release_id)
         change = ReleaseChange(release_lock(release_id))
         changes[release_id] = change
         try:
@@ -180,7 +184,6 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
             change._count()
         if change.counted:
             release = change.release
-            revisions.forget(release_id)
             transaction.on_commit(
                 partial(revisions.mirror, release_id, release.revision, release.team_id)
             )

@@ -13,6 +13,7 @@ from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from apps.accounts import sso
+from apps.accounts.signed_in import reused_user
 from apps.accounts.sso import provider, services
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class SsoBackend(OIDCAuthenticationBackend):
             return None
 
     def get_user(self, user_id):
+        """The session's user, reused for a moment (apps.accounts.signed_in)."""
+        return reused_user(user_id, lambda: self._read_user(user_id))
+
+    def _read_user(self, user_id):
         try:
             return self.UserModel.objects.get(pk=user_id)
         except self.UserModel.DoesNotExist:
