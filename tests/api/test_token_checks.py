@@ -13,6 +13,7 @@ import time
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts import services as account_services
 from apps.accounts import tokens
@@ -77,8 +78,8 @@ def test_a_token_revoked_by_another_process_is_refused_within_a_second(
     assert _readiness(client, release).status_code == 200
 
     revoked = _elsewhere(
-        "UPDATE accounts_apitoken SET revoked_at = now() WHERE user_id = %s",
-        [engineer.pk],
+        "UPDATE accounts_apitoken SET revoked_at = %s WHERE user_id = %s",
+        [timezone.now(), engineer.pk],
     )
     _at(revoked + 1.0)
     refused = _readiness(client, release)
