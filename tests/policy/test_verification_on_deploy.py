@@ -159,6 +159,21 @@ def test_the_api_sets_verification_on_deploy(client_for, environment, lead, engi
     assert [row["environment"] for row in listed.json()["results"]] == [environment.pk]
 
 
+def test_an_environment_never_set_answers_the_defaults_as_its_schema_says(
+    client, client_for, environment, engineer
+):
+    answer = client_for(engineer).get(
+        f"/api/v1/verification-settings/{environment.pk}/"
+    )
+    schema = client.get("/api/schema/?format=json").json()
+    fields = schema["components"]["schemas"]["VerificationSettings"]["properties"]
+
+    assert answer.status_code == 200
+    assert answer.json()["enabled"] is False
+    assert answer.json()["updated_at"] is None  # never saved
+    assert fields["updated_at"]["nullable"] is True
+
+
 def test_the_release_page_charts_a_window_and_polls_it_while_it_measures(
     client, release, environment, lead
 ):

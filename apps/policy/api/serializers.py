@@ -133,6 +133,13 @@ class VerificationStartSerializer(serializers.Serializer):
 class VerificationSettingsSerializer(serializers.ModelSerializer):
     """How an environment verifies each release marked deployed there."""
 
+    updated_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the settings were last saved; null while the environment "
+        "has the defaults.",
+    )
+
     class Meta:
         model = VerificationSettings
         fields = [
