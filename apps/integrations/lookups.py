@@ -30,8 +30,9 @@ from apps.releases.models import Release
 
 MAX_ID = 2**63 - 1
 
-# Lookups this process found for API token owners: (user id, service,
-# environment, version, sha) -> (release id, team id, until time.monotonic()).
+# Lookups this process found for callers whose teams it knows (an API token's
+# owner, a signed-in person): (user id, service, environment, version, sha) ->
+# (release id, team id, until time.monotonic()).
 _found: dict[tuple, tuple[int, int, float]] = {}
 LIMIT = 1000
 

@@ -4,7 +4,8 @@ Pipelines and deploy platforms poll a release's readiness many times a second
 between them. Its answer is cached by the release's revision
 (apps.readiness.api), so all a poll has to learn is that revision, and that the
 caller's teams include the release's. Read from PostgreSQL, that one statement
-cost a third of a polled answer; read here, it is one Redis GET.
+cost a third of a polled answer; here it is read with the API throttle's count,
+in the same Redis round trip (apps.core.api_defaults).
 
 The mirror is never ahead of the database, and is behind it only when Redis
 lost a write:
@@ -18,7 +19,7 @@ lost a write:
   leaves the newer revision in place.
 - A reader that stored just before a commit, whose writer then could not reach
   Redis, leaves an old revision: it expires after `SECONDS`, the most a verdict
-  can lag behind a write (docs/configuration.md, "Caching").
+  can lag behind a write (docs/resilience.md, "Trade-offs and known limits").
 
 Without Redis (a laptop's in-memory cache) there is no mirror: every poll reads
 the database.

@@ -2,8 +2,8 @@
 table (0005, 0007, 0008 add fields by copying it into a new one) dropped the
 triggers 0004 made, so the dashboard's and the list's cache stamps missed
 release writes. PostgreSQL kept them; reinstalling them there changes nothing.
-ReleasesConfig also reinstalls them after every migrate, so a later rebuild
-cannot lose them again."""
+ReleasesConfig also reinstalls them after every migrate on SQLite, so a later
+rebuild cannot lose them again."""
 
 from django.db import migrations
 
