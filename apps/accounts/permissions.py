@@ -1,5 +1,6 @@
 """Who may do what in a team: the one table of role permissions."""
 
+from collections.abc import KeysView
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -56,11 +57,11 @@ def role_of(user: User | AnonymousUser, team: Team) -> str | None:
     return cache.get(team.pk)
 
 
-def known_team_ids(user: User | AnonymousUser) -> frozenset[int] | None:
+def known_team_ids(user: User | AnonymousUser) -> KeysView[int] | None:
     """The user's teams if they were read already (see load_roles), else None:
     no query."""
     roles = getattr(user, "_shipshape_roles", None)
-    return None if roles is None else frozenset(roles)
+    return None if roles is None else roles.keys()
 
 
 def may_somewhere(user: User | AnonymousUser, action: str) -> bool:

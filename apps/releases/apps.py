@@ -10,8 +10,10 @@ def reinstall_activity_triggers(sender, using: str, **kwargs) -> None:
 
     SQLite cannot alter most columns in place: Django rebuilds the table, copies
     the rows and drops the old one, and its triggers with it
-    (apps/releases/activity.py, migration 0011). `CREATE TRIGGER IF NOT EXISTS`
-    makes this a no-op when they are there. PostgreSQL alters tables in place
+    (apps/releases/activity.py; migrations 0005, 0007 and 0008 dropped those
+    0004 made). Run after every migrate, even one with nothing to apply, this
+    also mends a database migrated before. `CREATE TRIGGER IF NOT EXISTS`
+    makes it a no-op when they are there. PostgreSQL alters tables in place
     and keeps them. Not on a flush (tests), which sends no plan.
     """
     connection = connections[using]

@@ -4,7 +4,7 @@ stamp every release write with a new `activity` number (apps/releases/activity.p
 Without them the dashboard's and the release list's cache stamps miss writes, and
 a browser revalidating the dashboard after a tick is told 304, with the old
 readiness. SQLite rebuilds a table to change its columns, which drops its
-triggers: migration 0011 and ReleasesConfig's post-migrate hook put them back.
+triggers: ReleasesConfig's post-migrate hook puts them back.
 These run `manage.py migrate` in a subprocess against a file in tmp_path, on any
 machine (SQLite ships with Python), CI included.
 """
