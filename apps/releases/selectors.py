@@ -2,13 +2,17 @@
 
 import re
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import ClassVar
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from apps.accounts.permissions import get_for_user, team_ids_for
+from apps.accounts.models import Team
+from apps.accounts.permissions import team_ids_for
+from apps.core import rows
 from apps.core.rows import Row
 from apps.releases.models import Release, ReleaseItem
 
@@ -74,12 +78,43 @@ def release_find(reference: str) -> Release:
 
 
 def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
-    return get_for_user(
-        ReleaseItem.objects.select_related("release", "release__team"),
-        user,
-        pk,
-        team_field="release__team_id",
-        missing="No such checklist item.",
+    """The item with its release and team, or 404 when it does not exist or
+    belongs to another team.
+
+    Every tick reads it first: one hand-written statement (apps.core.rows)
+    rather than the ORM's select_related, whose compiling cost a tick more CPU
+    than the statement itself.
+    """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        pk = None
+    if pk is None or not 0 < pk < 2**63:  # a bigint, as the ORM's lookups check
+        raise Http404("No such checklist item.")
+    with connection.cursor() as cursor:
+        cursor.execute(_item_sql(), [pk])
+        row = cursor.fetchone()
+    teams = team_ids_for(user)
+    if row is None or (teams is not None and row[_TEAM_ID] not in teams):
+        raise Http404("No such checklist item.")
+    item = rows.instance(ReleaseItem, row)
+    item.release = rows.instance(Release, row, _RELEASE_AT)
+    item.release.team = rows.instance(Team, row, _TEAM_AT)
+    return item
+
+
+_RELEASE_AT = len(ReleaseItem._meta.concrete_fields)
+_TEAM_AT = _RELEASE_AT + len(Release._meta.concrete_fields)
+_TEAM_ID = _TEAM_AT + [f.attname for f in Team._meta.concrete_fields].index("id")
+
+
+@cache
+def _item_sql() -> str:
+    return (
+        f"SELECT {rows.columns(ReleaseItem, 'i')}, {rows.columns(Release, 'r')},"  # noqa: S608 (names only)
+        f" {rows.columns(Team, 't')} FROM {rows.table(ReleaseItem)} i"
+        f" JOIN {rows.table(Release)} r ON r.id = i.release_id"
+        f" JOIN {rows.table(Team)} t ON t.id = r.team_id WHERE i.id = %s"
     )
 
 

@@ -17,7 +17,7 @@ from apps.accounts import permissions
 from apps.audit import services as audit
 from apps.catalog.models import Environment, Service
 from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
-from apps.core import events, moments, verdict
+from apps.core import events, moments, rows, verdict
 from apps.releases import delivery, lifecycle
 from apps.releases.models import Release, ReleaseCommit, ReleaseItem
 from apps.releases.writes import release_change
@@ -697,12 +697,7 @@ def release_item_set_state(
         if refusal:
             raise ValidationError(refusal)
         ticked = by is not None and state == ReleaseItem.State.DONE
-        if ticked:
-            # Asked in the locking read itself: a tick costs no extra round trip.
-            params = [release.environment_id, item.pk]
-            item = next(iter(ReleaseItem.objects.raw(_locked_item_sql(), params)))
-        else:
-            item = ReleaseItem.objects.select_for_update().get(pk=item.pk)
+        item = _locked_item(item.pk, release.environment_id if ticked else None)
         # The locked release: its revision is the one this change counts.
         item.release = release
         before = _item_facts(item)
@@ -725,18 +720,7 @@ def release_item_set_state(
             item.evidence_result_id, item.evidence_status = None, ""
         item.state, item.note = state, note
         item.changed_by, item.changed_at = by, timezone.now()
-        item.save(
-            update_fields=[
-                "state",
-                "note",
-                "evidence_result_id",
-                "evidence_status",
-                "by_hand",
-                "accepted_warning",
-                "changed_by",
-                "changed_at",
-            ]
-        )
+        rows.save(item, _ITEM_STATE_FIELDS)
         before, after = audit.diff(before, _item_facts(item))
         audit.record(
             actor=by,
@@ -759,14 +743,44 @@ def release_item_set_state(
         return item
 
 
+# What setting an item's state writes (ReleaseItem has no save() of its own
+# and no signal receivers: apps.core.rows.save writes them).
+_ITEM_STATE_FIELDS = (
+    "state",
+    "note",
+    "evidence_result_id",
+    "evidence_status",
+    "by_hand",
+    "accepted_warning",
+    "changed_by",
+    "changed_at",
+)
+
+
+def _locked_item(pk: int, environment_id: int | None) -> ReleaseItem:
+    """The item's row, locked; with an environment, also whether one of its
+    probes verifies the item (`probe_verifies`), asked in the locking read
+    itself so that a tick costs no extra round trip."""
+    verifies = environment_id is not None
+    with connection.cursor() as cursor:
+        params = [environment_id, pk] if verifies else [pk]
+        cursor.execute(_locked_item_sql(verifies), params)
+        row = cursor.fetchone()
+    if row is None:
+        raise ReleaseItem.DoesNotExist(f"No checklist item {pk}.")
+    item = rows.instance(ReleaseItem, row)
+    if verifies:
+        item.probe_verifies = row[-1]
+    return item
+
+
 @cache
-def _locked_item_sql() -> str:
-    """The item's row, locked, and whether a probe of the environment verifies it."""
+def _locked_item_sql(verifies: bool) -> str:
     table = connection.ops.quote_name(ReleaseItem._meta.db_table)
     lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
-    verified = verdict.verified_item_sql("i")
+    extra = f", {verdict.verified_item_sql('i')}" if verifies else ""
     return (
-        f"SELECT i.*, {verified} AS probe_verifies"  # noqa: S608 (names only)
+        f"SELECT {rows.columns(ReleaseItem, 'i')}{extra}"  # noqa: S608 (names only)
         f" FROM {table} i WHERE i.id = %s{lock}"
     )
 

@@ -46,6 +46,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import rows
 from apps.core.rows import table
 from apps.releases import revisions
 from apps.releases.lifecycle import OPEN_STATUSES
@@ -132,10 +133,12 @@ def release_lock(release_id: int) -> Release:
         raise transaction.TransactionManagementError(
             "A release lock lasts for a transaction; open one first."
         )
-    locked = next(iter(Release.objects.raw(_lock_sql(), [release_id])), None)
-    if locked is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [release_id])
+        row = cursor.fetchone()
+    if row is None:
         raise Release.DoesNotExist(f"No release {release_id}.")
-    return locked
+    return rows.instance(Release, row)
 
 
 # Every release write runs these two statements: written by hand, they cost a
@@ -145,7 +148,8 @@ def _lock_sql() -> str:
     lock = (
         " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
     )
-    return f"SELECT * FROM {table(Release)} WHERE id = %s{lock}"  # noqa: S608
+    columns = rows.columns(Release, table(Release))
+    return f"SELECT {columns} FROM {table(Release)} WHERE id = %s{lock}"  # noqa: S608
 
 
 @cache
