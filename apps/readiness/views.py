@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import (
     Case,
     IntegerField,
@@ -427,12 +426,16 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
             # The tick's inputs are carried forward in the write's transaction,
             # under the release's row lock, so the next tick finds them; the
             # answer is judged and rendered after the commit.
-            with transaction.atomic():
-                item = services.release_item_set_state(
-                    item=item, by=request.user, **form.cleaned_data
-                )
-                # The service hands back the locked release, counted.
-                written = tick.carry_forward(item.release, item)
+            carried: list[tick.TickState] = []
+
+            def carry(written: ReleaseItem) -> None:
+                # The service hands over the locked release, counted.
+                carried.append(tick.carry_forward(written.release, written))
+
+            item = services.release_item_set_state(
+                item=item, by=request.user, then=carry, **form.cleaned_data
+            )
+            written = carried[0]
             # The selector already loaded the release and its team: reuse them
             # rather than read both again for the response.
             item.release = release

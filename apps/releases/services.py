@@ -4,6 +4,7 @@ Every function here writes an audit event in the same transaction as its change.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -666,6 +667,7 @@ def release_item_set_state(
     note: str = "",
     by: User | None = None,
     proof: Proof | None = None,
+    then: Callable[[ReleaseItem], None] | None = None,
 ) -> ReleaseItem:
     """Tick, untick, set n/a or block an item; n/a and blocked need a note.
 
@@ -675,6 +677,11 @@ def release_item_set_state(
     release.blocked announcement. A person's tick of an item that a probe of the
     environment verifies is recorded as by hand; over a probe warning, the
     warning it accepted is recorded too.
+
+    `then(item)` runs in the write's own transaction once the change is counted,
+    still holding the release's lock (the tick page carries its cached verdict
+    inputs forward there): a caller that needs that moment opens no transaction
+    of its own, whose nesting would cost this one a savepoint's two round trips.
     """
     if (by is None) == (proof is None):
         raise ValueError("Set an item's state for a person or for a proof, not both.")
@@ -740,7 +747,9 @@ def release_item_set_state(
                 item=item.pk,
                 text=item.text,
             )
-        return item
+    if then is not None:
+        then(item)
+    return item
 
 
 # What setting an item's state writes (ReleaseItem has no save() of its own
