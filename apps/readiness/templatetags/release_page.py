@@ -9,7 +9,6 @@ an icon as well, so colour is never the only signal.
 
 from collections import Counter
 from dataclasses import dataclass, field
-
 from html import escape
 
 from django import template
