@@ -100,16 +100,32 @@ class TickStamp:
 
 
 @cache
+def tick_facts_sql() -> str:
+    """The stamp's facts, as columns of the release aliased `r`: what the item
+    tick reads with the release's lock (releases.writes.release_change(read=))."""
+    return ", ".join(
+        [
+            probe_stamps.enabled_configs_sql("r.environment_id"),
+            probe_stamps.latest_run_sql("r.id", "id"),
+            probe_stamps.latest_run_sql("r.id", "status"),
+            *policy_stamps.verdict_facts_sql("r.id", "r.environment_id"),
+        ]
+    )
+
+
+def tick_stamp_of(release_id: int, revision: int, activity: int, facts) -> TickStamp:
+    """The stamp of a release version whose facts (tick_facts_sql's columns)
+    were read already."""
+    digest = hashlib.sha256(repr(list(facts)).encode()).hexdigest()[:32]
+    return TickStamp(
+        release_id=release_id, revision=revision, activity=activity, facts=digest
+    )
+
+
+@cache
 def _tick_stamp_sql() -> str:
-    columns = [
-        "r.revision",
-        "r.activity",
-        probe_stamps.enabled_configs_sql("r.environment_id"),
-        probe_stamps.latest_run_sql("r.id", "id"),
-        probe_stamps.latest_run_sql("r.id", "status"),
-        *policy_stamps.verdict_facts_sql("r.id", "r.environment_id"),
-    ]
-    return f"SELECT {', '.join(columns)} FROM {table(Release)} r WHERE r.id = %s"
+    columns = f"r.revision, r.activity, {tick_facts_sql()}"
+    return f"SELECT {columns} FROM {table(Release)} r WHERE r.id = %s"
 
 
 def tick_stamp(release_id: int) -> TickStamp:
@@ -117,7 +133,4 @@ def tick_stamp(release_id: int) -> TickStamp:
     revision, activity, *facts = release_row(
         release_id, _tick_stamp_sql(), [release_id]
     )
-    digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
-    return TickStamp(
-        release_id=release_id, revision=revision, activity=activity, facts=digest
-    )
+    return tick_stamp_of(release_id, revision, activity, facts)

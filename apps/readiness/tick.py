@@ -43,6 +43,7 @@ from apps.readiness.checklist import Section, checklist
 from apps.readiness.inputs import changed_item_input, readiness_inputs
 from apps.readiness.judge import ItemInput, Readiness, ReadinessInputs, judge
 from apps.releases.models import Release, ReleaseItem
+from apps.releases.writes import ReleaseChange
 
 CACHE_SECONDS = 15 * 60
 # Items written since a base before the entry is stored as a base of its own.
@@ -103,14 +104,24 @@ class Tick:
     item: ReleaseItem | None
 
 
-def carry_forward(release: Release, item: ReleaseItem) -> TickState:
+def carry_forward(
+    release: Release, item: ReleaseItem, change: ReleaseChange | None = None
+) -> TickState:
     """The inputs at the version a tick of `item` wrote, stored for the next tick.
 
     Called inside the write's transaction, holding the release's row lock:
     `release` is the locked release as the write left it (its revision the one
-    the write counted, its activity that of the version it locked).
+    the write counted, its activity that of the version it locked). With the
+    write's `change`, when it read the stamp's facts with the lock
+    (`stamps.tick_facts_sql`) and its count returned the activity it drew, the
+    stamp is known without reading it again.
     """
-    stamp = stamps.tick_stamp(release.pk)
+    if change is not None and change.read and change.activity is not None:
+        stamp = stamps.tick_stamp_of(
+            release.pk, release.revision, change.activity, change.read
+        )
+    else:
+        stamp = stamps.tick_stamp(release.pk)
     if stamp.activity == release.activity:
         # The release row was not written, so no version names what the item
         # write changed: read it all, store nothing.

@@ -56,6 +56,7 @@ from apps.readiness.readiness import (
 from apps.releases import lifecycle, selectors, services
 from apps.releases import stamps as release_stamps
 from apps.releases.models import Release, ReleaseItem
+from apps.releases.writes import ReleaseChange
 from apps.signoffs import selectors as signoff_selectors
 
 S = Release.Status
@@ -428,12 +429,17 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
             # answer is judged and rendered after the commit.
             carried: list[tick.TickState] = []
 
-            def carry(written: ReleaseItem) -> None:
-                # The service hands over the locked release, counted.
-                carried.append(tick.carry_forward(written.release, written))
+            def carry(written: ReleaseItem, change: ReleaseChange) -> None:
+                # The service hands over the locked release, counted, and the
+                # stamp's facts it read with the lock.
+                carried.append(tick.carry_forward(written.release, written, change))
 
             item = services.release_item_set_state(
-                item=item, by=request.user, then=carry, **form.cleaned_data
+                item=item,
+                by=request.user,
+                then=carry,
+                read=stamps.tick_facts_sql(),
+                **form.cleaned_data,
             )
             written = carried[0]
             # The selector already loaded the release and its team: reuse them

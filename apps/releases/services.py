@@ -21,7 +21,7 @@ from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSect
 from apps.core import events, moments, rows, verdict
 from apps.releases import delivery, lifecycle
 from apps.releases.models import Release, ReleaseCommit, ReleaseItem
-from apps.releases.writes import release_change
+from apps.releases.writes import ReleaseChange, release_change
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
@@ -667,7 +667,8 @@ def release_item_set_state(
     note: str = "",
     by: User | None = None,
     proof: Proof | None = None,
-    then: Callable[[ReleaseItem], None] | None = None,
+    then: Callable[[ReleaseItem, ReleaseChange], None] | None = None,
+    read: str = "",
 ) -> ReleaseItem:
     """Tick, untick, set n/a or block an item; n/a and blocked need a note.
 
@@ -678,16 +679,18 @@ def release_item_set_state(
     environment verifies is recorded as by hand; over a probe warning, the
     warning it accepted is recorded too.
 
-    `then(item)` runs in the write's own transaction once the change is counted,
-    still holding the release's lock (the tick page carries its cached verdict
-    inputs forward there): a caller that needs that moment opens no transaction
-    of its own, whose nesting would cost this one a savepoint's two round trips.
+    `then(item, change)` runs in the write's own transaction once the change is
+    counted, still holding the release's lock (the tick page carries its cached
+    verdict inputs forward there), with `read`'s columns read with the lock in
+    `change.read` (releases.writes.release_change): a caller that needs that
+    moment opens no transaction of its own, whose nesting would cost this one a
+    savepoint's two round trips.
     """
     if (by is None) == (proof is None):
         raise ValueError("Set an item's state for a person or for a proof, not both.")
     if by is not None:
         permissions.require(by, "tick", item.release.team)
-    with release_change(item.release_id) as change:
+    with release_change(item.release_id, read=read) as change:
         release = change.release
         if state not in ReleaseItem.State.values:
             raise ValidationError({"state": f"Unknown state {state!r}."})
@@ -748,7 +751,7 @@ def release_item_set_state(
                 text=item.text,
             )
     if then is not None:
-        then(item)
+        then(item, change)
     return item
 
 

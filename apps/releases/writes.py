@@ -79,12 +79,19 @@ class ReleaseChange:
     count (`outer`).
     """
 
-    def __init__(self, release: Release, outer: "ReleaseChange | None" = None) -> None:
+    def __init__(
+        self, release: Release, outer: "ReleaseChange | None" = None, read: tuple = ()
+    ) -> None:
         self.release = release
         self.outer = outer or self
         self.changed = True
         self.nested_changed = False
         self.counted = False
+        # The values of release_change(read=...)'s columns, read with the lock.
+        self.read = read
+        # The activity number the count's UPDATE drew (PostgreSQL; None when it
+        # is not known: SQLite, or a change counted by save()).
+        self.activity: int | None = None
 
     def unchanged(self) -> None:
         """Leave the counter alone: the change turned out to change nothing."""
@@ -104,6 +111,9 @@ class ReleaseChange:
     def _count(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_count_sql(), [self.release.pk])
+            if connection.vendor == "postgresql":
+                # The trigger's number, returned by the UPDATE itself.
+                self.outer.activity = cursor.fetchone()[0]
         self._counted()
 
     def _counted(self) -> None:
@@ -129,42 +139,57 @@ def release_lock(release_id: int) -> Release:
     change = _changes().get(release_id)
     if change is not None:
         return change.release
+    return _lock(release_id)[0]
+
+
+def _lock(release_id: int, read: str = "") -> tuple[Release, tuple]:
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError(
             "A release lock lasts for a transaction; open one first."
         )
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(), [release_id])
+        cursor.execute(_lock_sql(read), [release_id])
         row = cursor.fetchone()
     if row is None:
         raise Release.DoesNotExist(f"No release {release_id}.")
-    return rows.instance(Release, row)
+    return rows.instance(Release, row), tuple(row[_RELEASE_COLUMNS:])
+
+
+_RELEASE_COLUMNS = len(Release._meta.concrete_fields)
 
 
 # Every release write runs these two statements: written by hand, they cost a
 # fraction of building them with the ORM each time (names only, values bound).
 @cache
-def _lock_sql() -> str:
+def _lock_sql(read: str) -> str:
     lock = (
         " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
     )
-    columns = rows.columns(Release, table(Release))
-    return f"SELECT {columns} FROM {table(Release)} WHERE id = %s{lock}"  # noqa: S608
+    columns = rows.columns(Release, "r") + (f", {read}" if read else "")
+    return f"SELECT {columns} FROM {table(Release)} r WHERE r.id = %s{lock}"  # noqa: S608
 
 
 @cache
 def _count_sql() -> str:
-    return f"UPDATE {table(Release)} SET revision = revision + 1 WHERE id = %s"  # noqa: S608
+    returning = " RETURNING activity" if connection.vendor == "postgresql" else ""
+    return (
+        f"UPDATE {table(Release)} SET revision = revision + 1 WHERE id = %s{returning}"  # noqa: S608
+    )
 
 
 @contextmanager
-def release_change(release_id: int) -> Iterator[ReleaseChange]:
+def release_change(release_id: int, *, read: str = "") -> Iterator[ReleaseChange]:
     """Lock the release, run the block, count the change once on leaving it.
 
     Raises Release.DoesNotExist for an unknown id. An exception leaving the
     block rolls its writes back and counts nothing; `change.unchanged()` leaves
     the counter alone for a write that turned out to change nothing. A change of
     the same release inside the block joins it and is counted with it.
+
+    `read`: more columns to read with the lock (SQL of the release aliased `r`,
+    names only), in `change.read`; the item tick reads its cache stamp's facts
+    so, rather than in a round trip of its own while holding the lock. A change
+    that joins an outer one reads nothing.
     """
     changes = _changes()
     outer = changes.get(release_id)
@@ -178,7 +203,8 @@ def release_change(release_id: int) -> Iterator[ReleaseChange]:
         # Forget the revision's mirror before waiting for the lock, not under
         # it: a poll from now until the commit reads the database.
         revisions.forget(release_id)
-        change = ReleaseChange(release_lock(release_id))
+        locked, values = _lock(release_id, read)
+        change = ReleaseChange(locked, read=values)
         changes[release_id] = change
         try:
             yield change

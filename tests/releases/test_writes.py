@@ -44,6 +44,24 @@ def test_a_change_counts_once(release):
     assert _revision(release) == before + 1
 
 
+def test_a_change_reads_more_columns_with_its_lock(release):
+    # The item tick reads its cache stamp's facts so, not in a round trip of its
+    # own while it holds the lock.
+    with release_change(release.pk, read="r.version, r.revision") as change:
+        locked = change.release.revision
+        assert change.read == (release.version, locked)
+        with release_change(release.pk, read="r.status") as inner:
+            assert inner.read == ()  # a joined change reads nothing
+
+    after = Release.objects.values_list("revision", "activity").get(pk=release.pk)
+    assert after[0] == locked + 1 == change.release.revision
+    if connection.vendor == "postgresql":
+        # The count's UPDATE hands back the activity number its trigger drew.
+        assert change.activity == after[1]
+    else:
+        assert change.activity is None
+
+
 def test_changes_nested_in_a_change_of_the_same_release_count_once(release):
     before = _revision(release)
 
