@@ -142,7 +142,8 @@ def save(instance: Model, field_names: Sequence[str]) -> None:
 
     `instance.save(update_fields=...)` for a model without save() override or
     signal receivers, minus building the statement every time; values are
-    prepared for the database as the ORM prepares them.
+    prepared for the database as the ORM prepares them, but no field's
+    pre_save() runs (an auto_now field written here keeps the value it holds).
     """
     model = type(instance)
     sql, fields = _update_sql(model, tuple(field_names))

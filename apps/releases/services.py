@@ -680,11 +680,12 @@ def release_item_set_state(
     warning it accepted is recorded too.
 
     `then(item, change)` runs in the write's own transaction once the change is
-    counted, still holding the release's lock (the tick page carries its cached
-    verdict inputs forward there), with `read`'s columns read with the lock in
-    `change.read` (releases.writes.release_change): a caller that needs that
-    moment opens no transaction of its own, whose nesting would cost this one a
-    savepoint's two round trips.
+    counted (unless the call is nested in a change of the same release, which
+    counts it later), still holding the release's lock (the tick page carries
+    its cached verdict inputs forward there), with `read`'s columns read with
+    the lock in `change.read` (releases.writes.release_change): a caller that
+    needs that moment opens no transaction of its own, whose nesting would cost
+    this one a savepoint's two round trips.
     """
     if (by is None) == (proof is None):
         raise ValueError("Set an item's state for a person or for a proof, not both.")
