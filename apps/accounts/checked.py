@@ -37,9 +37,7 @@ def get(digest: str) -> Checked | None:
 
 
 def keep(digest: str, checked: Checked) -> None:
-    if len(_checks) >= LIMIT:
-        _checks.clear()
-    _checks[digest] = checked
+    _bounded_put(_checks, digest, checked)
 
 
 def drop(digest: str) -> None:
@@ -51,9 +49,14 @@ def user_get(user_id: object) -> tuple[Any, float] | None:
 
 
 def user_keep(user_id: object, user: Any, until: float) -> None:
-    if len(_users) >= LIMIT:
-        _users.clear()
-    _users[user_id] = (user, until)
+    _bounded_put(_users, user_id, (user, until))
+
+
+def _bounded_put(store: dict, key: object, value: object) -> None:
+    """More than LIMIT entries in one process: start again rather than grow."""
+    if len(store) >= LIMIT:
+        store.clear()
+    store[key] = value
 
 
 def forget(*_args: Any, **_kwargs: Any) -> None:

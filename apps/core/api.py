@@ -12,8 +12,7 @@ from rest_framework.request import Request
 
 from apps.core.api_defaults import AuthFailureThrottle
 from apps.core.moments import InSpan
-
-MAX_ID = 2**63 - 1
+from apps.core.rows import MAX_ID
 
 
 class ThrottleFirstMixin:

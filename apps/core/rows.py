@@ -12,6 +12,10 @@ from django.db.models import BigIntegerField, Func, Model, QuerySet
 
 M = TypeVar("M", bound=Model)
 
+# The largest id a bigint column holds: a larger one names no row (and asking
+# the database for it would be an error, not an empty answer).
+MAX_ID = 2**63 - 1
+
 
 class Row:
     """The base of a record of selected columns, without a model instance: a

@@ -13,7 +13,7 @@ from django.http import Http404
 from apps.accounts.models import Team
 from apps.accounts.permissions import team_ids_for
 from apps.core import rows
-from apps.core.rows import Row
+from apps.core.rows import MAX_ID, Row
 from apps.releases.models import Release, ReleaseItem
 
 
@@ -89,7 +89,7 @@ def release_item_get_for_user(user: User, pk: int) -> ReleaseItem:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = None
-    if pk is None or not 0 < pk < 2**63:  # a bigint, as the ORM's lookups check
+    if pk is None or not 0 < pk <= MAX_ID:  # a bigint, as the ORM's lookups check
         raise Http404("No such checklist item.")
     with connection.cursor() as cursor:
         cursor.execute(_item_sql(), [pk])

@@ -789,12 +789,11 @@ def _locked_item(pk: int, environment_id: int | None) -> ReleaseItem:
 
 @cache
 def _locked_item_sql(verifies: bool) -> str:
-    table = connection.ops.quote_name(ReleaseItem._meta.db_table)
     lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
     extra = f", {verdict.verified_item_sql('i')}" if verifies else ""
     return (
         f"SELECT {rows.columns(ReleaseItem, 'i')}{extra}"  # noqa: S608 (names only)
-        f" FROM {table} i WHERE i.id = %s{lock}"
+        f" FROM {rows.table(ReleaseItem)} i WHERE i.id = %s{lock}"
     )
 
 

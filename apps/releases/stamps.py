@@ -22,7 +22,7 @@ from django.http import Http404
 from apps.accounts import permissions
 from apps.accounts import stamps as account_stamps
 from apps.catalog import stamps as catalog_stamps
-from apps.core.rows import table
+from apps.core.rows import MAX_ID, table
 from apps.releases import revisions
 from apps.releases.models import Release
 
@@ -31,10 +31,15 @@ from apps.releases.models import Release
 StampPart = Callable[[str, list], tuple[str, list]]
 
 
+def _require_id(pk: object) -> None:
+    """404 for what cannot be a release's id (a bigint), before any query."""
+    if not isinstance(pk, int) or not 0 < pk <= MAX_ID:
+        raise Http404("No such release.")
+
+
 def release_row(pk: int, sql: str, params: list) -> tuple:
     """The one row of a statement about release pk, or 404 when there is none."""
-    if not isinstance(pk, int) or not 0 < pk < 2**63:
-        raise Http404("No such release.")
+    _require_id(pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -54,8 +59,7 @@ def release_revision(
     small query, which fills the mirror. `read`: the mirror's text if it was
     read already (revisions.mirrored()).
     """
-    if not isinstance(pk, int) or not 0 < pk < 2**63:
-        raise Http404("No such release.")
+    _require_id(pk)
     teams = None if user.is_superuser else permissions.known_team_ids(user)
     if user.is_superuser or teams is not None:
         held = revisions.mirrored(pk, read)
