@@ -6,6 +6,7 @@ Every service that changes state calls record().
 import ipaddress
 import json
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,12 +79,19 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     actor_label: str = "",
-) -> AuditEvent:
+    send: Callable[[str, Sequence], None] | None = None,
+) -> AuditEvent | None:
     """Append one event to the chain, inside the caller's transaction.
 
     The head row is locked for the rest of the transaction, so concurrent writers
     append one after another and the chain never forks. If this fails, the
     caller's change rolls back with it: there is no change without its event.
+
+    `send(sql, params)`, on PostgreSQL: the two writes of the append (the head
+    moved, the event inserted) are handed to it rather than run here, for a
+    caller that runs them in a round trip it makes anyway before its
+    transaction ends (releases.writes.ReleaseChange.write, with the release's
+    count). The head is locked here all the same; nothing is returned then.
     """
     user = actor if actor is not None and actor.is_authenticated else None
     if target is not None:
@@ -111,6 +119,10 @@ def record(
     values["seq"], values["created_at"] = head_seq + 1, timezone.now()
     digest = chain.event_hash(prev_hash, values)
     if connection.vendor == "postgresql":
+        if send is not None:
+            send(HEAD_SQL, [values["seq"], digest])
+            send(INSERT_SQL, _insert_params(values, prev_hash, digest))
+            return None
         return _append_postgres(values, prev_hash, digest)
     event = AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **values)
     AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
@@ -132,25 +144,33 @@ def _lock_head() -> tuple[int, str]:
 
 
 # One round trip under the lock: move the head and insert the event together.
-APPEND_SQL = """
-WITH head AS (UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1)
+HEAD_SQL = "UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1"
+INSERT_SQL = """
 INSERT INTO audit_auditevent (
     seq, created_at, actor_id, actor_label, action, target_type, target_id,
     team_id, release_id, before, after, request_id, ip, user_agent, prev_hash, hash
 )
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::inet, %s,
         %s, %s)
-RETURNING id
 """
+APPEND_SQL = f"WITH head AS ({HEAD_SQL}) {INSERT_SQL} RETURNING id"
+
+
+def _insert_params(values: dict[str, Any], prev_hash: str, digest: str) -> list:
+    return [
+        *(
+            json.dumps(values[field]) if field in ("before", "after") else values[field]
+            for field in chain.FIELDS
+        ),
+        prev_hash,
+        digest,
+    ]
 
 
 def _append_postgres(values: dict[str, Any], prev_hash: str, digest: str) -> AuditEvent:
-    params = [
-        json.dumps(values[field]) if field in ("before", "after") else values[field]
-        for field in chain.FIELDS
-    ]
+    params = [values["seq"], digest, *_insert_params(values, prev_hash, digest)]
     with connection.cursor() as cursor:
-        cursor.execute(APPEND_SQL, [values["seq"], digest, *params, prev_hash, digest])
+        cursor.execute(APPEND_SQL, params)
         (pk,) = cursor.fetchone()
     event = AuditEvent(pk=pk, prev_hash=prev_hash, hash=digest, **values)
     event._state.adding, event._state.db = False, connection.alias

@@ -76,6 +76,18 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """
 
+# The bytes held under one key, followed by more, stored under another, and
+# what the first held returned: the item tick's carried entry grows so
+# (apps.readiness.tick), read and written in one round trip under its lock.
+_EXTEND = """
+local held = redis.call('GET', KEYS[1])
+if not held then
+  return false
+end
+redis.call('SET', KEYS[2], held .. ARGV[1], 'EX', ARGV[2])
+return held
+"""
+
 
 # Values read by get_near(), in this process (every thread): key -> (until, value).
 _near: dict[str, tuple[float, object]] = {}
@@ -211,6 +223,43 @@ class TolerantRedisCache(RedisCache):
             lambda: bool(self._run(_RAISE_TO, key, number, text, ms)),
             lambda: False,
         )
+
+    def get_bytes(self, key) -> bytes | None:
+        """The bytes stored under key by set_bytes() or extend(), as they are
+        (no unpickling); None when missing or while Redis is unreachable."""
+
+        def get():
+            redis_key = self.make_and_validate_key(key)
+            return self._cache.get_client(redis_key).get(redis_key)
+
+        return self._call(get, lambda: None)
+
+    def set_bytes(self, values: dict[str, bytes], seconds: int) -> None:
+        """Store bytes as they are (no pickling), for `seconds`, in one round
+        trip; dropped while Redis is unreachable."""
+
+        def store():
+            keys = {
+                self.make_and_validate_key(key): value for key, value in values.items()
+            }
+            client = self._cache.get_client(next(iter(keys)), write=True)
+            pipeline = client.pipeline(transaction=False)
+            for redis_key, value in keys.items():
+                pipeline.set(redis_key, value, ex=seconds)
+            pipeline.execute()
+
+        self._call(store, lambda: None)
+
+    def extend(self, key, into, tail: bytes, seconds: int) -> bytes | None:
+        """Store the bytes held under `key` followed by `tail` under `into`, for
+        `seconds`, and return what `key` held, in one round trip. None, and
+        nothing stored, when `key` holds nothing or Redis is unreachable."""
+
+        def run():
+            into_key = self.make_and_validate_key(into)
+            return self._run(_EXTEND, key, tail, seconds, also=[into_key])
+
+        return self._call(run, lambda: None)
 
     def _run(self, source: str, key, *args, also: Sequence[str] = ()):
         redis_key = self.make_and_validate_key(key)

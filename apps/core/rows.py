@@ -149,14 +149,19 @@ def save(instance: Model, field_names: Sequence[str]) -> None:
     prepared for the database as the ORM prepares them, but no field's
     pre_save() runs (an auto_now field written here keeps the value it holds).
     """
+    with connection.cursor() as cursor:
+        cursor.execute(*update(instance, field_names))
+
+
+def update(instance: Model, field_names: Sequence[str]) -> tuple[str, list]:
+    """The statement save() runs, and its parameters."""
     model = type(instance)
     sql, fields = _update_sql(model, tuple(field_names))
     database = connections[DEFAULT_DB_ALIAS]
     values = [
         f.get_db_prep_save(getattr(instance, f.attname), database) for f in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, instance.pk])
+    return sql, [*values, instance.pk]
 
 
 @cache

@@ -23,9 +23,10 @@ class Provider:
     readiness: Callable[..., Any]
     # What a sign-off is shown: the settled gating items and passing probes.
     evidence_snapshot: Callable[[Any], dict]
-    # An SQL EXISTS clause: whether an enabled probe of an environment (its one
-    # %s parameter) verifies the release item aliased by the argument.
-    verified_item_sql: Callable[[str], str]
+    # An SQL EXISTS clause: whether an enabled probe of an environment (the
+    # `environment` SQL, a %s parameter by default) verifies the release item
+    # aliased by the first argument.
+    verified_item_sql: Callable[..., str]
 
 
 _provider: Provider | None = None
@@ -55,6 +56,7 @@ def evidence_snapshot(release: Any) -> dict:
     return _installed().evidence_snapshot(release)
 
 
-def verified_item_sql(item: str) -> str:
-    """Whether a probe verifies the item aliased `item`, as an SQL EXISTS clause."""
-    return _installed().verified_item_sql(item)
+def verified_item_sql(item: str, environment: str = "%s") -> str:
+    """Whether a probe of the environment `environment` (SQL: a parameter, or a
+    column) verifies the item aliased `item`, as an SQL EXISTS clause."""
+    return _installed().verified_item_sql(item, environment)

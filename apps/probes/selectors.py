@@ -111,10 +111,11 @@ def release_evidence_many(release_ids: list[int]) -> dict[int, list]:
 
 
 @cache
-def verified_item_sql(item: str) -> str:
-    """An SQL EXISTS clause: whether an enabled probe of an environment (its one
-    %s parameter) verifies the release item aliased `item`, matched by text
-    without case as evidence is matched (evidence.apply).
+def verified_item_sql(item: str, environment: str = "%s") -> str:
+    """An SQL EXISTS clause: whether an enabled probe of an environment (SQL:
+    a %s parameter by default, or a column such as `r.environment_id`) verifies
+    the release item aliased `item`, matched by text without case as evidence
+    is matched (evidence.apply).
 
     Hand-written because a tick asks it inside its locking read: the ORM spent
     longer building this subquery than PostgreSQL spends running it.
@@ -125,7 +126,7 @@ def verified_item_sql(item: str) -> str:
         f"EXISTS (SELECT 1 FROM {quote(ProbeConfig._meta.db_table)} c"  # noqa: S608
         f" JOIN {quote(verifies)} v ON v.probeconfig_id = c.id"
         f" JOIN {quote(TemplateItem._meta.db_table)} t ON t.id = v.templateitem_id"
-        f" WHERE c.environment_id = %s AND c.enabled"
+        f" WHERE c.environment_id = {environment} AND c.enabled"
         f" AND UPPER(t.text) = UPPER({item}.text))"
     )
 

@@ -21,7 +21,11 @@ the written item replaced, when it can tell that nothing else changed:
   again, under the lock, and stores what it gathered, so the next tick resumes.
 - What is stored per version is small: the key of a full set of inputs (a base,
   stored once and kept unpickled in each process, `BASES_KEPT`) and the items
-  written since that base. A long list becomes a base of its own.
+  written since that base, as bytes a tick extends: one Redis round trip under
+  the lock reads the entry of the version it locked and stores it, with the
+  written item appended, as the entry of the version it wrote
+  (`TolerantRedisCache.extend`). A long list is stored again without the items
+  written over since; a longer one becomes a base of its own.
 - Judging and rendering happen after the commit, outside the lock (`tick_verdict`).
 """
 
@@ -33,6 +37,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -48,11 +53,15 @@ from apps.releases.writes import ReleaseChange
 CACHE_SECONDS = 15 * 60
 # Items written since a base before the entry is stored as a base of its own.
 MAX_CHANGES = 24
+# Items appended to an entry (an item ticked twice counts twice) before it is
+# stored again with each item once.
+MAX_RECORDS = 2 * MAX_CHANGES
 # In every key: entries of processes running another shape of the cached
 # classes are never read. Unpickling one can succeed and give a broken object
 # (a named tuple read back as a dataclass has no fields), so a version that
 # changes their shape bumps this. 2: ItemInput and EvidenceInput named tuples.
-FORMAT = 2
+# 3: entries are bytes that a tick extends, bases pickled by this module.
+FORMAT = 3
 # Bases kept unpickled in each process (about 100 kB each): one per release
 # being ticked.
 BASES_KEPT = 32
@@ -80,19 +89,33 @@ class TickInputs:
 @dataclass(frozen=True)
 class TickEntry(Compact):
     """What is cached per version: the key of a base (a TickInputs) and the items
-    written since it, which replace the base's."""
+    written since it, which replace the base's; `records`, how many items its
+    bytes hold (an item written twice is there twice)."""
 
     base: str
     changed: tuple[ItemInput, ...]
+    records: int = 0
 
 
 @dataclass(frozen=True)
 class TickState:
     """The inputs a tick's answer is judged from, and the item as read with
-    them when they were gathered again (None when they came from the cache)."""
+    them when they were gathered again (None when they came from the cache).
 
-    cached: TickInputs
+    From the cache, the inputs are a base and the items written since it,
+    which replace the base's when first judged (`cached`): after the commit,
+    not under the release's lock.
+    """
+
+    base: TickInputs
     item: ReleaseItem | None
+    changed: tuple[ItemInput, ...] = ()
+
+    @cached_property
+    def cached(self) -> TickInputs:
+        if not self.changed:
+            return self.base
+        return replace(self.base, inputs=self.base.inputs.with_items(self.changed))
 
 
 @dataclass(frozen=True)
@@ -126,19 +149,32 @@ def carry_forward(
         # The release row was not written, so no version names what the item
         # write changed: read it all, store nothing.
         return _gathered(release, item, stamp, of_version=False)
-    of_version = stamp.revision == release.revision
+    if stamp.revision != release.revision:
+        return _gathered(release, item, stamp, of_version=False)
     locked = replace(stamp, revision=release.revision - 1, activity=release.activity)
-    found = _load(_key(locked, locked.revision)) if of_version else None
-    if found is None:
-        return _gathered(release, item, stamp, of_version=of_version)
-    entry, base = found
     written = changed_item_input(item)
-    changed = (*(other for other in entry.changed if other.id != written.id), written)
-    entry = TickEntry(entry.base, changed)
+    record = _record(written)
+    # The entry of the version locked, stored with the written item appended
+    # as the entry of the version written, in one round trip (PostgreSQL; on
+    # SQLite the entry is stored after the commit, below).
+    extended = connection.vendor == "postgresql"
+    if extended:
+        held = _extend(
+            _key(locked, locked.revision), _key(stamp, stamp.revision), record
+        )
+    else:
+        held = _get_bytes(_key(locked, locked.revision))
+    found = _with_base(_entry(held))
+    if found is None:
+        return _gathered(release, item, stamp, of_version=True)
+    entry, base = found
+    changed = _latest((*entry.changed, written))
+    entry = TickEntry(entry.base, changed, entry.records + 1)
     if len(changed) > MAX_CHANGES:
         return TickState(_store_base(stamp, _resolved(entry, base)), None)
-    _store(stamp, entry)
-    return TickState(_resolved(entry, base), None)
+    if not extended or entry.records > MAX_RECORDS:
+        _store(stamp, entry)
+    return TickState(base, None, changed)
 
 
 def current(release: Release, item: ReleaseItem) -> TickState:
@@ -162,9 +198,10 @@ def tick_verdict(state: TickState, item: ReleaseItem, *, at: datetime) -> Tick:
 def _at(
     release: Release, item: ReleaseItem, stamp: stamps.TickStamp, *, of_version: bool
 ) -> TickState:
-    found = _load(_key(stamp, stamp.revision))
+    found = _with_base(_entry(_get_bytes(_key(stamp, stamp.revision))))
     if found is not None:
-        return TickState(_resolved(*found), None)
+        entry, base = found
+        return TickState(base, None, entry.changed)
     return _gathered(release, item, stamp, of_version=of_version)
 
 
@@ -206,13 +243,13 @@ def _section(
 
 
 def _store(stamp: stamps.TickStamp, entry: TickEntry, base: TickInputs | None = None):
-    values = {_key(stamp, stamp.revision): entry}
+    values = {_key(stamp, stamp.revision): _entry_bytes(entry)}
     if base is not None:
-        values[entry.base] = base
+        values[entry.base] = pickle.dumps(base, pickle.HIGHEST_PROTOCOL)
         _bases.put(entry.base, base)
 
     def store() -> None:
-        cache.set_many(values, CACHE_SECONDS)
+        _set_bytes(values)
 
     if connection.vendor == "postgresql":
         # Before the commit, so the next writer (waiting for the row lock)
@@ -232,30 +269,128 @@ def _store_base(stamp: stamps.TickStamp, inputs: TickInputs) -> TickInputs:
     return inputs
 
 
-def _load(key: str) -> tuple[TickEntry, TickInputs] | None:
-    """The entry under `key` and its base, or None when either is missing or
-    cannot be read back."""
-    entry = _read(key)
-    if not isinstance(entry, TickEntry):
+# An entry's bytes: its base's key, a newline, then each item written since
+# the base as a 4-byte length and the item pickled; a tick appends one more.
+def _record(item: ItemInput) -> bytes:
+    blob = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+    return len(blob).to_bytes(4, "big") + blob
+
+
+def _entry_bytes(entry: TickEntry) -> bytes:
+    return entry.base.encode() + b"\n" + b"".join(map(_record, entry.changed))
+
+
+def _entry(held: bytes | None) -> TickEntry | None:
+    """The entry these bytes hold, each item once (the last written); None
+    when there are none or they cannot be read back."""
+    if not held:
+        return None
+    try:
+        base, _, records = held.partition(b"\n")
+        items, at = [], 0
+        while at < len(records):
+            size = int.from_bytes(records[at : at + 4], "big")
+            items.append(_item(records[at + 4 : at + 4 + size]))
+            at += 4 + size
+        return TickEntry(base.decode(), _latest(items), len(items))
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        ImportError,
+        EOFError,
+        pickle.PickleError,
+    ):
+        logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
+        return None
+
+
+def _item(blob: bytes) -> ItemInput:
+    """An entry's item, unpickled once per process: every tick of a release
+    reads the items written before it again (most of them already read)."""
+    item = _items.get(blob)
+    if item is None:
+        item = pickle.loads(blob)  # noqa: S301 (our own cache, as Django's pickles)
+        if not isinstance(item, ItemInput):
+            raise TypeError(f"not an item: {type(item).__name__}")
+        if len(_items) >= ITEMS_KEPT:
+            _items.clear()
+        _items[blob] = item
+    return item
+
+
+# Items unpickled by _item(), by their bytes (a few hundred each).
+ITEMS_KEPT = 4096
+_items: dict[bytes, ItemInput] = {}
+
+
+def _latest(items) -> tuple[ItemInput, ...]:
+    """Each item once, as last written, in the order last written."""
+    by_id: dict[int, ItemInput] = {}
+    for item in items:
+        by_id.pop(item.id, None)
+        by_id[item.id] = item
+    return tuple(by_id.values())
+
+
+def _with_base(entry: TickEntry | None) -> tuple[TickEntry, TickInputs] | None:
+    """The entry and its base, or None when either is missing or cannot be
+    read back."""
+    if entry is None:
         return None
     base = _bases.get(entry.base)
     if base is None:
-        base = _read(entry.base)
+        base = _unpickled(_get_bytes(entry.base))
         if not isinstance(base, TickInputs):
             return None
         _bases.put(entry.base, base)
     return entry, base
 
 
-def _read(key: str) -> object:
-    """A cached value, or None when it cannot be read back: an entry written by
+def _unpickled(held: bytes | None) -> object:
+    """A stored base, or None when it cannot be read back: an entry written by
     an earlier version of these classes (a deploy within CACHE_SECONDS) is a
     miss, gathered again, never an error for the person ticking."""
+    if held is None:
+        return None
     try:
-        return cache.get(key)
-    except (TypeError, ValueError, AttributeError, ImportError, pickle.PickleError):
+        return pickle.loads(held)  # noqa: S301 (our own cache, as Django's pickles)
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        ImportError,
+        EOFError,
+        pickle.PickleError,
+    ):
         logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
         return None
+
+
+# Bytes as they are: on Redis (apps.core.cache.TolerantRedisCache) without
+# pickling and the extend in one round trip; any other cache (a checkout
+# without Redis) stores them as values.
+def _get_bytes(key: str) -> bytes | None:
+    if hasattr(cache, "get_bytes"):
+        return cache.get_bytes(key)
+    value = cache.get(key)
+    return value if isinstance(value, bytes) else None
+
+
+def _set_bytes(values: dict[str, bytes]) -> None:
+    if hasattr(cache, "set_bytes"):
+        cache.set_bytes(values, CACHE_SECONDS)
+    else:
+        cache.set_many(values, CACHE_SECONDS)
+
+
+def _extend(key: str, into: str, tail: bytes) -> bytes | None:
+    if hasattr(cache, "extend"):
+        return cache.extend(key, into, tail, CACHE_SECONDS)
+    held = _get_bytes(key)
+    if held is not None:
+        cache.set(into, held + tail, CACHE_SECONDS)
+    return held
 
 
 def _digest(stamp: stamps.TickStamp, revision: int) -> str:

@@ -21,7 +21,7 @@ from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateSect
 from apps.core import events, moments, rows, verdict
 from apps.releases import delivery, lifecycle
 from apps.releases.models import Release, ReleaseCommit, ReleaseItem
-from apps.releases.writes import ReleaseChange, release_change
+from apps.releases.writes import ItemLock, ReleaseChange, release_change
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}$")
 SNAPSHOT_PHASES = ("pre_deployment", "deployment", "post_deployment", "rollback")
@@ -691,7 +691,11 @@ def release_item_set_state(
         raise ValueError("Set an item's state for a person or for a proof, not both.")
     if by is not None:
         permissions.require(by, "tick", item.release.team)
-    with release_change(item.release_id, read=read) as change:
+    ticked = by is not None and state == ReleaseItem.State.DONE
+    # The item is locked with the release, in its locking read; with a person's
+    # tick, that read also asks whether a probe of the environment verifies it.
+    lock = ItemLock(item.pk, _verified_sql() if ticked else "")
+    with release_change(item.release_id, read=read, item=lock) as change:
         release = change.release
         if state not in ReleaseItem.State.values:
             raise ValidationError({"state": f"Unknown state {state!r}."})
@@ -707,8 +711,12 @@ def release_item_set_state(
         refusal = lifecycle.item_refusal(release.status, item)
         if refusal:
             raise ValidationError(refusal)
-        ticked = by is not None and state == ReleaseItem.State.DONE
-        item = _locked_item(item.pk, release.environment_id if ticked else None)
+        if change.item is None:  # nested in a change of the release
+            item = _locked_item(item.pk, release.environment_id if ticked else None)
+        else:
+            item = change.item
+            if ticked:
+                item.probe_verifies = change.item_read
         # The locked release: its revision is the one this change counts.
         item.release = release
         before = _item_facts(item)
@@ -731,7 +739,8 @@ def release_item_set_state(
             item.evidence_result_id, item.evidence_status = None, ""
         item.state, item.note = state, note
         item.changed_by, item.changed_at = by, timezone.now()
-        rows.save(item, _ITEM_STATE_FIELDS)
+        # Nothing reads the row back in this change: sent with its count.
+        change.write(*rows.update(item, _ITEM_STATE_FIELDS))
         before, after = audit.diff(before, _item_facts(item))
         audit.record(
             actor=by,
@@ -742,6 +751,8 @@ def release_item_set_state(
             release_id=release.pk,
             before={"text": item.text, **before},
             after=after,
+            # The head is locked now; the event is written with the count.
+            send=change.write,
         )
         if state == ReleaseItem.State.BLOCKED and "state" in after:
             events.publish(
@@ -785,6 +796,13 @@ def _locked_item(pk: int, environment_id: int | None) -> ReleaseItem:
     if verifies:
         item.probe_verifies = row[-1]
     return item
+
+
+@cache
+def _verified_sql() -> str:
+    """Whether a probe of the release's environment verifies the item, asked in
+    the release's locking read (the release aliased r, the item i)."""
+    return verdict.verified_item_sql("i", environment="r.environment_id")
 
 
 @cache

@@ -38,8 +38,9 @@ services too.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache, partial
 
 from django.db import connection, transaction
@@ -50,7 +51,7 @@ from apps.core import rows
 from apps.core.rows import table
 from apps.releases import revisions
 from apps.releases.lifecycle import OPEN_STATUSES
-from apps.releases.models import Release
+from apps.releases.models import Release, ReleaseItem
 
 # The changes open in this thread, by release id: a nested change of the same
 # release joins the outer one (its lock is held, its count is the outer's).
@@ -72,6 +73,17 @@ def on_change(listener: Callable[[int], None]) -> None:
         _listeners.append(listener)
 
 
+@dataclass(frozen=True)
+class ItemLock:
+    """An item of the release to lock with it, in the release's own locking
+    statement (the release first, then the item: the order every writer
+    keeps), with one more column of the item (aliased `i`, the release `r`;
+    names only) when `read` is given."""
+
+    pk: int
+    read: str = ""
+
+
 class ReleaseChange:
     """The locked release of one change, and whether it is still to be counted.
 
@@ -80,7 +92,12 @@ class ReleaseChange:
     """
 
     def __init__(
-        self, release: Release, outer: "ReleaseChange | None" = None, read: tuple = ()
+        self,
+        release: Release,
+        outer: "ReleaseChange | None" = None,
+        read: tuple = (),
+        item: ReleaseItem | None = None,
+        item_read: object = None,
     ) -> None:
         self.release = release
         self.outer = outer or self
@@ -89,9 +106,37 @@ class ReleaseChange:
         self.counted = False
         # The values of release_change(read=...)'s columns, read with the lock.
         self.read = read
+        # The item locked with the release (release_change(item=...)), and the
+        # value of its ItemLock.read column; None in a change that joins an
+        # outer one, which locks nothing itself.
+        self.item = item
+        self.item_read = item_read
         # The activity number the count's UPDATE drew (PostgreSQL; None when it
         # is not known: SQLite, or a change counted by save()).
         self.activity: int | None = None
+        # UPDATEs of the release's other rows sent with the count (write()).
+        self.writes: list[tuple[str, Sequence]] = []
+
+    def write(self, sql: str, params: Sequence) -> None:
+        """Run an UPDATE of another row of this release (one that this change
+        has locked), with the count, in its round trip, on PostgreSQL.
+
+        For the last write of the block that nothing reads back before the
+        block ends: until then the row reads as it was. A change nested in an
+        outer one, one counted by save(), and SQLite run it at once.
+        """
+        if self.outer is not self or self.counted or connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            return
+        self.writes.append((sql, params))
+
+    def _flush(self) -> None:
+        """Run the writes that no count took along."""
+        writes, self.writes = self.writes, []
+        with connection.cursor() as cursor:
+            for sql, params in writes:
+                cursor.execute(sql, params)
 
     def unchanged(self) -> None:
         """Leave the counter alone: the change turned out to change nothing."""
@@ -109,8 +154,21 @@ class ReleaseChange:
         self._counted()
 
     def _count(self) -> None:
+        writes, self.writes = self.writes, []
+        # Each pending write rides along as a data-modifying WITH clause: run
+        # with the count, in one statement, on the same snapshot.
+        sql = _count_sql()
+        params: list = []
+        if writes:
+            clauses = ", ".join(
+                f"w{index} AS ({statement})"
+                for index, (statement, _) in enumerate(writes)
+            )
+            sql = f"WITH {clauses} {sql}"
+            for _, values in writes:
+                params.extend(values)
         with connection.cursor() as cursor:
-            cursor.execute(_count_sql(), [self.release.pk])
+            cursor.execute(sql, [*params, self.release.pk])
             if connection.vendor == "postgresql":
                 # The trigger's number, returned by the UPDATE itself.
                 self.outer.activity = cursor.fetchone()[0]
@@ -143,30 +201,69 @@ def release_lock(release_id: int) -> Release:
 
 
 def _lock(release_id: int, read: str = "") -> tuple[Release, tuple]:
+    locked, values, _, _ = _lock_with(release_id, read, None)
+    return locked, values
+
+
+def _lock_with(
+    release_id: int, read: str, item: ItemLock | None
+) -> tuple[Release, tuple, ReleaseItem | None, object]:
+    """The release row locked, read's values, and the item locked with it."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError(
             "A release lock lasts for a transaction; open one first."
         )
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(read), [release_id])
+        if item is None:
+            cursor.execute(_lock_sql(read, None), [release_id])
+        else:
+            cursor.execute(_lock_sql(read, item.read), [item.pk, release_id])
         row = cursor.fetchone()
     if row is None:
+        if item is not None and _lock_with(release_id, "", None):
+            # The release is there (and now locked): the item is not, or is
+            # another release's.
+            raise ReleaseItem.DoesNotExist(f"No checklist item {item.pk}.")
         raise Release.DoesNotExist(f"No release {release_id}.")
-    return rows.instance(Release, row), tuple(row[_RELEASE_COLUMNS:])
+    locked = rows.instance(Release, row)
+    if item is None:
+        return locked, tuple(row[_RELEASE_COLUMNS:]), None, None
+    start = _RELEASE_COLUMNS + _ITEM_COLUMNS
+    if item.read:
+        start += 1
+    return (
+        locked,
+        tuple(row[start:]),
+        rows.instance(ReleaseItem, row, _RELEASE_COLUMNS),
+        row[start - 1] if item.read else None,
+    )
 
 
 _RELEASE_COLUMNS = len(Release._meta.concrete_fields)
+_ITEM_COLUMNS = len(ReleaseItem._meta.concrete_fields)
 
 
 # Every release write runs these two statements: written by hand, they cost a
 # fraction of building them with the ORM each time (names only, values bound).
 @cache
-def _lock_sql(read: str) -> str:
-    lock = (
-        " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
-    )
-    columns = rows.columns(Release, "r") + (f", {read}" if read else "")
-    return f"SELECT {columns} FROM {table(Release)} r WHERE r.id = %s{lock}"  # noqa: S608
+def _lock_sql(read: str, item_read: str | None) -> str:
+    """The locking read: the release (`r`), then `read`'s columns; with an
+    item (`item_read` not None), the item (`i`) and its one more column after
+    the release's, locked in the same statement, after it."""
+    features = connection.features
+    lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else ""
+    columns = rows.columns(Release, "r")
+    source = f"{table(Release)} r"
+    if item_read is not None:
+        columns += ", " + rows.columns(ReleaseItem, "i")
+        columns += f", {item_read}" if item_read else ""
+        source += f" JOIN {table(ReleaseItem)} i ON i.id = %s AND i.release_id = r.id"
+        if lock and features.has_select_for_update_of:
+            # One clause per table, in this order: PostgreSQL takes the row
+            # locks of a joined row in the order of its locking clauses.
+            lock = " FOR NO KEY UPDATE OF r FOR UPDATE OF i"
+    columns += f", {read}" if read else ""
+    return f"SELECT {columns} FROM {source} WHERE r.id = %s{lock}"  # noqa: S608
 
 
 @cache
@@ -178,7 +275,9 @@ def _count_sql() -> str:
 
 
 @contextmanager
-def release_change(release_id: int, *, read: str = "") -> Iterator[ReleaseChange]:
+def release_change(
+    release_id: int, *, read: str = "", item: ItemLock | None = None
+) -> Iterator[ReleaseChange]:
     """Lock the release, run the block, count the change once on leaving it.
 
     Raises Release.DoesNotExist for an unknown id. An exception leaving the
@@ -190,6 +289,11 @@ def release_change(release_id: int, *, read: str = "") -> Iterator[ReleaseChange
     names only), in `change.read`; the item tick reads its cache stamp's facts
     so, rather than in a round trip of its own while holding the lock. A change
     that joins an outer one reads nothing.
+
+    `item`: an item of the release to lock with it, in the same statement
+    (`change.item`; ReleaseItem.DoesNotExist when the release has no such
+    item). A change that joins an outer one locks nothing: `change.item` is
+    None, and the caller locks the item itself.
     """
     changes = _changes()
     outer = changes.get(release_id)
@@ -203,8 +307,10 @@ def release_change(release_id: int, *, read: str = "") -> Iterator[ReleaseChange
         # Forget the revision's mirror before waiting for the lock, not under
         # it: a poll from now until the commit reads the database.
         revisions.forget(release_id)
-        locked, values = _lock(release_id, read)
-        change = ReleaseChange(locked, read=values)
+        locked, values, locked_item, item_value = _lock_with(release_id, read, item)
+        change = ReleaseChange(
+            locked, read=values, item=locked_item, item_read=item_value
+        )
         changes[release_id] = change
         try:
             yield change
@@ -212,6 +318,8 @@ def release_change(release_id: int, *, read: str = "") -> Iterator[ReleaseChange
             del changes[release_id]
         if (change.changed or change.nested_changed) and not change.counted:
             change._count()
+        if change.writes:
+            change._flush()
         if change.counted:
             release = change.release
             transaction.on_commit(

@@ -101,3 +101,37 @@ def test_hash_survives_a_round_trip_through_the_database(db, client):
         context.reset(token)
     assert AuditEvent.objects.get().ip == "::1"
     assert verification.chain_verify().ok
+
+
+def test_an_append_sent_with_a_release_count_extends_the_chain(release, lead):
+    """The item tick hands its event's writes to the release's count
+    (record(send=...)): the event is there after the change, linked and with
+    the head moved, as if appended at once, and before it there is none."""
+    from django.db import connection
+
+    from apps.audit import services as audit
+    from apps.releases.writes import release_change
+
+    before = AuditEvent.objects.order_by("-seq").first()
+    with release_change(release.pk) as change:
+        sent = audit.record(
+            actor=lead,
+            action="release.noted",
+            target=release,
+            team_id=release.team_id,
+            release_id=release.pk,
+            after={"notes": "Sent with the count."},
+            send=change.write,
+        )
+        appended = AuditEvent.objects.filter(action="release.noted").exists()
+
+    event = AuditEvent.objects.get(action="release.noted")
+    assert (event.seq, event.prev_hash) == (before.seq + 1, before.hash)
+    assert event.after == {"notes": "Sent with the count."}
+    report = verification.chain_verify()
+    assert report.ok
+    assert (report.last_seq, report.last_hash) == (event.seq, event.hash)
+    if connection.vendor == "postgresql":
+        assert (sent, appended) == (None, False)
+    else:  # SQLite appends at once
+        assert (sent.pk, appended) == (event.pk, True)

@@ -308,15 +308,16 @@ class _EarlierShape:
 def test_a_cached_entry_of_an_earlier_deploy_is_gathered_again(
     client, engineer, release, caplog
 ):
-    from django.core.cache import cache
-
     from apps.readiness import stamps, tick
 
     client.force_login(engineer)
     item = _gating(release)[0]
     _tick(client, item)
     stamp = stamps.tick_stamp(release.pk)
-    cache.set(tick._key(stamp, stamp.revision), _EarlierShape(), tick.CACHE_SECONDS)
+    key = tick._key(stamp, stamp.revision)
+    base = tick._get_bytes(key).partition(b"\n")[0]
+    # The entry's written item as the earlier deploy pickled it.
+    tick._set_bytes({key: base + b"\n" + tick._record(_EarlierShape())})
 
     second = _tick(client, item, "open")
 
@@ -371,3 +372,25 @@ def test_people_ticking_one_release_at_once_each_see_their_tick_and_those_before
     last = _tick(client, items[0], "open")
     _assert_fresh(last, release)
     assert last.context["readiness"].items_settled == 5
+
+
+def test_a_long_run_of_ticks_stays_judged_from_the_cache_and_fresh(
+    client, warm, release, monkeypatch
+):
+    """Each tick appends its item to the entry it carries forward: one ticked
+    back and forth is stored again with each item once past MAX_RECORDS, and
+    more distinct items than MAX_CHANGES become a base of their own. Every
+    answer is still judged from the cache, and right."""
+    from apps.readiness import tick
+
+    monkeypatch.setattr(tick, "MAX_CHANGES", 3)
+    monkeypatch.setattr(tick, "MAX_RECORDS", 6)
+    cached = _tick(client, warm, "done").queries
+    items = _gating(release)[:5]
+    ticks = [(warm, state) for state in ["open", "done"] * 5]
+    ticks += [(item, "done") for item in items] + [(item, "open") for item in items]
+
+    for item, state in ticks:
+        answer = _tick(client, item, state)
+        _assert_fresh(answer, release)
+        assert answer.queries <= cached, (item.pk, state)

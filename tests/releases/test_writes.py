@@ -7,19 +7,22 @@ foreign-key check of a row that points at the release.
 """
 
 import threading
+import time
 from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.audit import services as audit
+from apps.core import rows
 from apps.policy import services as policy
 from apps.probes import services as probes
 from apps.releases import services
 from apps.releases.models import Release, ReleaseItem
-from apps.releases.writes import release_change, release_lock
+from apps.releases.writes import ItemLock, release_change, release_lock
 from apps.signoffs import services as signoffs
 from tests.api.conftest import make_ready
 from tests.probes.conftest import add_result, configure
@@ -60,6 +63,129 @@ def test_a_change_reads_more_columns_with_its_lock(release):
         assert change.activity == after[1]
     else:
         assert change.activity is None
+
+
+def test_a_change_locks_an_item_of_its_release_with_it(release, lead):
+    item = _check(release)
+
+    lock = ItemLock(item.pk, read="r.environment_id")
+    with release_change(release.pk, item=lock) as change:
+        assert (change.item.pk, change.item.text) == (item.pk, item.text)
+        assert change.item_read == release.environment_id
+        with release_change(release.pk, item=ItemLock(item.pk)) as inner:
+            assert inner.item is None  # a joined change locks nothing itself
+
+    other = services.release_create(
+        service=release.service,
+        environment=release.environment,
+        template=release.template,
+        version="2.0.0",
+        by=lead,
+    )
+    elsewhere = ItemLock(_check(other).pk)
+    with (
+        pytest.raises(ReleaseItem.DoesNotExist),
+        transaction.atomic(),
+        release_change(release.pk, item=elsewhere),
+    ):
+        pass
+    with (
+        pytest.raises(Release.DoesNotExist),
+        transaction.atomic(),
+        release_change(other.pk + 1000, item=ItemLock(item.pk)),
+    ):
+        pass
+
+
+def test_a_write_handed_to_a_change_is_made_with_its_count(release):
+    item = _check(release)
+    before = _revision(release)
+
+    with (
+        CaptureQueriesContext(connection) as statements,
+        release_change(release.pk, item=ItemLock(item.pk)) as change,
+    ):
+        change.item.note = "Checked on staging."
+        change.write(*rows.update(change.item, ["note"]))
+
+    assert ReleaseItem.objects.get(pk=item.pk).note == "Checked on staging."
+    assert _revision(release) == before + 1
+    sent = [q["sql"] for q in statements.captured_queries if "releases_" in q["sql"]]
+    if connection.vendor == "postgresql":
+        # The lock, then the item's UPDATE and the count in one statement.
+        assert len(sent) == 2, sent
+    else:
+        assert len(sent) == 3, sent
+
+
+def test_a_write_is_made_when_nothing_is_counted_or_at_once_when_nested(release):
+    first, second = _check(release), _check(release, 1)
+    before = _revision(release)
+
+    with release_change(release.pk, item=ItemLock(first.pk)) as change:
+        change.item.note = "Unchanged release."
+        change.write(*rows.update(change.item, ["note"]))
+        change.unchanged()
+    with release_change(release.pk) as outer:
+        with release_change(release.pk) as inner:
+            second.note = "Nested."
+            inner.write(*rows.update(second, ["note"]))
+            # A nested change writes at once: its outer block may read it back.
+            assert ReleaseItem.objects.get(pk=second.pk).note == "Nested."
+        outer.unchanged()
+
+    assert ReleaseItem.objects.get(pk=first.pk).note == "Unchanged release."
+    assert _revision(release) == before + 1  # the nested change's count
+
+
+@pytest.mark.postgres
+def test_a_change_holds_the_release_before_it_waits_for_its_item(
+    transactional_db, release
+):
+    """The release, then the item, as every writer locks them: a change that
+    waited for the item without holding the release could deadlock with a
+    writer holding the release and waiting for the item."""
+    item = _check(release)
+    done = threading.Event()
+
+    def change_the_item() -> None:
+        try:
+            with (
+                transaction.atomic(),
+                release_change(release.pk, item=ItemLock(item.pk)),
+            ):
+                pass
+        finally:
+            done.set()
+            connection.close()
+
+    with _other_connection() as holder, holder.transaction():
+        holder.execute(
+            "SELECT 1 FROM releases_releaseitem WHERE id = %s FOR UPDATE", [item.pk]
+        )
+        waiting = threading.Thread(target=change_the_item)
+        waiting.start()
+        assert _waits_for_a_lock(), "the change did not wait for the item"
+        assert not done.is_set()
+        assert not _locks(release, "NO KEY UPDATE")  # it holds the release
+    waiting.join(timeout=10)
+    assert done.is_set()
+    assert _locks(release, "NO KEY UPDATE")
+
+
+def _waits_for_a_lock() -> bool:
+    """Whether a session of this database waits for a row lock (within 10 s)."""
+    deadline = time.monotonic() + 10
+    with _other_connection() as watcher:  # autocommit: a fresh view each time
+        while time.monotonic() < deadline:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if waiting:
+                return True
+            time.sleep(0.05)
+    return False
 
 
 def test_changes_nested_in_a_change_of_the_same_release_count_once(release):
