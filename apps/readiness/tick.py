@@ -280,6 +280,17 @@ def _entry_bytes(entry: TickEntry) -> bytes:
     return entry.base.encode() + b"\n" + b"".join(map(_record, entry.changed))
 
 
+# What unpickling bytes of another shape of the classes (or garbage) raises.
+_UNREADABLE = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    ImportError,
+    EOFError,
+    pickle.PickleError,
+)
+
+
 def _entry(held: bytes | None) -> TickEntry | None:
     """The entry these bytes hold, each item once (the last written); None
     when there are none or they cannot be read back."""
@@ -293,14 +304,7 @@ def _entry(held: bytes | None) -> TickEntry | None:
             items.append(_item(records[at + 4 : at + 4 + size]))
             at += 4 + size
         return TickEntry(base.decode(), _latest(items), len(items))
-    except (
-        TypeError,
-        ValueError,
-        AttributeError,
-        ImportError,
-        EOFError,
-        pickle.PickleError,
-    ):
+    except _UNREADABLE:
         logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
         return None
 
@@ -355,14 +359,7 @@ def _unpickled(held: bytes | None) -> object:
         return None
     try:
         return pickle.loads(held)  # noqa: S301 (our own cache, as Django's pickles)
-    except (
-        TypeError,
-        ValueError,
-        AttributeError,
-        ImportError,
-        EOFError,
-        pickle.PickleError,
-    ):
+    except _UNREADABLE:
         logger.warning("tick cache entry unreadable, gathering again", exc_info=True)
         return None
 

@@ -7,17 +7,8 @@ from django.core.cache import caches
 
 
 @pytest.fixture
-def tolerant(settings, private_redis):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.TolerantRedisCache",
-            "LOCATION": private_redis.url,
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
-            "RETRY_AFTER_SECONDS": 0,
-        }
-    }
-    yield caches["default"]
-    caches.close_all()
+def tolerant(redis_everywhere):
+    return caches["default"]
 
 
 def _raw(cache, key: str) -> bytes | None:
@@ -26,7 +17,7 @@ def _raw(cache, key: str) -> bytes | None:
     return cache._cache.get_client(redis_key).get(redis_key)
 
 
-def test_bytes_are_stored_as_they_are_and_expire(tolerant, private_redis):
+def test_bytes_are_stored_as_they_are_and_expire(tolerant, redis_everywhere):
     tolerant.set_bytes({"entry-a": b"base\n\x00\x01", "entry-b": b"b"}, 30)
 
     assert _raw(tolerant, "entry-a") == b"base\n\x00\x01"  # not pickled
@@ -34,7 +25,7 @@ def test_bytes_are_stored_as_they_are_and_expire(tolerant, private_redis):
     assert tolerant.get_bytes("entry-b") == b"b"
     assert tolerant.get_bytes("entry-missing") is None
     redis_key = tolerant.make_and_validate_key("entry-a")
-    assert 0 < private_redis.client().ttl(redis_key) <= 30
+    assert 0 < redis_everywhere.client().ttl(redis_key) <= 30
 
 
 def test_an_extend_stores_what_a_key_held_and_more_under_another(tolerant):
@@ -54,9 +45,9 @@ def test_an_extend_of_a_missing_key_stores_nothing(tolerant):
     assert tolerant.get_bytes("version-10") is None
 
 
-def test_while_redis_is_down_bytes_miss_and_are_dropped(tolerant, private_redis):
+def test_while_redis_is_down_bytes_miss_and_are_dropped(tolerant, redis_everywhere):
     tolerant.set_bytes({"version-1": b"base\n1"}, 30)
-    private_redis.stop()
+    redis_everywhere.stop()
 
     assert tolerant.get_bytes("version-1") is None
     assert tolerant.extend("version-1", "version-2", b"|2", 30) is None
