@@ -128,20 +128,25 @@ class Tick:
 
 
 def carry_forward(
-    release: Release, item: ReleaseItem, change: ReleaseChange | None = None
+    release: Release,
+    item: ReleaseItem,
+    change: ReleaseChange | None = None,
+    facts: tuple = (),
 ) -> TickState:
     """The inputs at the version a tick of `item` wrote, stored for the next tick.
 
     Called inside the write's transaction, holding the release's row lock:
     `release` is the locked release as the write left it (its revision the one
     the write counted, its activity that of the version it locked). With the
-    write's `change`, when it read the stamp's facts with the lock
-    (`stamps.tick_facts_sql`) and its count returned the activity it drew, the
-    stamp is known without reading it again.
+    write's `change`, when its count returned the activity it drew, and the
+    stamp's `facts` (`stamps.tick_facts_sql`'s columns, which the tick reads
+    with its item, before the lock: what a statement waiting for the lock would
+    read too, since it reads as of its start), the stamp is known without
+    reading it again.
     """
-    if change is not None and change.read and change.activity is not None:
+    if change is not None and facts and change.activity is not None:
         stamp = stamps.tick_stamp_of(
-            release.pk, release.revision, change.activity, change.read
+            release.pk, release.revision, change.activity, facts
         )
     else:
         stamp = stamps.tick_stamp(release.pk)

@@ -415,7 +415,11 @@ def item_row(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = selectors.release_item_get_for_user(request.user, item_id)
+    # The cache stamp's facts are read with the item, before any lock: the
+    # write's lock is held for as short a time as it can be.
+    item, facts = selectors.release_item_read_for_user(
+        request.user, item_id, stamps.tick_facts_sql()
+    )
     permissions.require(request.user, "tick", item.release.team)
     wants_note = request.POST.get("state") in ReleaseItem.NOTE_REQUIRED
     form = (NoteStateForm if wants_note else ItemStateForm)(request.POST)
@@ -430,16 +434,13 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
             carried: list[tick.TickState] = []
 
             def carry(written: ReleaseItem, change: ReleaseChange) -> None:
-                # The service hands over the locked release, counted, and the
-                # stamp's facts it read with the lock.
-                carried.append(tick.carry_forward(written.release, written, change))
+                # The service hands over the locked release, counted.
+                carried.append(
+                    tick.carry_forward(written.release, written, change, facts)
+                )
 
             item = services.release_item_set_state(
-                item=item,
-                by=request.user,
-                then=carry,
-                read=stamps.tick_facts_sql(),
-                **form.cleaned_data,
+                item=item, by=request.user, then=carry, **form.cleaned_data
             )
             written = carried[0]
             # The selector already loaded the release and its team: reuse them

@@ -668,7 +668,6 @@ def release_item_set_state(
     by: User | None = None,
     proof: Proof | None = None,
     then: Callable[[ReleaseItem, ReleaseChange], None] | None = None,
-    read: str = "",
 ) -> ReleaseItem:
     """Tick, untick, set n/a or block an item; n/a and blocked need a note.
 
@@ -682,10 +681,9 @@ def release_item_set_state(
     `then(item, change)` runs in the write's own transaction once the change is
     counted (unless the call is nested in a change of the same release, which
     counts it later), still holding the release's lock (the tick page carries
-    its cached verdict inputs forward there), with `read`'s columns read with
-    the lock in `change.read` (releases.writes.release_change): a caller that
-    needs that moment opens no transaction of its own, whose nesting would cost
-    this one a savepoint's two round trips.
+    its cached verdict inputs forward there): a caller that needs that moment
+    opens no transaction of its own, whose nesting would cost this one a
+    savepoint's two round trips.
     """
     if (by is None) == (proof is None):
         raise ValueError("Set an item's state for a person or for a proof, not both.")
@@ -695,7 +693,7 @@ def release_item_set_state(
     # The item is locked with the release, in its locking read; with a person's
     # tick, that read also asks whether a probe of the environment verifies it.
     lock = ItemLock(item.pk, _verified_sql() if ticked else "")
-    with release_change(item.release_id, read=read, item=lock) as change:
+    with release_change(item.release_id, item=lock) as change:
         release = change.release
         if state not in ReleaseItem.State.values:
             raise ValidationError({"state": f"Unknown state {state!r}."})

@@ -95,7 +95,6 @@ class ReleaseChange:
         self,
         release: Release,
         outer: "ReleaseChange | None" = None,
-        read: tuple = (),
         item: ReleaseItem | None = None,
         item_read: object = None,
     ) -> None:
@@ -104,8 +103,6 @@ class ReleaseChange:
         self.changed = True
         self.nested_changed = False
         self.counted = False
-        # The values of release_change(read=...)'s columns, read with the lock.
-        self.read = read
         # The item locked with the release (release_change(item=...)), and the
         # value of its ItemLock.read column; None in a change that joins an
         # outer one, which locks nothing itself.
@@ -200,42 +197,33 @@ def release_lock(release_id: int) -> Release:
     return _lock(release_id)[0]
 
 
-def _lock(release_id: int, read: str = "") -> tuple[Release, tuple]:
-    locked, values, _, _ = _lock_with(release_id, read, None)
-    return locked, values
-
-
-def _lock_with(
-    release_id: int, read: str, item: ItemLock | None
-) -> tuple[Release, tuple, ReleaseItem | None, object]:
-    """The release row locked, read's values, and the item locked with it."""
+def _lock(
+    release_id: int, item: ItemLock | None = None
+) -> tuple[Release, ReleaseItem | None, object]:
+    """The release row locked, and the item locked with it and its read value."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError(
             "A release lock lasts for a transaction; open one first."
         )
     with connection.cursor() as cursor:
         if item is None:
-            cursor.execute(_lock_sql(read, None), [release_id])
+            cursor.execute(_lock_sql(None), [release_id])
         else:
-            cursor.execute(_lock_sql(read, item.read), [item.pk, release_id])
+            cursor.execute(_lock_sql(item.read), [item.pk, release_id])
         row = cursor.fetchone()
     if row is None:
-        if item is not None and _lock_with(release_id, "", None):
+        if item is not None and _lock(release_id):
             # The release is there (and now locked): the item is not, or is
             # another release's.
             raise ReleaseItem.DoesNotExist(f"No checklist item {item.pk}.")
         raise Release.DoesNotExist(f"No release {release_id}.")
     locked = rows.instance(Release, row)
     if item is None:
-        return locked, tuple(row[_RELEASE_COLUMNS:]), None, None
-    start = _RELEASE_COLUMNS + _ITEM_COLUMNS
-    if item.read:
-        start += 1
+        return locked, None, None
     return (
         locked,
-        tuple(row[start:]),
         rows.instance(ReleaseItem, row, _RELEASE_COLUMNS),
-        row[start - 1] if item.read else None,
+        row[_RELEASE_COLUMNS + _ITEM_COLUMNS] if item.read else None,
     )
 
 
@@ -246,10 +234,10 @@ _ITEM_COLUMNS = len(ReleaseItem._meta.concrete_fields)
 # Every release write runs these two statements: written by hand, they cost a
 # fraction of building them with the ORM each time (names only, values bound).
 @cache
-def _lock_sql(read: str, item_read: str | None) -> str:
-    """The locking read: the release (`r`), then `read`'s columns; with an
-    item (`item_read` not None), the item (`i`) and its one more column after
-    the release's, locked in the same statement, after it."""
+def _lock_sql(item_read: str | None) -> str:
+    """The locking read: the release (`r`); with an item (`item_read` not
+    None), the item (`i`) and its one more column after the release's, locked
+    in the same statement, after it."""
     features = connection.features
     lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else ""
     columns = rows.columns(Release, "r")
@@ -262,7 +250,6 @@ def _lock_sql(read: str, item_read: str | None) -> str:
             # One clause per table, in this order: PostgreSQL takes the row
             # locks of a joined row in the order of its locking clauses.
             lock = " FOR NO KEY UPDATE OF r FOR UPDATE OF i"
-    columns += f", {read}" if read else ""
     return f"SELECT {columns} FROM {source} WHERE r.id = %s{lock}"  # noqa: S608
 
 
@@ -276,7 +263,7 @@ def _count_sql() -> str:
 
 @contextmanager
 def release_change(
-    release_id: int, *, read: str = "", item: ItemLock | None = None
+    release_id: int, *, item: ItemLock | None = None
 ) -> Iterator[ReleaseChange]:
     """Lock the release, run the block, count the change once on leaving it.
 
@@ -284,11 +271,6 @@ def release_change(
     block rolls its writes back and counts nothing; `change.unchanged()` leaves
     the counter alone for a write that turned out to change nothing. A change of
     the same release inside the block joins it and is counted with it.
-
-    `read`: more columns to read with the lock (SQL of the release aliased `r`,
-    names only), in `change.read`; the item tick reads its cache stamp's facts
-    so, rather than in a round trip of its own while holding the lock. A change
-    that joins an outer one reads nothing.
 
     `item`: an item of the release to lock with it, in the same statement
     (`change.item`; ReleaseItem.DoesNotExist when the release has no such
@@ -307,10 +289,8 @@ def release_change(
         # Forget the revision's mirror before waiting for the lock, not under
         # it: a poll from now until the commit reads the database.
         revisions.forget(release_id)
-        locked, values, locked_item, item_value = _lock_with(release_id, read, item)
-        change = ReleaseChange(
-            locked, read=values, item=locked_item, item_read=item_value
-        )
+        locked, locked_item, item_value = _lock(release_id, item)
+        change = ReleaseChange(locked, item=locked_item, item_read=item_value)
         changes[release_id] = change
         try:
             yield change

@@ -20,7 +20,7 @@ from apps.audit import services as audit
 from apps.core import rows
 from apps.policy import services as policy
 from apps.probes import services as probes
-from apps.releases import services
+from apps.releases import selectors, services
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.writes import ItemLock, release_change, release_lock
 from apps.signoffs import services as signoffs
@@ -47,14 +47,11 @@ def test_a_change_counts_once(release):
     assert _revision(release) == before + 1
 
 
-def test_a_change_reads_more_columns_with_its_lock(release):
-    # The item tick reads its cache stamp's facts so, not in a round trip of its
-    # own while it holds the lock.
-    with release_change(release.pk, read="r.version, r.revision") as change:
+def test_a_change_hands_back_the_activity_its_count_drew(release):
+    # The item tick keys the inputs it carries forward by it, without reading
+    # the row again.
+    with release_change(release.pk) as change:
         locked = change.release.revision
-        assert change.read == (release.version, locked)
-        with release_change(release.pk, read="r.status") as inner:
-            assert inner.read == ()  # a joined change reads nothing
 
     after = Release.objects.values_list("revision", "activity").get(pk=release.pk)
     assert after[0] == locked + 1 == change.release.revision
@@ -63,6 +60,23 @@ def test_a_change_reads_more_columns_with_its_lock(release):
         assert change.activity == after[1]
     else:
         assert change.activity is None
+
+
+def test_an_item_is_read_with_more_columns_of_its_release(release, engineer):
+    # The item tick reads its cache stamp's facts so, before it takes a lock.
+    item = _check(release)
+
+    read, values = selectors.release_item_read_for_user(
+        engineer, item.pk, "r.version, r.revision"
+    )
+
+    assert (read.pk, read.release.pk, read.release.team.pk) == (
+        item.pk,
+        release.pk,
+        release.team_id,
+    )
+    assert values == (release.version, _revision(release))
+    assert selectors.release_item_get_for_user(engineer, item.pk).pk == item.pk
 
 
 def test_a_change_locks_an_item_of_its_release_with_it(release, lead):
