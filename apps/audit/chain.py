@@ -43,9 +43,36 @@ def canonical(values: dict) -> bytes:
         if isinstance(value, datetime):
             value = timestamp(value)
         content[field] = value
-    return json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return _dumps(content).encode()
+
+
+def canonical_around(values: dict) -> tuple[str, str, str]:
+    """canonical() of an event whose seq and created_at are not known yet, as
+    the three texts around them: canonical(values) is the UTF-8 of
+    head + timestamp(created_at) + middle + str(seq) + tail.
+
+    For PostgreSQL to number, stamp and hash an event in the statement that
+    locks the head (apps.audit.services): json.dumps with sorted keys writes
+    each key and value as dumping it alone does, joined by commas.
+    """
+    pieces = {}
+    for field in FIELDS:
+        value = values.get(field)
+        pieces[field] = json.dumps(field) + ":" + _dumps(value)
+    keys = sorted(FIELDS)
+    stamp, number = keys.index("created_at"), keys.index("seq")
+
+    def joined(names: list[str]) -> str:
+        return ",".join(pieces[name] for name in names)
+
+    head = "{" + joined(keys[:stamp]) + ',"created_at":"'
+    middle = '",' + joined(keys[stamp + 1 : number]) + ',"seq":'
+    tail = "," + joined(keys[number + 1 :]) + "}"
+    return head, middle, tail
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def event_hash(prev_hash: str, values: dict) -> str:

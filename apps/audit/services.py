@@ -87,11 +87,16 @@ def record(
     append one after another and the chain never forks. If this fails, the
     caller's change rolls back with it: there is no change without its event.
 
-    `send(sql, params)`, on PostgreSQL: the two writes of the append (the head
-    moved, the event inserted) are handed to it rather than run here, for a
-    caller that runs them in a round trip it makes anyway before its
-    transaction ends (releases.writes.ReleaseChange.write, with the release's
-    count). The head is locked here all the same; nothing is returned then.
+    On PostgreSQL one statement locks the head, numbers, stamps and hashes the
+    event (the hash of chain.canonical(), in SQL: chain.canonical_around),
+    moves the head and inserts it: the head is held from that statement to the
+    end of the transaction, not from a round trip before it.
+
+    `send(queries, params)`, on PostgreSQL: that statement's named WITH queries
+    are handed to it rather than run here, for a caller that runs them in a
+    statement it sends anyway before its transaction ends
+    (releases.writes.ReleaseChange.with_queries: the release's count); nothing
+    is returned then.
     """
     user = actor if actor is not None and actor.is_authenticated else None
     if target is not None:
@@ -115,66 +120,88 @@ def record(
     # Everything above runs before the lock; as little as possible runs under it.
     # A writer about a release holds the release row lock already
     # (apps.releases.writes); the head is the last lock of a transaction.
-    head_seq, prev_hash = _lock_head()
-    values["seq"], values["created_at"] = head_seq + 1, timezone.now()
-    digest = chain.event_hash(prev_hash, values)
     if connection.vendor == "postgresql":
+        params = _append_params(values)
         if send is not None:
-            send(HEAD_SQL, [values["seq"], digest])
-            send(INSERT_SQL, _insert_params(values, prev_hash, digest))
+            send(APPEND_QUERIES, params)
             return None
-        return _append_postgres(values, prev_hash, digest)
-    event = AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **values)
+        with connection.cursor() as cursor:
+            cursor.execute(APPEND_SQL, params)
+            pk, seq, created_at, prev_hash, digest = cursor.fetchone()
+        event = AuditEvent(
+            pk=pk, seq=seq, created_at=created_at, prev_hash=prev_hash, hash=digest
+        )
+        for field, value in values.items():
+            setattr(event, field, value)
+        event._state.adding, event._state.db = False, connection.alias
+        return event
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    values["seq"], values["created_at"] = head.seq + 1, timezone.now()
+    digest = chain.event_hash(head.hash, values)
+    event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **values)
     AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
     return event
 
 
-def _lock_head() -> tuple[int, str]:
-    """Lock the head row until the transaction ends; return its seq and hash."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT seq, hash FROM audit_audithead WHERE id = 1 FOR UPDATE"
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return row
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-    return head.seq, head.hash
-
-
-# One round trip under the lock: move the head and insert the event together.
-HEAD_SQL = "UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1"
-INSERT_SQL = """
-INSERT INTO audit_auditevent (
-    seq, created_at, actor_id, actor_label, action, target_type, target_id,
-    team_id, release_id, before, after, request_id, ip, user_agent, prev_hash, hash
+# The append, on PostgreSQL, as named WITH queries: the head locked (or, when
+# its row is missing, the chain's start), the event numbered one past it and
+# stamped once the lock is held, its hash computed as chain.event_hash does
+# (the canonical text around seq and created_at comes as parameters), the
+# head moved and the event inserted. `|| seq` writes the bigint as json does.
+APPEND_QUERIES = """
+audit_locked AS (
+    SELECT seq, hash FROM audit_audithead WHERE id = 1 FOR UPDATE
+),
+audit_next AS (
+    SELECT COALESCE((SELECT seq FROM audit_locked), 0) + 1 AS seq,
+           COALESCE((SELECT hash FROM audit_locked), %s) AS prev_hash
+),
+audit_new AS (
+    SELECT n.seq, n.prev_hash, n.created_at,
+           encode(sha256(convert_to(
+               n.prev_hash || %s
+               || to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+               || '+00:00' || %s || n.seq || %s,
+               'UTF8')), 'hex') AS hash
+    FROM (SELECT seq, prev_hash, clock_timestamp() AS created_at FROM audit_next) n
+),
+audit_moved AS (
+    INSERT INTO audit_audithead (id, seq, hash) SELECT 1, seq, hash FROM audit_new
+    ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
+),
+audit_added AS (
+    INSERT INTO audit_auditevent (
+        seq, created_at, actor_id, actor_label, action, target_type, target_id,
+        team_id, release_id, before, after, request_id, ip, user_agent, prev_hash,
+        hash
+    )
+    SELECT n.seq, n.created_at, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb,
+           %s, %s::inet, %s, n.prev_hash, n.hash
+    FROM audit_new n
+    RETURNING id, seq, created_at, prev_hash, hash
 )
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::inet, %s,
-        %s, %s)
 """
-APPEND_SQL = f"WITH head AS ({HEAD_SQL}) {INSERT_SQL} RETURNING id"
+APPEND_SQL = (
+    f"WITH {APPEND_QUERIES}"  # noqa: S608 (constants only)
+    " SELECT id, seq, created_at, prev_hash, hash FROM audit_added"
+)
+# What chain.canonical() covers but the database decides.
+_DECIDED = ("seq", "created_at")
 
 
-def _insert_params(values: dict[str, Any], prev_hash: str, digest: str) -> list:
+def _append_params(values: dict[str, Any]) -> list:
+    head, middle, tail = chain.canonical_around(values)
     return [
+        chain.GENESIS,
+        head,
+        middle,
+        tail,
         *(
             json.dumps(values[field]) if field in ("before", "after") else values[field]
             for field in chain.FIELDS
+            if field not in _DECIDED
         ),
-        prev_hash,
-        digest,
     ]
-
-
-def _append_postgres(values: dict[str, Any], prev_hash: str, digest: str) -> AuditEvent:
-    params = [values["seq"], digest, *_insert_params(values, prev_hash, digest)]
-    with connection.cursor() as cursor:
-        cursor.execute(APPEND_SQL, params)
-        (pk,) = cursor.fetchone()
-    event = AuditEvent(pk=pk, prev_hash=prev_hash, hash=digest, **values)
-    event._state.adding, event._state.db = False, connection.alias
-    return event
 
 
 def audit_verify_scheduled() -> AuditVerification:

@@ -749,8 +749,8 @@ def release_item_set_state(
             release_id=release.pk,
             before={"text": item.text, **before},
             after=after,
-            # The head is locked now; the event is written with the count.
-            send=change.write,
+            # The event is appended with the count, in its statement.
+            send=change.with_queries,
         )
         if state == ReleaseItem.State.BLOCKED and "state" in after:
             events.publish(

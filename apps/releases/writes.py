@@ -111,7 +111,7 @@ class ReleaseChange:
         # The activity number the count's UPDATE drew (PostgreSQL; None when it
         # is not known: SQLite, or a change counted by save()).
         self.activity: int | None = None
-        # UPDATEs of the release's other rows sent with the count (write()).
+        # Named WITH queries sent with the count (write(), with_queries()).
         self.writes: list[tuple[str, Sequence]] = []
 
     def write(self, sql: str, params: Sequence) -> None:
@@ -122,18 +122,37 @@ class ReleaseChange:
         block ends: until then the row reads as it was. A change nested in an
         outer one, one counted by save(), and SQLite run it at once.
         """
-        if self.outer is not self or self.counted or connection.vendor != "postgresql":
+        if self._now():
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
             return
-        self.writes.append((sql, params))
+        self.writes.append((f"w{len(self.writes)} AS ({sql})", params))
+
+    def with_queries(self, queries: str, params: Sequence) -> None:
+        """write() for named WITH queries (`name AS (...)`, comma-separated,
+        names of the caller's own), PostgreSQL only: audit.record(send=...)
+        appends its event so."""
+        if connection.vendor != "postgresql":
+            raise NotImplementedError("Data-modifying WITH queries need PostgreSQL.")
+        if self._now():
+            with connection.cursor() as cursor:
+                cursor.execute(f"WITH {queries} SELECT 1", params)
+            return
+        self.writes.append((queries, params))
+
+    def _now(self) -> bool:
+        return (
+            self.outer is not self or self.counted or connection.vendor != "postgresql"
+        )
 
     def _flush(self) -> None:
         """Run the writes that no count took along."""
         writes, self.writes = self.writes, []
         with connection.cursor() as cursor:
-            for sql, params in writes:
-                cursor.execute(sql, params)
+            cursor.execute(
+                f"WITH {', '.join(q for q, _ in writes)} SELECT 1",
+                [value for _, values in writes for value in values],
+            )
 
     def unchanged(self) -> None:
         """Leave the counter alone: the change turned out to change nothing."""
@@ -157,11 +176,7 @@ class ReleaseChange:
         sql = _count_sql()
         params: list = []
         if writes:
-            clauses = ", ".join(
-                f"w{index} AS ({statement})"
-                for index, (statement, _) in enumerate(writes)
-            )
-            sql = f"WITH {clauses} {sql}"
+            sql = f"WITH {', '.join(queries for queries, _ in writes)} {sql}"
             for _, values in writes:
                 params.extend(values)
         with connection.cursor() as cursor:

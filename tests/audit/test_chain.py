@@ -121,7 +121,7 @@ def test_an_append_sent_with_a_release_count_extends_the_chain(release, lead):
             team_id=release.team_id,
             release_id=release.pk,
             after={"notes": "Sent with the count."},
-            send=change.write,
+            send=change.with_queries,
         )
         appended = AuditEvent.objects.filter(action="release.noted").exists()
 
@@ -135,3 +135,38 @@ def test_an_append_sent_with_a_release_count_extends_the_chain(release, lead):
         assert (sent, appended) == (None, False)
     else:  # SQLite appends at once
         assert (sent.pk, appended) == (event.pk, True)
+
+
+def test_the_canonical_text_around_seq_and_time_is_the_canonical_text():
+    """PostgreSQL hashes an event it numbers and stamps itself from the text
+    around its seq and time (audit.services): that text must be canonical()'s,
+    whatever the values hold."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(18)
+    texts = ["", "plain", 'quote " and \\ slash', "naïve ünïcode ✓", "line\nbreak"]
+    for _ in range(200):
+        values = {
+            "actor_id": rng.choice([None, rng.randrange(1, 10**6)]),
+            "actor_label": rng.choice(texts),
+            "action": rng.choice(["release_item.state_changed", "x" * 40]),
+            "target_type": "releases.releaseitem",
+            "target_id": str(rng.randrange(10**9)),
+            "team_id": rng.choice([None, 7]),
+            "release_id": rng.choice([None, 2**40]),
+            "before": {"state": rng.choice(texts), "n": {"b": 1, "a": [1, None]}},
+            "after": rng.choice([{}, {"note": rng.choice(texts)}]),
+            "request_id": rng.choice(["", "4f" * 16]),
+            "ip": rng.choice([None, "127.0.0.1", "2001:db8::1"]),
+            "user_agent": rng.choice(texts),
+        }
+        seq = rng.randrange(1, 2**62)
+        at = datetime(2026, 12, 5, tzinfo=UTC) + timedelta(
+            microseconds=rng.randrange(10**13)
+        )
+        head, middle, tail = chain.canonical_around(values)
+        spliced = head + chain.timestamp(at) + middle + str(seq) + tail
+        assert spliced.encode() == chain.canonical(
+            {**values, "seq": seq, "created_at": at}
+        )
