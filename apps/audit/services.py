@@ -121,6 +121,7 @@ def record(
     # A writer about a release holds the release row lock already
     # (apps.releases.writes); the head is the last lock of a transaction.
     if connection.vendor == "postgresql":
+        _head_made()
         params = _append_params(values)
         if send is not None:
             send(APPEND_QUERIES, params)
@@ -141,6 +142,27 @@ def record(
     event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **values)
     AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
     return event
+
+
+def _head_made() -> None:
+    """Make the head row if it is missing, once per database connection.
+
+    The append's statement cannot: a writer that waits there for another one
+    making it reads as of its own start, and both would number their event 1.
+    A separate statement waits for the other's commit and then sees its row
+    (what get_or_create did). The row is made after every migrate too
+    (AuditConfig); this covers a table emptied since (a test's flush).
+    """
+    made = connection.connection
+    if getattr(connection, "_audit_head_made", None) is made:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_audithead (id, seq, hash) VALUES (1, 0, %s)"
+            " ON CONFLICT (id) DO NOTHING",
+            [chain.GENESIS],
+        )
+    connection._audit_head_made = made
 
 
 # The append, on PostgreSQL, as named WITH queries: the head locked (or, when
