@@ -80,6 +80,9 @@ return 1
 # what the first held returned: the item tick's carried entry grows so
 # (apps.readiness.tick), read and written in one round trip under its lock.
 _EXTEND = """
+for i = 3, #KEYS do
+  redis.call('DEL', KEYS[i])
+end
 local held = redis.call('GET', KEYS[1])
 if not held then
   return false
@@ -250,14 +253,17 @@ class TolerantRedisCache(RedisCache):
 
         self._call(store, lambda: None)
 
-    def extend(self, key, into, tail: bytes, seconds: int) -> bytes | None:
+    def extend(
+        self, key, into, tail: bytes, seconds: int, forget: Sequence[str] = ()
+    ) -> bytes | None:
         """Store the bytes held under `key` followed by `tail` under `into`, for
         `seconds`, and return what `key` held, in one round trip. None, and
-        nothing stored, when `key` holds nothing or Redis is unreachable."""
+        nothing stored, when `key` holds nothing or Redis is unreachable.
+        The keys `forget` are deleted first, in the same round trip."""
 
         def run():
-            into_key = self.make_and_validate_key(into)
-            return self._run(_EXTEND, key, tail, seconds, also=[into_key])
+            keys = [self.make_and_validate_key(name) for name in (into, *forget)]
+            return self._run(_EXTEND, key, tail, seconds, also=keys)
 
         return self._call(run, lambda: None)
 

@@ -47,6 +47,7 @@ from apps.readiness import stamps
 from apps.readiness.checklist import Section, checklist
 from apps.readiness.inputs import changed_item_input, readiness_inputs
 from apps.readiness.judge import ItemInput, Readiness, ReadinessInputs, judge
+from apps.releases import revisions
 from apps.releases.models import Release, ReleaseItem
 from apps.releases.writes import ReleaseChange
 
@@ -132,6 +133,8 @@ def carry_forward(
     item: ReleaseItem,
     change: ReleaseChange | None = None,
     facts: tuple = (),
+    *,
+    forget: bool = False,
 ) -> TickState:
     """The inputs at the version a tick of `item` wrote, stored for the next tick.
 
@@ -143,6 +146,10 @@ def carry_forward(
     with its item, before the lock: what a statement waiting for the lock would
     read too, since it reads as of its start), the stamp is known without
     reading it again.
+
+    `forget`: drop the release's revision mirror too (apps.releases.revisions),
+    for a write that left it to the tick: in the round trip that extends the
+    entry, when there is one.
     """
     if change is not None and facts and change.activity is not None:
         stamp = stamps.tick_stamp_of(
@@ -150,6 +157,10 @@ def carry_forward(
         )
     else:
         stamp = stamps.tick_stamp(release.pk)
+    extended = connection.vendor == "postgresql"
+    will_extend = extended and stamp.revision == release.revision
+    if forget and not (will_extend and stamp.activity != release.activity):
+        revisions.forget(release.pk)
     if stamp.activity == release.activity:
         # The release row was not written, so no version names what the item
         # write changed: read it all, store nothing.
@@ -162,10 +173,12 @@ def carry_forward(
     # The entry of the version locked, stored with the written item appended
     # as the entry of the version written, in one round trip (PostgreSQL; on
     # SQLite the entry is stored after the commit, below).
-    extended = connection.vendor == "postgresql"
     if extended:
         held = _extend(
-            _key(locked, locked.revision), _key(stamp, stamp.revision), record
+            _key(locked, locked.revision),
+            _key(stamp, stamp.revision),
+            record,
+            forget=[revisions.key(release.pk)] if forget else [],
         )
     else:
         held = _get_bytes(_key(locked, locked.revision))
@@ -386,9 +399,10 @@ def _set_bytes(values: dict[str, bytes]) -> None:
         cache.set_many(values, CACHE_SECONDS)
 
 
-def _extend(key: str, into: str, tail: bytes) -> bytes | None:
+def _extend(key: str, into: str, tail: bytes, forget: list[str]) -> bytes | None:
     if hasattr(cache, "extend"):
-        return cache.extend(key, into, tail, CACHE_SECONDS)
+        return cache.extend(key, into, tail, CACHE_SECONDS, forget)
+    cache.delete_many(forget)
     held = _get_bytes(key)
     if held is not None:
         cache.set(into, held + tail, CACHE_SECONDS)

@@ -435,12 +435,20 @@ def item_state(request: HttpRequest, item_id: int) -> HttpResponse:
 
             def carry(written: ReleaseItem, change: ReleaseChange) -> None:
                 # The service hands over the locked release, counted.
+                # It drops the revision's mirror too, in the round trip that
+                # carries the inputs forward (forget=False below).
                 carried.append(
-                    tick.carry_forward(written.release, written, change, facts)
+                    tick.carry_forward(
+                        written.release, written, change, facts, forget=True
+                    )
                 )
 
             item = services.release_item_set_state(
-                item=item, by=request.user, then=carry, **form.cleaned_data
+                item=item,
+                by=request.user,
+                then=carry,
+                forget=False,
+                **form.cleaned_data,
             )
             written = carried[0]
             # The selector already loaded the release and its team: reuse them

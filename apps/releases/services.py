@@ -668,6 +668,7 @@ def release_item_set_state(
     by: User | None = None,
     proof: Proof | None = None,
     then: Callable[[ReleaseItem, ReleaseChange], None] | None = None,
+    forget: bool = True,
 ) -> ReleaseItem:
     """Tick, untick, set n/a or block an item; n/a and blocked need a note.
 
@@ -683,7 +684,8 @@ def release_item_set_state(
     counts it later), still holding the release's lock (the tick page carries
     its cached verdict inputs forward there): a caller that needs that moment
     opens no transaction of its own, whose nesting would cost this one a
-    savepoint's two round trips.
+    savepoint's two round trips. `forget=False`: `then` drops the revision's
+    mirror (releases.writes.release_change).
     """
     if (by is None) == (proof is None):
         raise ValueError("Set an item's state for a person or for a proof, not both.")
@@ -693,7 +695,7 @@ def release_item_set_state(
     # The item is locked with the release, in its locking read; with a person's
     # tick, that read also asks whether a probe of the environment verifies it.
     lock = ItemLock(item.pk, _verified_sql() if ticked else "")
-    with release_change(item.release_id, item=lock) as change:
+    with release_change(item.release_id, item=lock, forget=forget) as change:
         release = change.release
         if state not in ReleaseItem.State.values:
             raise ValidationError({"state": f"Unknown state {state!r}."})

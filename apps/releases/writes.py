@@ -278,7 +278,7 @@ def _count_sql() -> str:
 
 @contextmanager
 def release_change(
-    release_id: int, *, item: ItemLock | None = None
+    release_id: int, *, item: ItemLock | None = None, forget: bool = True
 ) -> Iterator[ReleaseChange]:
     """Lock the release, run the block, count the change once on leaving it.
 
@@ -291,6 +291,10 @@ def release_change(
     (`change.item`; ReleaseItem.DoesNotExist when the release has no such
     item). A change that joins an outer one locks nothing: `change.item` is
     None, and the caller locks the item itself.
+
+    `forget=False`: the caller drops the revision's mirror itself
+    (`revisions.forget()`, or its key, `revisions.key()`) before the commit:
+    the item tick does, in the Redis command that carries its inputs forward.
     """
     changes = _changes()
     outer = changes.get(release_id)
@@ -303,7 +307,8 @@ def release_change(
             return
         # Forget the revision's mirror before waiting for the lock, not under
         # it: a poll from now until the commit reads the database.
-        revisions.forget(release_id)
+        if forget:
+            revisions.forget(release_id)
         locked, locked_item, item_value = _lock(release_id, item)
         change = ReleaseChange(locked, item=locked_item, item_read=item_value)
         changes[release_id] = change

@@ -394,3 +394,31 @@ def test_a_long_run_of_ticks_stays_judged_from_the_cache_and_fresh(
         answer = _tick(client, item, state)
         _assert_fresh(answer, release)
         assert answer.queries <= cached, (item.pk, state)
+
+
+def test_a_tick_drops_the_revision_mirror_before_its_commit_and_stores_it_after(
+    client, warm, release
+):
+    """The tick leaves dropping the polled revision's mirror to the Redis
+    command that carries its inputs forward: gone before the commit (a poll
+    then reads the database), the new revision after it."""
+    from django.core.cache import cache
+
+    from apps.releases import revisions
+
+    if not hasattr(cache, "raise_to"):
+        pytest.skip("the revision mirror needs the Redis cache: set REDIS_URL")
+    revision = Release.objects.get(pk=release.pk).revision
+    revisions.mirror(release.pk, revision, release.team_id)
+    assert revisions.mirrored(release.pk) == (revision, release.team_id)
+
+    with TestCase.captureOnCommitCallbacks(execute=False) as after_commit:
+        response = client.post(
+            reverse("releases:item-state", args=[warm.pk]), {"state": "done"}, **HTMX
+        )
+    assert response.status_code == 200
+    assert revisions.mirrored(release.pk) is None
+    for callback in after_commit:
+        callback()
+
+    assert revisions.mirrored(release.pk) == (revision + 1, release.team_id)

@@ -53,3 +53,16 @@ def test_while_redis_is_down_bytes_miss_and_are_dropped(tolerant, redis_everywhe
     assert tolerant.extend("version-1", "version-2", b"|2", 30) is None
     tolerant.set_bytes({"version-5": b"x"}, 30)  # dropped, no error
     assert "Redis unavailable" in tolerant.last_error
+
+
+def test_an_extend_deletes_the_keys_it_forgets_hit_or_miss(tolerant):
+    tolerant.set_bytes(
+        {"version-1": b"base\n1", "mirror-a": b"7:1", "mirror-b": b"8:1"}, 30
+    )
+
+    assert (
+        tolerant.extend("version-1", "version-2", b"|2", 30, ["mirror-a"]) == b"base\n1"
+    )
+    assert tolerant.get_bytes("mirror-a") is None
+    assert tolerant.extend("version-9", "version-10", b"|10", 30, ["mirror-b"]) is None
+    assert tolerant.get_bytes("mirror-b") is None
