@@ -7,13 +7,19 @@ figures are those of `make bench`'s tick row (and a one-connection row).
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import run  # noqa: E402
 
 
-def main() -> None:
+@contextmanager
+def served(baseline_seconds: int) -> Iterator[tuple[str, dict, dict]]:
+    """The bench server, with the tick's URL, its wrk options (the viewer's
+    session and CSRF token, done and open in turn) and the baseline measured
+    for `baseline_seconds` after a second's warm-up."""
     run.configure()
     summary = run.prepare()
     summary["tick_item_id"] = run._tick_item(summary)
@@ -24,7 +30,7 @@ def main() -> None:
     try:
         baseline = server.url + "/bench/baseline/"
         run.wrk(baseline, connections=16, duration=1, headers={})
-        base = run.wrk(baseline, connections=16, duration=8, headers={})
+        base = run.wrk(baseline, connections=16, duration=baseline_seconds, headers={})
         headers = viewer.headers(
             **{
                 "X-CSRFToken": viewer.csrf,
@@ -32,16 +38,23 @@ def main() -> None:
                 "Content-Type": "application/x-www-form-urlencoded",
             }
         )
-        bodies = ["state=done", "state=open"]
+        options = {
+            "headers": headers,
+            "method": "POST",
+            "bodies": ["state=done", "state=open"],
+        }
+        yield server.url + tick["path"], options, base
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    with served(baseline_seconds=8) as (url, options, base):
         for connections in (8, 1):
-            url = server.url + tick["path"]
-            options = {"headers": headers, "method": "POST", "bodies": bodies}
             run.wrk(url, connections=connections, duration=1, **options)
             measured = run.wrk(url, connections=connections, duration=8, **options)
             row = run._row(f"tick, {connections} conn.", measured, base["rps"])
             print(row, flush=True)
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

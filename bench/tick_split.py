@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import run  # noqa: E402
+from bench import run, tick  # noqa: E402
 
 
 def _cpu_by_process() -> dict[str, int]:
@@ -64,30 +64,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
 
-    run.configure()
-    summary = run.prepare()
-    summary["tick_item_id"] = run._tick_item(summary)
-    viewer = run.Viewer(summary["viewer"])
-    viewer.fetch_csrf(f"/releases/{summary['release_id']}/")
-    tick = next(s for s in run.page_scenarios(summary) if s.get("post"))
-    server = run.Server(fragment_cache=True)
-    try:
-        baseline = server.url + "/bench/baseline/"
-        run.wrk(baseline, connections=16, duration=1, headers={})
-        base = run.wrk(baseline, connections=16, duration=5, headers={})
-        headers = viewer.headers(
-            **{
-                "X-CSRFToken": viewer.csrf,
-                "HX-Request": "true",
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
-        )
-        url = server.url + tick["path"]
-        options = {
-            "headers": headers,
-            "method": "POST",
-            "bodies": ["state=done", "state=open"],
-        }
+    with tick.served(baseline_seconds=5) as (url, options, base):
         run.wrk(url, connections=args.connections, duration=1, **options)
         hz = os.sysconf("SC_CLK_TCK")
         for _ in range(args.runs):
@@ -124,8 +101,6 @@ def main() -> None:
                 ),
                 flush=True,
             )
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ from functools import cached_property
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from apps.policy.facts import Compact
 from apps.readiness import stamps
 from apps.readiness.checklist import Section, checklist
 from apps.readiness.inputs import changed_item_input, readiness_inputs
@@ -88,7 +87,7 @@ class TickInputs:
 
 
 @dataclass(frozen=True)
-class TickEntry(Compact):
+class TickEntry:
     """What is cached per version: the key of a base (a TickInputs) and the items
     written since it, which replace the base's; `records`, how many items its
     bytes hold (an item written twice is there twice)."""

@@ -768,7 +768,7 @@ def release_item_set_state(
 
 
 # What setting an item's state writes (ReleaseItem has no save() of its own
-# and no signal receivers: apps.core.rows.save writes them).
+# and no signal receivers: the statement of apps.core.rows.update writes them).
 _ITEM_STATE_FIELDS = (
     "state",
     "note",
