@@ -54,7 +54,8 @@ def test_hanging_trickling_and_endless_targets_end_at_their_caps_and_say_why(
     for name in ("hangs", "trickles", "silent"):
         assert results[name].status == "fail", name
         assert "deadline of 1 s exceeded" in results[name].summary, name
-        assert results[name].duration_ms < 1500, name
+        # Cut at the 1 s deadline, with slack for a loaded machine.
+        assert results[name].duration_ms < 2000, name
     # An endless body is read up to the 1 MiB cap, then the probe stops reading.
     assert results["endless"].status == "fail"
     assert "exceeded the 1 MiB cap" in results["endless"].summary

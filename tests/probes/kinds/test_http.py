@@ -181,7 +181,9 @@ def test_hanging_server_is_cut_off_at_the_deadline(url) -> None:
     elapsed = time.monotonic() - started
     assert result.status == "fail"
     assert result.summary.startswith("deadline of 1 s exceeded")
-    assert 0.9 <= elapsed < 1.4
+    # Never before the deadline; well before the hang's 60 s after it, with a
+    # second's slack for a loaded machine.
+    assert 0.9 <= elapsed < 2.0
 
 
 def test_server_dripping_a_byte_every_half_second_is_cut_off(url) -> None:
@@ -192,7 +194,7 @@ def test_server_dripping_a_byte_every_half_second_is_cut_off(url) -> None:
     elapsed = time.monotonic() - started
     assert result.status == "fail"
     assert result.summary.startswith("deadline of 1.2 s exceeded")
-    assert 1.1 <= elapsed < 1.6
+    assert 1.1 <= elapsed < 2.2
 
 
 def test_server_dripping_its_headers_is_cut_off(drip_server) -> None:
@@ -202,7 +204,7 @@ def test_server_dripping_its_headers_is_cut_off(drip_server) -> None:
 
     assert result.status == "fail"
     assert "deadline of 1 s exceeded" in result.summary
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 2.0
 
 
 def test_bad_options_are_errors(url) -> None:
