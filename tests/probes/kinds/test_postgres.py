@@ -231,4 +231,4 @@ def test_a_silent_server_is_cut_off_at_the_deadline(silent_server) -> None:
 
     assert result.status == "fail"
     assert "deadline of 1 s exceeded" in result.summary
-    assert time.monotonic() - started < 1.7
+    assert time.monotonic() - started < 2.0

@@ -327,7 +327,7 @@ def test_a_silent_redis_is_cut_off_at_the_deadline(silent_server) -> None:
 
     assert result.status == "fail"
     assert "deadline of 1 s exceeded" in result.summary
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 2.0
 
 
 def test_only_fixed_commands_are_sent(redis_url: str) -> None:

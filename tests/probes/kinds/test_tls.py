@@ -169,7 +169,7 @@ def test_hanging_tls_server_is_cut_off_at_the_deadline(silent_server) -> None:
 
     assert result.status == "fail"
     assert "deadline of 1 s exceeded" in result.summary
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 2.0
 
 
 def test_refused_port_fails(closed) -> None:
