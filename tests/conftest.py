@@ -85,6 +85,18 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _one_minute_per_test(monkeypatch):
+    """Cached answers' keys and ETags include the current minute
+    (apps.core.caching); a test that compares two answers would fail if a
+    minute ended between them (one did, in a loaded CI run). Each test keeps
+    the minute it started in; a test of the minute's own effect moves it."""
+    from apps.core import caching
+
+    minute = caching.clock_bucket()
+    monkeypatch.setattr(caching, "clock_bucket", lambda: minute)
+
+
+@pytest.fixture(autouse=True)
 def _reset_celery_join_flag():
     """Eager tasks run by several threads at once (the concurrency tests) race on
     Celery's process-wide "joining would block" flag and can leave it set, which

@@ -35,9 +35,14 @@ def fragment_seconds() -> int:
     return int(getattr(settings, "FRAGMENT_CACHE_SECONDS", 300))
 
 
+def clock_bucket() -> int:
+    """The number of the current minute, which every fragment key includes."""
+    return int(time.time() // CLOCK_SECONDS)
+
+
 def fragment_key(name: str, *parts: object) -> str:
     """A short cache key for a fragment and the values it depends on."""
-    text = ":".join(str(part) for part in (*parts, int(time.time() // CLOCK_SECONDS)))
+    text = ":".join(str(part) for part in (*parts, clock_bucket()))
     return f"fragment:{name}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 

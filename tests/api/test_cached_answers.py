@@ -1,6 +1,8 @@
 """The readiness answer and the release list are served from the cache: never
 stale after a change, never another caller's, 304 when nothing changed."""
 
+import time
+
 from apps.catalog.models import Service
 from apps.releases import services
 from apps.releases.models import ReleaseItem
@@ -140,3 +142,39 @@ def test_an_unchanged_list_answers_304_and_a_change_ends_it(
     changed = client.get("/api/v1/releases/", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def test_a_freeze_that_begins_without_a_write_shows_when_the_minute_moves(
+    client_for, engineer, lead, release, monkeypatch
+):
+    """No write marks a freeze's start: the cached answer keeps the minute it
+    was built in (the documented lag), and the next minute's answer has it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core import caching
+    from apps.policy import services as policy
+
+    client = client_for(engineer)
+    starts_at = timezone.now() + timedelta(seconds=1)
+    policy.freeze_window_save(
+        environment=release.environment,
+        by=lead,
+        name="Release train",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+    )
+    before = _readiness(client, release)
+    assert "freeze" not in {b["type"] for b in before.json()["blockers"]}
+    time.sleep(max(0.0, (starts_at - timezone.now()).total_seconds() + 0.05))
+
+    same_minute = _readiness(client, release)
+    minute = caching.clock_bucket()
+    monkeypatch.setattr(caching, "clock_bucket", lambda: minute + 1)
+    next_minute = _readiness(client, release)
+
+    assert same_minute["ETag"] == before["ETag"]
+    assert same_minute.json() == before.json()
+    assert next_minute["ETag"] != before["ETag"]
+    assert "freeze" in {b["type"] for b in next_minute.json()["blockers"]}
