@@ -102,7 +102,8 @@ class TickStamp:
 @cache
 def tick_facts_sql() -> str:
     """The stamp's facts, as columns of the release aliased `r`: what the item
-    tick reads with the release's lock (releases.writes.release_change(read=))."""
+    tick reads with its item, before the release's lock
+    (releases.selectors.release_item_read_for_user)."""
     return ", ".join(
         [
             probe_stamps.enabled_configs_sql("r.environment_id"),
