@@ -88,7 +88,7 @@ def _clear_cache():
 def _one_minute_per_test(monkeypatch):
     """Cached answers' keys and ETags include the current minute
     (apps.core.caching); a test that compares two answers would fail if a
-    minute ended between them (one did, in a loaded CI run). Each test keeps
+    minute ended between them (one did, on a loaded machine). Each test keeps
     the minute it started in; a test of the minute's own effect moves it."""
     from apps.core import caching
 

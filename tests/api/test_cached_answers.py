@@ -147,8 +147,9 @@ def test_an_unchanged_list_answers_304_and_a_change_ends_it(
 def test_a_freeze_that_begins_without_a_write_shows_when_the_minute_moves(
     client_for, engineer, lead, release, monkeypatch
 ):
-    """No write marks a freeze's start: the cached answer keeps the minute it
-    was built in (the documented lag), and the next minute's answer has it."""
+    """No write marks a freeze's start: the cached answer holds for the minute
+    it was built in (docs/api.md: answers refresh every minute), and the next
+    minute's answer has the freeze."""
     from datetime import timedelta
 
     from django.utils import timezone
