@@ -124,8 +124,9 @@ def test_another_teams_release_is_a_404_from_the_mirror(client_for, engineer, re
 def test_a_mirror_left_behind_by_a_lost_write_expires_within_its_seconds(
     client_for, engineer, release, monkeypatch
 ):
-    # 2 s: the first poll stores the mirror before it judges, and a cold first
-    # answer can take a good part of a second on a loaded machine.
+    # 2 s: the first poll stores the mirror before it judges, and that cold
+    # first answer took 0.26-0.31 s beside three busy loops on the 2 cores
+    # (more with the rest of the suite running): 1 s left too little.
     monkeypatch.setattr(revisions, "SECONDS", 2)
     client = client_for(engineer)
     etag = _readiness(client, release)["ETag"]

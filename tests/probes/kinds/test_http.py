@@ -109,7 +109,9 @@ def test_json_field_is_checked(url) -> None:
 
 
 def test_three_redirects_are_followed(url) -> None:
-    result = probe("http", url("/redirect/3"))
+    # Four requests, timed together: in a full suite run they once took more
+    # than the default 500 ms budget, a warning this test is not about.
+    result = probe("http", url("/redirect/3"), max_latency_ms="5000")
 
     assert result.status == "pass"
     assert len(result.observed["redirects"]) == 3
